@@ -1,0 +1,40 @@
+# Two entry points for a newcomer: `make serve` and `make test`. Everything else is a step they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TRAIN_PINS := server/hf_train_mcp/training/requirements-train.txt
+
+.PHONY: serve test lint format bench clean
+
+# Setup output goes to stderr: over stdio, stdout is the MCP wire.
+$(BIN)/hf-train-mcp: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
+	$(BIN)/python -m pip install -q --upgrade pip >&2
+	$(BIN)/python -m pip install -q -e . >&2
+	touch $@
+
+serve: $(BIN)/hf-train-mcp
+	@exec $(BIN)/hf-train-mcp $(ARGS)
+
+# torch comes from the pins (a CPU build of 2.13.0 where one is on disk), before anything that
+# would otherwise pull a multi-GB CUDA build.
+$(VENV)/.test-env: $(BIN)/hf-train-mcp pyproject.toml $(TRAIN_PINS)
+	$(BIN)/python -m pip install -q -r $(TRAIN_PINS)
+	$(BIN)/python -m pip install -q -e ".[test]" -r $(TRAIN_PINS)
+	touch $@
+
+test: $(VENV)/.test-env
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-env
+	$(BIN)/ruff check .
+
+format: $(VENV)/.test-env
+	$(BIN)/ruff format server tests benchmarks
+
+bench: $(VENV)/.test-env
+	$(BIN)/python benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache

@@ -1,0 +1,109 @@
+"""Command line: serve MCP (stdio by default, or streamable HTTP), list tools, or call one tool.
+
+`hf-train-mcp call TOOL '<json>'` goes through a real in-process MCP client, so what it prints is
+exactly what an agent would receive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hf-train-mcp",
+        description="MCP server for fine-tuning models on Hugging Face Jobs. Without a command: serve MCP.",
+    )
+    parser.add_argument(
+        "--transport", choices=["stdio", "http"], default="stdio", help="stdio (default) or streamable HTTP"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve MCP (the default)")
+    tools = sub.add_parser("tools", help="list the tools with their descriptions")
+    tools.add_argument(
+        "--json", action="store_true", help="print names, descriptions and input schemas as JSON"
+    )
+    call = sub.add_parser("call", help="call one tool and print its answer")
+    call.add_argument("tool", help="tool name, e.g. hf_jobs")
+    call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments ('-' reads stdin)")
+    call.add_argument("--json", action="store_true", help="print the structured content as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "tools":
+        return _run_async(_list_tools(args.json))
+    if args.command == "call":
+        raw = sys.stdin.read() if args.arguments == "-" else args.arguments
+        try:
+            arguments = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            print(f"arguments must be a JSON object: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(arguments, dict):
+            print('arguments must be a JSON object, e.g. \'{"operation": "ps"}\'', file=sys.stderr)
+            return 2
+        return _run_async(_call_tool(args.tool, arguments, args.json))
+    from hf_train_mcp.app import build_server
+
+    server = build_server()
+    if args.transport == "http":
+        server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run()
+    return 0
+
+
+def _run_async(coro: Any) -> int:
+    import anyio
+
+    return anyio.run(lambda: coro)
+
+
+async def _list_tools(as_json: bool) -> int:
+    from mcp import Client
+
+    from hf_train_mcp.app import build_server
+
+    async with Client(build_server()) as client:
+        listed = await client.list_tools()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {"name": t.name, "description": t.description, "input_schema": t.input_schema}
+                    for t in listed.tools
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for tool in listed.tools:
+            first_line = (tool.description or "").strip().splitlines()[0] if tool.description else ""
+            print(f"{tool.name}: {first_line}")
+    return 0
+
+
+async def _call_tool(name: str, arguments: dict[str, Any], as_json: bool) -> int:
+    from mcp import Client
+
+    from hf_train_mcp.app import build_server
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        if message:
+            print(f"[progress] {message}", file=sys.stderr)
+
+    async with Client(build_server()) as client:
+        result = await client.call_tool(name, arguments, progress_callback=on_progress)
+    if as_json and result.structured_content is not None:
+        print(json.dumps(result.structured_content, indent=2))
+    else:
+        for block in result.content:
+            print(getattr(block, "text", block))
+    return 1 if result.is_error else 0

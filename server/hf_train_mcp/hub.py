@@ -1,0 +1,171 @@
+"""The one door to the Hugging Face Hub: a configured `HfApi`, the caller's token, and the
+translation of Hub failures into messages an agent can act on.
+
+`huggingface_hub` is imported lazily (it costs ~0.25 s) so the server answers `tools/list` fast.
+The endpoint is whatever `HF_ENDPOINT` says, read at call time, so tests and private hubs work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from hf_train_mcp.redact import redact, register_secret
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+log = logging.getLogger("hf_train_mcp.hub")
+T = TypeVar("T")
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+NO_TOKEN_HELP = (
+    "No Hugging Face token is configured. Hugging Face Jobs need a Pro, Team or Enterprise account "
+    "(https://huggingface.co/pricing). Log in with `hf auth login`, or start the server with the "
+    "environment variable HF_TOKEN set to a token with write access "
+    "(https://huggingface.co/settings/tokens)."
+)
+
+
+def endpoint() -> str:
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def get_token() -> str | None:
+    """The caller's token (HF_TOKEN or the `hf auth login` store), registered for redaction."""
+    from huggingface_hub import get_token as hub_get_token
+
+    token = hub_get_token()
+    register_secret(token)
+    return token
+
+
+def require_token() -> str:
+    token = get_token()
+    if not token:
+        raise ToolError(NO_TOKEN_HELP)
+    return token
+
+
+def get_api(token: str | None = None) -> HfApi:
+    """An `HfApi` bound to the current endpoint and the caller's token."""
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=endpoint(), token=token if token is not None else get_token())
+
+
+def status_of(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def is_timeout(exc: BaseException) -> bool:
+    name = type(exc).__name__.lower()
+    return isinstance(exc, TimeoutError) or "timeout" in name
+
+
+def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 4, base_delay: float = 0.5) -> T:
+    """Run a READ against the Hub, retrying 429/5xx and timeouts with jittered exponential backoff.
+
+    Never wrap a submission in this: a POST that timed out may have been accepted, and sending it
+    again would start (and bill) a second job.
+    """
+    delay = base_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return func()
+        except Exception as exc:
+            retryable = status_of(exc) in RETRYABLE_STATUS or is_timeout(exc) or _is_connect_error(exc)
+            if not retryable or attempt == attempts:
+                raise
+            retry_after = _retry_after_seconds(exc)
+            wait = retry_after if retry_after is not None else delay * (1 + random.random() / 2)
+            log.warning(
+                "%s failed (%s), retry %d/%d in %.1fs",
+                what,
+                redact(str(exc))[:200],
+                attempt,
+                attempts - 1,
+                wait,
+            )
+            time.sleep(min(wait, 30.0))
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _is_connect_error(exc: BaseException) -> bool:
+    return "connecterror" in type(exc).__name__.lower() or isinstance(exc, ConnectionError)
+
+
+def _retry_after_seconds(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def hub_tool_error(exc: BaseException, *, what: str, submitted: bool = False) -> ToolError:
+    """Turn any failure of a Hub call into a `ToolError` that says what happened and what to do.
+
+    `what` names the action ("list jobs", "inspect job 6a2b..."). `submitted=True` marks a request
+    that may have reached the Hub (a job submission): the advice is then to check before resending.
+    """
+    if isinstance(exc, ToolError):
+        return exc
+    from huggingface_hub.errors import LocalTokenNotFoundError
+
+    if isinstance(exc, LocalTokenNotFoundError):
+        return ToolError(NO_TOKEN_HELP)
+    status = status_of(exc)
+    server_message = getattr(exc, "server_message", None) or ""
+    detail = redact(server_message or str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    detail = detail[:500]
+    resend = (
+        ' The request may have reached the Hub: run `ps` (with {"all": true}) before submitting again, '
+        "so the job is not started twice."
+        if submitted
+        else ""
+    )
+    if status == 401:
+        msg = (
+            f"Could not {what}: the Hub rejected the token (401 Unauthorized: {detail}). The token is "
+            "missing, expired or invalid: run `hf auth login` or set HF_TOKEN to a valid token."
+        )
+    elif status == 403:
+        msg = (
+            f"Could not {what}: forbidden (403: {detail}). The token is read-only or lacks access to this "
+            "namespace; Jobs need a token with write access on a Pro, Team or Enterprise account."
+        )
+    elif status == 404:
+        msg = f"Could not {what}: not found (404: {detail}). Check the id and the namespace."
+    elif status == 409:
+        msg = f"Could not {what}: conflict (409: {detail})."
+    elif status == 429:
+        msg = (
+            f"Could not {what}: the Hub is rate limiting (429: {detail}). "
+            f"Wait a minute and try again.{resend}"
+        )
+    elif status is not None and status >= 500:
+        msg = f"Could not {what}: the Hub failed ({status}: {detail}). Try again in a minute.{resend}"
+    elif status is not None:
+        msg = f"Could not {what}: the Hub answered {status}: {detail}"
+    elif is_timeout(exc):
+        msg = f"Could not {what}: the Hub did not answer in time ({detail}).{resend or ' Try again.'}"
+    elif _is_connect_error(exc):
+        msg = (
+            f"Could not {what}: cannot reach the Hub at {endpoint()} ({detail}). Check the network "
+            "and HF_ENDPOINT."
+        )
+    else:
+        msg = f"Could not {what}: {type(exc).__name__}: {detail}"
+    return ToolError(redact(msg))
