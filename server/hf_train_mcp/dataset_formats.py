@@ -75,7 +75,7 @@ METHOD_NEEDS: dict[str, str] = {
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversations", "conversation", "dialog", "dialogue", "chat", "turns", "conv"),
     "text": ("text", "content", "document", "passage", "body", "raw_text"),
-    "prompt": ("prompt", "question", "query", "instruction", "input", "problem", "user", "source"),
+    "prompt": ("prompt", "question", "query", "instruction", "input", "problem", "user"),
     "completion": ("completion", "answer", "response", "output", "target", "solution", "assistant",
                    "reply", "generation"),
     "chosen": ("chosen", "accepted", "preferred", "good", "positive", "chosen_response", "response_chosen",
