@@ -140,8 +140,10 @@ def test_gpus_from_nvidia_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     }
     assert "utilization" not in usage["1"]
     machine = gpus.LocalMachine(cpu_count=16, ram_bytes=135 * 10**9, gpus=listed)
-    entry = gpus.local_hardware_entry(machine)
-    assert entry["name"] == "local" and entry["unitCostUSD"] == 0.0
+    entry = gpus.local_flavor(machine)
+    assert entry["name"] == "local" and entry["price_per_hour"] == 0.0
+    assert entry["gpus"][1] == {"index": 1, "name": "NVIDIA A10G", "memory_total_gb": 24.1}
+    assert entry["description"] == gpus.describe_local_flavor(machine)
     assert entry["accelerator"]["quantity"] == "2"
     assert entry["accelerator"]["model"] == "NVIDIA H100 80GB HBM3 + NVIDIA A10G"
     text = gpus.describe_local_flavor(machine)
@@ -156,5 +158,5 @@ def test_no_gpus_without_a_working_nvidia_smi(
     assert gpus.list_gpus() == [] and gpus.gpu_usage() == {}
     machine = gpus.local_machine()
     assert machine.gpus == [] and machine.cpu_count >= 1
-    assert gpus.local_hardware_entry(machine)["accelerator"] is None
+    assert gpus.local_flavor(machine)["accelerator"] is None
     assert "no GPU" in gpus.describe_local_flavor(machine)

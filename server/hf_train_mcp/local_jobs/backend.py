@@ -273,6 +273,8 @@ class LocalJobsBackend:
     def _command(self, submission: JobSubmission, job_dir: Path) -> tuple[list[str], list[str]]:
         """The command to run here, and notes on what differs from a Hub job."""
         notes: list[str] = []
+        if getattr(submission, "volumes", None):
+            notes.append("volumes ignored: local jobs see this machine's files directly (use absolute paths)")
         uv = submission.uv
         image = submission.image
         if uv is None:

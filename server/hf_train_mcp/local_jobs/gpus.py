@@ -1,6 +1,6 @@
 """This machine as a job flavor: its CPUs, memory and GPUs (from `nvidia-smi` when there is one).
 
-`hardware` lists the "local" flavor from `local_hardware_entry()` (the Hub's hardware entry shape)
+`hardware` lists the "local" flavor from `local_flavor()` (a row shaped like the Hub flavors' rows)
 or `describe_local_flavor()`; `stats` of a local job reads `gpu_usage()`. Every function answers
 quickly and never raises: no `nvidia-smi`, or one that fails, means no GPUs.
 """
@@ -139,27 +139,30 @@ def describe_local_flavor(machine: LocalMachine | None = None) -> str:
     return f"{LOCAL_FLAVOR}: this machine, free — " + ", ".join(parts)
 
 
-def local_hardware_entry(machine: LocalMachine | None = None) -> dict[str, object]:
-    """The "local" flavor in the shape of a Hub hardware entry (price 0)."""
+def local_flavor(machine: LocalMachine | None = None) -> dict[str, object]:
+    """This machine as a row of the `hardware` table (the keys `hf_jobs` uses for Hub flavors, price 0),
+    plus a one-line `description` and the `gpus` one by one."""
     machine = machine or local_machine()
     accelerator = None
     if machine.gpus:
         vram = sum(gpu.memory_total_bytes for gpu in machine.gpus) / 1e9
-        models = _gpu_models(machine.gpus)
         accelerator = {
             "type": "gpu",
-            "model": models,
+            "model": _gpu_models(machine.gpus),
             "quantity": str(len(machine.gpus)),
             "vram": f"{vram:.0f} GB",
-            "manufacturer": "Nvidia",
         }
     return {
         "name": LOCAL_FLAVOR,
-        "prettyName": "This machine (local jobs)",
+        "pretty_name": "This machine (local jobs)",
         "cpu": f"{machine.cpu_count} vCPU",
-        "ram": f"{machine.ram_bytes / 1e9:.0f} GB" if machine.ram_bytes else "unknown",
+        "ram": f"{machine.ram_bytes / 1e9:.0f} GB" if machine.ram_bytes else None,
         "accelerator": accelerator,
-        "unitCostMicroUSD": 0,
-        "unitCostUSD": 0.0,
-        "unitLabel": "minute",
+        "price_per_hour": 0.0,
+        "price_per_minute": 0.0,
+        "description": describe_local_flavor(machine),
+        "gpus": [
+            {"index": gpu.index, "name": gpu.name, "memory_total_gb": round(gpu.memory_total_gb, 1)}
+            for gpu in machine.gpus
+        ],
     }
