@@ -1,0 +1,176 @@
+"""Plan -> script text: the Jinja templates in script_templates/, rendered with StrictUndefined.
+
+User values reach a script only as Python literals: the whole resolved config is emitted by `py_literal`
+as one `CONFIG = {...}` literal, and after rendering the literal is parsed back with `ast.literal_eval`
+and compared with what went in. A value that cannot be written as an inert literal is refused, never
+pasted as code. Everything else the templates branch on is an enum (method, peft).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hf_train_mcp.training.config import FORMATS, Plan
+
+_HERE = Path(__file__).resolve().parent
+TRAIN_PINS = _HERE / "requirements-train.txt"
+OPTIONAL_PINS = _HERE / "requirements-optional.txt"
+_REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
+TEMPLATES = {"sft": "sft.py.j2", "dpo": "dpo.py.j2"}
+PEFT_TITLES = {
+    "full": "full fine-tuning",
+    "lora": "LoRA adapter",
+    "qlora": "QLoRA: 4-bit base + LoRA adapter",
+}
+
+
+class RenderError(ValueError):
+    """A value could not be rendered as an inert literal, or the template broke its own contract."""
+
+
+def _read_pins(path: Path) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = _REQUIREMENT_RE.match(line)
+        if not match:
+            raise RenderError(f"{path.name}: {line!r} is not an exact pin such as 'trl==1.16.0'")
+        pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+@cache
+def training_pins() -> dict[str, str]:
+    """The tested-together training stack, name -> version (requirements-train.txt)."""
+    return _read_pins(TRAIN_PINS)
+
+
+@cache
+def optional_pins() -> dict[str, str]:
+    """Packages only some scripts need (bitsandbytes, trackio), name -> version."""
+    return _read_pins(OPTIONAL_PINS)
+
+
+def dependencies_for(plan: Plan) -> list[str]:
+    deps = dict(training_pins())
+    extra = optional_pins()
+    if plan.peft == "qlora":
+        deps["bitsandbytes"] = extra["bitsandbytes"]
+    if plan.config.get("trackio"):
+        deps["trackio"] = extra["trackio"]
+    return [f"{name}=={version}" for name, version in deps.items()]
+
+
+# --------------------------------------------------------------------------------------------------
+# Literals
+# --------------------------------------------------------------------------------------------------
+
+
+def py_literal(value: Any, indent: int = 0) -> str:
+    """A Python literal for plain data (None, bool, int, finite float, str, list, tuple, dict with str keys).
+
+    Anything else raises `RenderError`: no object's own repr is ever trusted.
+    """
+    pad = "    " * (indent + 1)
+    end = "    " * indent
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RenderError(f"cannot render the non-finite number {value!r}")
+        return repr(float(value))
+    if isinstance(value, str):
+        return repr(str(value))  # str.__repr__ escapes quotes, backslashes, newlines and non-printables
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        if all(v is None or isinstance(v, bool | int | float | str) for v in value) and len(value) <= 8:
+            return "[" + ", ".join(py_literal(v) for v in value) + "]"
+        items = "".join(f"{pad}{py_literal(v, indent + 1)},\n" for v in value)
+        return "[\n" + items + end + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        for key in value:
+            if not isinstance(key, str):
+                raise RenderError(f"cannot render a dict key of type {type(key).__name__}")
+        items = "".join(f"{pad}{py_literal(k)}: {py_literal(v, indent + 1)},\n" for k, v in value.items())
+        return "{\n" + items + end + "}"
+    raise RenderError(f"cannot render a value of type {type(value).__name__} as a literal")
+
+
+def toml_str(value: Any) -> str:
+    """A TOML basic string for a dependency line (only validated requirement strings get here)."""
+    if not isinstance(value, str) or not _REQUIREMENT_RE.match(value):
+        raise RenderError(f"{value!r} is not a pinned requirement")
+    return json.dumps(value)
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    from hf_train_mcp import resources
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["py"] = py_literal
+    env.filters["toml_str"] = toml_str
+    return env
+
+
+def render_script(plan: Plan) -> str:
+    """Render the script for `plan`. Raises RenderError if the CONFIG literal does not round-trip."""
+    from hf_train_mcp import __version__
+
+    template = _environment().get_template(TEMPLATES[plan.method])
+    config = json.loads(json.dumps(plan.config))  # plain data only (tuples -> lists)
+    text = template.render(
+        config=config,
+        formats=[list(f) for f in FORMATS[plan.method]],
+        dependencies=dependencies_for(plan),
+        method=plan.method,
+        peft=plan.peft,
+        title=f"{plan.method.upper()} fine-tuning script ({PEFT_TITLES[plan.peft]}).",
+        generator_version=__version__,
+    )
+    if extract_config(text) != config:
+        raise RenderError("the rendered CONFIG literal does not match the validated settings")
+    return text
+
+
+def extract_config(text: str) -> dict[str, Any] | None:
+    """The `CONFIG = {...}` literal of a script, or None if there is none (or it is not a pure literal)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "CONFIG"
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return None
+            return value if isinstance(value, dict) else None
+    return None

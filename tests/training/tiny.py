@@ -1,0 +1,131 @@
+"""Tiny, offline training fixtures: a random 2-layer Qwen2 model, a word-level tokenizer with a chat
+template, and small jsonl datasets in the shapes TRL reads (before and after a column mapping)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+WORDS = [
+    "what",
+    "is",
+    "the",
+    "capital",
+    "of",
+    "france",
+    "paris",
+    "germany",
+    "berlin",
+    "italy",
+    "rome",
+    "spain",
+    "madrid",
+    "answer",
+    "question",
+    "a",
+    "an",
+    "the",
+    "good",
+    "bad",
+    "yes",
+    "no",
+    "please",
+    "tell",
+    "me",
+    "name",
+    "color",
+    "sky",
+    "blue",
+    "grass",
+    "green",
+    "sun",
+    "hot",
+    "snow",
+    "cold",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "hello",
+    "hi",
+    "thanks",
+    "user",
+    "assistant",
+    "system",
+]
+
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|> {{ message['role'] }} "
+    "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] }} <|im_end|>"
+    "{% endgeneration %}{% else %}{{ message['content'] }} <|im_end|>{% endif %} {% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
+)
+
+SFT_ROWS = [
+    {"question": f"what is the capital of {c}", "answer": f"the capital of {c} is {p}", "note": "x"}
+    for c, p in [("france", "paris"), ("germany", "berlin"), ("italy", "rome"), ("spain", "madrid")]
+] * 4
+DPO_ROWS = [
+    {"instruction": f"tell me the color of the {thing}", "good": f"the {thing} is {color}", "bad": "no"}
+    for thing, color in [("sky", "blue"), ("grass", "green"), ("sun", "hot"), ("snow", "cold")]
+] * 4
+MESSAGES_ROWS = [
+    {"messages": [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["answer"]}]}
+    for r in SFT_ROWS
+]
+
+
+def build_tokenizer(path: Path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<unk>", "<|pad|>", "<|eos|>", "<|im_start|>", "<|im_end|>"]
+    vocab = {tok: i for i, tok in enumerate(specials + sorted(set(WORDS)))}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        unk_token="<unk>",
+        pad_token="<|pad|>",
+        eos_token="<|eos|>",
+        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(path)
+    return tokenizer
+
+
+def build_tiny_model(path: Path) -> Path:
+    """A random Qwen2 (hidden 32, 2 layers) with its tokenizer, saved to `path`."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer(path)
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+    )
+    Qwen2ForCausalLM(config).save_pretrained(path)
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
