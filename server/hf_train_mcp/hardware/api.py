@@ -28,10 +28,25 @@ class FlavorInfo:
     bf16: bool  # False on CPU and pre-Ampere GPUs (T4): scripts then use fp16
     compute_capability: str | None
     peak_tflops: float  # dense bf16/fp16 per GPU
+    # Added by the hardware model (defaults keep older constructors working):
+    usable_vram_gib_per_gpu: float = 0.0  # what nvidia-smi reports as total, GiB; 0 = unknown (use vram_gb)
+    mem_bw_gbs: float = 0.0  # memory bandwidth per GPU, GB/s (decoding speed)
+    generation: str = ""  # turing, ampere, ada, hopper, blackwell
+    accelerator: str | None = None  # "gpu", or another accelerator type from the live list; None on CPU
+    source: str = "bundled"  # "live" (Hub hardware list) or "bundled" (dated table)
 
     @property
     def vram_gb_total(self) -> float:
         return self.vram_gb_per_gpu * self.gpu_count
+
+    @property
+    def usable_gib(self) -> float:
+        """Memory per GPU a process can use, in GiB (binary), before the CUDA context."""
+        return self.usable_vram_gib_per_gpu or self.vram_gb_per_gpu * 0.93
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.gpu is not None and self.gpu_count > 0 and (self.accelerator or "gpu") == "gpu"
 
     @property
     def flash_attention(self) -> bool:
@@ -56,6 +71,18 @@ class TrainingPlan:
     dataset_tokens: int | None = None
     epochs: float = 1.0
     max_steps: int | None = None
+    # Added by the hardware model (all optional; the defaults are what the generated scripts do):
+    optimizer: Literal["adamw", "adamw_8bit"] = "adamw"
+    master_weights: Literal["bf16", "fp32"] = "bf16"  # full fine-tuning: bf16 states (8 B/param) or fp32 AMP
+    chunked_loss: bool = True  # TRL >= 1.7 computes the SFT loss in chunks (most logits memory gone)
+    sharding: Literal["ddp", "fsdp"] = "ddp"  # multi-GPU: replicated (DDP) or sharded (FSDP / ZeRO-3)
+    lora_r: int = 16
+    lora_targets: Literal["all-linear", "attention"] = "all-linear"
+    dpo_reference: Literal["auto", "model", "none"] = "auto"  # auto: none with an adapter, a copy when full
+    num_generations: int = 8  # GRPO completions per prompt
+    max_completion_length: int = 256  # GRPO completion / inference new tokens
+    grpo_beta: float = 0.0  # > 0 loads a reference model for the KL term (full fine-tuning)
+    avg_example_tokens: int | None = None  # mean tokens per example when only dataset_examples is known
 
 
 @dataclass
@@ -72,6 +99,48 @@ class Recommendation:
     memory: dict[str, Any] = field(default_factory=dict)  # total_gb per GPU and each term in GB
     notes: list[str] = field(default_factory=list)
     alternatives: list[Recommendation] = field(default_factory=list)
+    # Added by the hardware model:
+    gpu: str | None = None
+    vram_gb_total: float = 0.0
+    layout: str = "single"  # single | ddp | sharded
+    fit_limit_gb: float = 0.0  # per-GPU memory the estimate must stay under (GiB)
+    within_budget: bool | None = None
+    within_max_hours: bool | None = None
+    time: dict[str, Any] = field(default_factory=dict)  # tokens, tokens/s, training and start-up hours
+    model: dict[str, Any] = field(default_factory=dict)  # the shape used
+
+    def summary(self) -> dict[str, Any]:
+        """The flat fields of the tool contract's `recommended` / `alternatives` entries."""
+        return {
+            "flavor": self.flavor,
+            "gpu": self.gpu,
+            "gpus": self.gpus,
+            "vram_gb": self.vram_gb,
+            "vram_gb_total": self.vram_gb_total,
+            "price_per_hour": self.price_per_hour,
+            "est_hours": self.est_hours,
+            "est_cost_usd": self.est_cost_usd,
+            "timeout": self.timeout,
+            "timeout_seconds": self.timeout_seconds,
+            "fits": self.fits,
+            "memory_gb": self.memory.get("total_gb"),
+            "fit_limit_gb": self.fit_limit_gb,
+            "layout": self.layout,
+            "within_budget": self.within_budget,
+            "within_max_hours": self.within_max_hours,
+        }
+
+
+class HardwareError(ValueError):
+    """A request the hardware model cannot answer; the message says what to send instead."""
+
+
+class UnknownFlavorError(HardwareError):
+    pass
+
+
+class UnknownModelError(HardwareError):
+    """The model's shape could not be found; the message says what to pass instead."""
 
 
 @cache
@@ -97,21 +166,40 @@ def bundled_flavors() -> dict[str, FlavorInfo]:
             bf16=bool(gpu and gpu["bf16"]),
             compute_capability=gpu["compute_capability"] if gpu else None,
             peak_tflops=gpu["peak_tflops"] if gpu else 0.0,
+            usable_vram_gib_per_gpu=gpu.get("usable_gib", 0.0) if gpu else 0.0,
+            mem_bw_gbs=gpu.get("mem_bw_gbs", 0.0) if gpu else 0.0,
+            generation=gpu.get("generation", "") if gpu else "",
+            accelerator="gpu" if gpu else None,
+            source="bundled",
         )
     return out
 
 
 def flavor_info(name: str) -> FlavorInfo | None:
-    """Facts about one flavor (live list when available, bundled table otherwise); None if unknown."""
-    return bundled_flavors().get(name)
+    """Facts about one flavor (live list when available, bundled table otherwise); None if unknown.
+
+    Never touches the network: the live list is whatever the catalog has already fetched.
+    """
+    from hf_train_mcp.hardware import catalog
+
+    return catalog.current().get(name)
 
 
-def recommend(plan: TrainingPlan, *, budget_usd: float | None = None,
-              max_hours: float | None = None) -> Recommendation:
-    """Cheapest flavor that fits the plan, with estimate, timeout, alternatives and reasons."""
-    raise NotImplementedError("hardware model not built yet")
+def recommend(
+    plan: TrainingPlan, *, budget_usd: float | None = None, max_hours: float | None = None
+) -> Recommendation:
+    """Cheapest flavor that fits the plan, with estimate, timeout, alternatives and reasons.
+
+    When nothing fits, the answer has `fits=False` (the flavor with the most memory per GPU) and its
+    notes say what to change. Raises HardwareError (UnknownModelError) when the model's shape is unknown.
+    """
+    from hf_train_mcp.hardware import recommend as engine
+
+    return engine.recommend(plan, budget_usd=budget_usd, max_hours=max_hours)
 
 
 def estimate(plan: TrainingPlan, flavor: str) -> Recommendation:
-    """The same figures for one given flavor (fits may be False)."""
-    raise NotImplementedError("hardware model not built yet")
+    """The same figures for one given flavor (fits may be False). Raises UnknownFlavorError."""
+    from hf_train_mcp.hardware import recommend as engine
+
+    return engine.estimate(plan, flavor)

@@ -1,7 +1,331 @@
-"""Placeholder: the capability's tools are registered here."""
+"""The hardware tools: `recommend_hardware` and `estimate_cost`.
+
+Both refresh the live flavor list (at most every hour, waiting at most a few seconds; the bundled table
+answers otherwise), then call the pure model in recommend.py.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from hf_train_mcp.hardware import catalog
+from hf_train_mcp.hardware.api import HardwareError, Recommendation, TrainingPlan
+from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
+from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
+
+Model = Annotated[
+    str | None,
+    Field(description="Hub model id (e.g. 'Qwen/Qwen2.5-7B-Instruct') or a local folder with config.json"),
+]
+ParamsB = Annotated[
+    float | None,
+    Field(
+        gt=0, description="Parameter count in billions; overrides the model's, or replaces `model` entirely"
+    ),
+]
+MethodArg = Annotated[Literal["sft", "dpo", "grpo", "inference"], Field(description="Training method")]
+PeftArg = Annotated[
+    Literal["full", "lora", "qlora"],
+    Field(description="full fine-tuning, LoRA (16-bit base) or QLoRA (4-bit base)"),
+]
+MaxLength = Annotated[int, Field(ge=16, le=1_048_576, description="Tokens per sequence (truncation length)")]
+BatchSize = Annotated[int, Field(ge=1, le=4096, description="Sequences per GPU per step")]
+Examples = Annotated[
+    int | None, Field(ge=1, description="Examples in the dataset (DPO: pairs; GRPO/inference: prompts)")
+]
+Tokens = Annotated[
+    int | None,
+    Field(ge=1, description="Tokens in the dataset as trained (DPO: prompt+chosen plus prompt+rejected)"),
+]
+Epochs = Annotated[float, Field(gt=0, le=1000, description="Passes over the dataset")]
+Packing = Annotated[bool, Field(description="Pack sequences (no padding waste)")]
+Checkpointing = Annotated[bool, Field(description="Gradient checkpointing (TRL's default: on)")]
+Sharding = Annotated[
+    Literal["ddp", "fsdp"],
+    Field(
+        description="Multi-GPU flavors: ddp replicates the model on every GPU (the scripts' default); "
+        "fsdp shards it"
+    ),
+]
+Accumulation = Annotated[int, Field(ge=1, le=4096, description="Gradient accumulation steps")]
+CompletionLength = Annotated[
+    int, Field(ge=1, le=131072, description="GRPO: tokens per completion; inference: new tokens per prompt")
+]
+
+ANNOTATIONS = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+
+
+def _plan(**kwargs: Any) -> TrainingPlan:
+    model = kwargs.pop("model")
+    if model is not None and not model.strip():
+        model = None
+    return TrainingPlan(model=model, **kwargs)
+
+
+def _call(func: Any, *args: Any, **kwargs: Any) -> Recommendation:
+    try:
+        return func(*args, **kwargs)
+    except HardwareError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _hours(h: float | None) -> str:
+    if h is None:
+        return "?"
+    return f"{h * 60:.0f} min" if h < 1 else f"{h:.1f} h"
+
+
+def _money(v: float | None) -> str:
+    return "?" if v is None else f"${v:,.2f}"
+
+
+def _row(rec: Recommendation, mark: str = "") -> list[Any]:
+    mem = rec.memory.get("total_gb")
+    return [
+        rec.flavor + mark,
+        f"{rec.gpus}x {rec.gpu}",
+        f"{rec.price_per_hour:.2f}",
+        f"{mem:.1f} / {rec.fit_limit_gb:.1f}" if mem is not None else "-",
+        _hours(rec.est_hours),
+        _money(rec.est_cost_usd),
+        rec.timeout,
+    ]
+
+
+HEADERS = ["flavor", "GPUs", "$/h", "GiB per GPU (need / usable)", "est. time", "est. cost", "timeout"]
+
+
+def _memory_line(memory: dict[str, Any]) -> str:
+    names = {
+        "weights_gb": "weights",
+        "gradients_gb": "gradients",
+        "optimizer_gb": "optimizer",
+        "adapters_gb": "adapters",
+        "activations_gb": "activations",
+        "logits_gb": "logits",
+        "reference_model_gb": "reference model",
+        "kv_cache_gb": "KV cache",
+        "ddp_buckets_gb": "DDP buckets",
+        "sharding_buffers_gb": "sharding buffers",
+        "cuda_overhead_gb": "CUDA overhead",
+    }
+    parts = [f"{label} {memory[key]:.1f}" for key, label in names.items() if memory.get(key, 0) >= 0.05]
+    extra = ""
+    if memory.get("not_coresident_gb", 0) >= 0.05:
+        extra = f"; {memory['not_coresident_gb']:.1f} of it never alive at once"
+    return (
+        f"Memory per GPU ({memory.get('layout')}): {memory['total_gb']:.1f} GiB = " + ", ".join(parts) + extra
+    )
+
+
+def _structured(rec: Recommendation) -> dict[str, Any]:
+    return {
+        "recommended": rec.summary(),
+        "memory": rec.memory,
+        "alternatives": [alt.summary() for alt in rec.alternatives],
+        "notes": rec.notes,
+        "time": rec.time,
+        "model": rec.model,
+        "catalog": catalog.source(),
+    }
 
 
 def register(server: MCPServer) -> None:
     """Register this capability's tools on `server`."""
+
+    @server.tool(
+        title="Recommend hardware for a fine-tuning job",
+        annotations=ANNOTATIONS,
+        structured_output=False,
+    )
+    @agent_tool
+    def recommend_hardware(
+        model: Model = None,
+        params_b: ParamsB = None,
+        method: MethodArg = "sft",
+        peft: PeftArg = "lora",
+        max_length: MaxLength = 2048,
+        batch_size: BatchSize = 1,
+        dataset_examples: Examples = None,
+        dataset_tokens: Tokens = None,
+        epochs: Epochs = 1.0,
+        budget_usd: Annotated[float | None, Field(gt=0, description="Most you want to spend, USD")] = None,
+        max_hours: Annotated[float | None, Field(gt=0, description="Longest acceptable run, hours")] = None,
+        packing: Packing = False,
+        gradient_checkpointing: Checkpointing = True,
+        gradient_accumulation: Accumulation = 1,
+        sharding: Sharding = "ddp",
+        max_completion_length: CompletionLength = 256,
+    ) -> Answer:
+        """Pick the cheapest Hugging Face Jobs GPU flavor that fits a training plan, from a memory model
+        (weights, gradients, optimizer, adapters, activations, logits, reference model, CUDA overhead) and a
+        FLOPs time model. Returns the flavor, estimated hours and cost, the timeout to set, the memory terms,
+        cheaper-first alternatives and notes. Give dataset_examples or dataset_tokens for time and cost."""
+        catalog.refresh()
+        plan = _plan(
+            model=model,
+            params_b=params_b,
+            method=method,
+            peft=peft,
+            max_length=max_length,
+            batch_size=batch_size,
+            dataset_examples=dataset_examples,
+            dataset_tokens=dataset_tokens,
+            epochs=epochs,
+            packing=packing,
+            gradient_checkpointing=gradient_checkpointing,
+            gradient_accumulation=gradient_accumulation,
+            sharding=sharding,
+            max_completion_length=max_completion_length,
+        )
+        rec = _call(recommend, plan, budget_usd=budget_usd, max_hours=max_hours)
+        if not rec.fits:
+            raise fail(
+                "No Jobs flavor fits this plan. "
+                + " ".join(n.rstrip(".") + "." for n in rec.notes)
+                + " Change one of these and ask again."
+            )
+        head = (
+            f"**Recommended: `{rec.flavor}`** ({rec.gpus}x {rec.gpu} {rec.vram_gb:g} GB, "
+            f"${rec.price_per_hour:.2f}/h)"
+        )
+        if rec.est_hours is not None:
+            head += (
+                f": about {_hours(rec.est_hours)}, {_money(rec.est_cost_usd)}; set timeout `{rec.timeout}`"
+            )
+        else:
+            head += (
+                "; time and cost need dataset_examples or dataset_tokens "
+                f"(timeout `{rec.timeout}` is a guess)"
+            )
+        rows = [_row(rec, " (recommended)")] + [_row(alt) for alt in rec.alternatives]
+        lines = [
+            head,
+            "",
+            _memory_line(rec.memory),
+            "",
+            md_table(HEADERS, rows),
+            "",
+            *[f"- {note}" for note in rec.notes],
+            f"- prices: {catalog.source()}",
+        ]
+        return Answer("\n".join(lines), _structured(rec))
+
+    @server.tool(
+        title="Estimate the cost of a job",
+        annotations=ANNOTATIONS,
+        structured_output=False,
+    )
+    @agent_tool
+    def estimate_cost(
+        flavor: Annotated[str, Field(description="Jobs flavor, e.g. 'a10g-large'")],
+        hours: Annotated[float | None, Field(gt=0, description="Run time in hours (simple cost)")] = None,
+        minutes: Annotated[float | None, Field(gt=0, description="Run time in minutes (simple cost)")] = None,
+        model: Model = None,
+        params_b: ParamsB = None,
+        method: MethodArg = "sft",
+        peft: PeftArg = "lora",
+        max_length: MaxLength = 2048,
+        batch_size: BatchSize = 1,
+        dataset_examples: Examples = None,
+        dataset_tokens: Tokens = None,
+        epochs: Epochs = 1.0,
+        packing: Packing = False,
+        gradient_checkpointing: Checkpointing = True,
+        gradient_accumulation: Accumulation = 1,
+        sharding: Sharding = "ddp",
+        max_completion_length: CompletionLength = 256,
+    ) -> Answer:
+        """Cost of a Hugging Face Jobs run. Either `flavor` + `hours` (or `minutes`) -> cost (billed per
+        minute); or `flavor` + a training plan (`model` or `params_b`, with the same arguments as
+        recommend_hardware) -> estimated hours, cost, the timeout to set and whether the plan fits."""
+        catalog.refresh()
+        flavors = catalog.current()
+        info = flavors.get(flavor)
+        if info is None:
+            raise fail(f"Unknown flavor {flavor!r}. Valid flavors: {', '.join(sorted(flavors))}.")
+        if hours is not None or minutes is not None:
+            if hours is not None and minutes is not None:
+                raise fail("Give hours or minutes, not both.")
+            run_min = minutes if minutes is not None else hours * 60  # type: ignore[operator]
+            billed = math.ceil(run_min - 1e-9)
+            cost = round(billed * info.price_per_hour / 60, 2)
+            timeout, timeout_s = friendly_timeout(run_min * 60 * 1.3)
+            data = {
+                "flavor": flavor,
+                "gpu": info.gpu,
+                "gpus": info.gpu_count,
+                "price_per_hour": info.price_per_hour,
+                "hours": round(run_min / 60, 4),
+                "billed_minutes": billed,
+                "cost_usd": cost,
+                "timeout": timeout,
+                "timeout_seconds": timeout_s,
+                "catalog": catalog.source(),
+            }
+            text = (
+                f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
+                f"(billed per minute: {billed} min) costs **{_money(cost)}**. "
+                f"For a run that long set timeout `{timeout}` (1.3x).\n- prices: {catalog.source()}"
+            )
+            return Answer(text, data)
+        if model is None and params_b is None:
+            raise fail(
+                "Give either hours/minutes (simple cost), or a training plan: model (Hub id or local path) "
+                "or params_b, plus dataset_examples or dataset_tokens."
+            )
+        plan = _plan(
+            model=model,
+            params_b=params_b,
+            method=method,
+            peft=peft,
+            max_length=max_length,
+            batch_size=batch_size,
+            dataset_examples=dataset_examples,
+            dataset_tokens=dataset_tokens,
+            epochs=epochs,
+            packing=packing,
+            gradient_checkpointing=gradient_checkpointing,
+            gradient_accumulation=gradient_accumulation,
+            sharding=sharding,
+            max_completion_length=max_completion_length,
+        )
+        rec = _call(estimate, plan, flavor)
+        data = {
+            "flavor": rec.flavor,
+            "gpus": rec.gpus,
+            "price_per_hour": rec.price_per_hour,
+            "est_hours": rec.est_hours,
+            "est_cost_usd": rec.est_cost_usd,
+            "timeout": rec.timeout,
+            "timeout_seconds": rec.timeout_seconds,
+            "fits": rec.fits,
+            "memory": rec.memory,
+            "fit_limit_gb": rec.fit_limit_gb,
+            "time": rec.time,
+            "notes": rec.notes,
+            "model": rec.model,
+            "catalog": catalog.source(),
+        }
+        verdict = "fits" if rec.fits else "**does NOT fit**"
+        if rec.est_hours is not None:
+            head = (
+                f"`{rec.flavor}`: plan {verdict}; about {_hours(rec.est_hours)}, "
+                f"**{_money(rec.est_cost_usd)}** "
+                f"at ${rec.price_per_hour:.2f}/h; set timeout `{rec.timeout}`"
+            )
+        else:
+            head = (
+                f"`{rec.flavor}`: plan {verdict}; ${rec.price_per_hour:.2f}/h; time and cost need "
+                "dataset_examples or dataset_tokens"
+            )
+        lines = [head, "", md_table(HEADERS, [_row(rec)]), "", _memory_line(rec.memory), ""]
+        lines += [f"- {note}" for note in rec.notes] + [f"- prices: {catalog.source()}"]
+        return Answer("\n".join(lines), data)

@@ -1,0 +1,211 @@
+"""The flavor catalog: the live Jobs hardware list when the Hub answers, the bundled dated table otherwise.
+
+`current()` never touches the network: it returns the live list fetched earlier (kept for LIVE_TTL_S,
+and still preferred to the bundled table after that until a refresh succeeds) or the bundled table.
+`refresh()` asks the Hub (`HfApi.list_jobs_hardware()`, so HF_ENDPOINT applies) in a background thread
+and waits at most `wait_s` for it; a failure is remembered for FAILURE_TTL_S so a Hub that is down costs
+one attempt, not one per call.
+
+Wire entries (hub-jobs-wire.md, "Hardware entry"): `accelerator.vram` is the TOTAL over the GPUs and the
+price is per `unitLabel` (a minute) in `unitCostUSD`. GPU facts the list does not carry (bf16, compute
+capability, peak TFLOPS, bandwidth, usable memory) come from the bundled `gpus` table, keyed by model.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+from hf_train_mcp.hardware.api import FlavorInfo, _bundled, bundled_flavors
+
+log = logging.getLogger("hf_train_mcp.hardware")
+
+LIVE_TTL_S = 3600.0  # refresh the live list at most hourly
+FAILURE_TTL_S = 300.0  # after a failed fetch, use the bundled table for 5 minutes before asking again
+FETCH_WAIT_S = 3.0  # how long a tool call waits for the Hub before answering from the bundled table
+UNKNOWN_GPU_TFLOPS = 100.0  # an accelerator the bundled table does not know: conservative guesses
+UNKNOWN_GPU_USABLE = 0.93  # usable fraction of the nominal memory
+
+_lock = threading.Lock()
+_live: dict[str, FlavorInfo] | None = None
+_live_at = 0.0
+_failed_at: float | None = None
+_last_error: str | None = None
+_thread: threading.Thread | None = None
+
+
+def current() -> dict[str, FlavorInfo]:
+    """Flavors by name: the live list if one was fetched, the bundled table otherwise. No network."""
+    with _lock:
+        live = _live
+    return live if live is not None else bundled_flavors()
+
+
+def source() -> str:
+    """Where `current()` comes from, in words."""
+    with _lock:
+        live, live_at, error = _live, _live_at, _last_error
+    if live is not None:
+        age = int(time.time() - live_at)
+        return f"live Hub hardware list (fetched {age // 60} min ago)"
+    as_of = _bundled().get("as_of", "?")
+    reason = f"; Hub hardware list unavailable: {error}" if error else ""
+    return f"bundled table dated {as_of}{reason}"
+
+
+def refresh(wait_s: float = FETCH_WAIT_S, *, force: bool = False) -> bool:
+    """Make sure a fresh live list is being fetched; wait up to `wait_s`. True when a live list is in use."""
+    global _thread
+    now = time.time()
+    with _lock:
+        fresh = _live is not None and now - _live_at < LIVE_TTL_S
+        recently_failed = _failed_at is not None and now - _failed_at < FAILURE_TTL_S
+        if (fresh or recently_failed) and not force:
+            return _live is not None
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_fetch, name="hf-hardware-list", daemon=True)
+            _thread.start()
+        thread = _thread
+    thread.join(wait_s)
+    with _lock:
+        return _live is not None
+
+
+def _fetch() -> None:
+    global _live, _live_at, _failed_at, _last_error
+    try:
+        from hf_train_mcp.hub import get_api
+
+        entries = get_api().list_jobs_hardware()
+        parsed = parse_entries(entries)
+        if not any(f.is_gpu for f in parsed.values()):
+            raise ValueError("the list holds no GPU flavor")
+    except Exception as exc:  # any failure: keep the bundled table
+        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
+        log.info("hardware list unavailable, using the bundled table: %s", message)
+        with _lock:
+            _failed_at = time.time()
+            _last_error = message
+        return
+    with _lock:
+        _live = parsed
+        _live_at = time.time()
+        _failed_at = None
+        _last_error = None
+
+
+def set_live(entries: list[Any]) -> None:
+    """Install a live list (wire dicts or JobHardwareInfo objects): tests, callers that fetched one."""
+    global _live, _live_at, _failed_at, _last_error
+    parsed = parse_entries(entries)
+    with _lock:
+        _live, _live_at, _failed_at, _last_error = parsed, time.time(), None, None
+
+
+def reset() -> None:
+    """Forget the live list and any failure (tests)."""
+    global _live, _live_at, _failed_at, _last_error
+    with _lock:
+        _live, _live_at, _failed_at, _last_error = None, 0.0, None, None
+
+
+# --------------------------------------------------------------------------------------------- parsing
+
+
+def _number(text: Any) -> float:
+    """'24 GB' -> 24.0, '4 vCPU' -> 4.0, 7 -> 7.0; 0.0 when there is no number."""
+    if isinstance(text, int | float):
+        return float(text)
+    match = re.search(r"[\d.]+", str(text or ""))
+    return float(match.group()) if match else 0.0
+
+
+def _gpu_key(model: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", model.lower()).removeprefix("nvidia")
+
+
+def _field(entry: Any, wire: str, attr: str) -> Any:
+    if isinstance(entry, dict):
+        return entry.get(wire)
+    return getattr(entry, attr, None)
+
+
+def parse_entry(entry: Any) -> FlavorInfo:
+    """One hardware entry (the wire dict, or huggingface_hub's JobHardwareInfo) -> FlavorInfo."""
+    gpus = {_gpu_key(name): (name, facts) for name, facts in _bundled()["gpus"].items()}
+    name = _field(entry, "name", "name")
+    accel = _field(entry, "accelerator", "accelerator")
+    unit_cost = _field(entry, "unitCostUSD", "unit_cost_usd")
+    micro = _field(entry, "unitCostMicroUSD", "unit_cost_micro_usd")
+    unit = str(_field(entry, "unitLabel", "unit_label") or "minute").lower()
+    per_unit = float(micro) / 1e6 if micro is not None else float(unit_cost or 0.0)
+    per_hour = per_unit * {"second": 3600, "minute": 60, "hour": 1}.get(unit, 60)
+    common = {
+        "name": str(name),
+        "vcpu": int(_number(_field(entry, "cpu", "cpu"))),
+        "ram_gb": _number(_field(entry, "ram", "ram")),
+        "price_per_hour": round(per_hour, 4),
+        "source": "live",
+    }
+    if not accel:
+        return FlavorInfo(
+            gpu=None,
+            gpu_count=0,
+            vram_gb_per_gpu=0.0,
+            bf16=False,
+            compute_capability=None,
+            peak_tflops=0.0,
+            **common,
+        )
+    a_get = (lambda k, a: accel.get(k)) if isinstance(accel, dict) else (lambda k, a: getattr(accel, a, None))
+    model = str(a_get("model", "model") or "")
+    count = max(1, int(_number(a_get("quantity", "quantity")) or 1))
+    kind = str(a_get("type", "type") or "gpu").lower()
+    vram_per_gpu = _number(a_get("vram", "vram")) / count
+    known = gpus.get(_gpu_key(model))
+    if known is not None:
+        gpu_name, facts = known
+        nominal = float(facts["vram_gb"])
+        vram_per_gpu = vram_per_gpu or nominal
+        usable = facts.get("usable_gib", nominal * UNKNOWN_GPU_USABLE) * vram_per_gpu / nominal
+        return FlavorInfo(
+            gpu=gpu_name,
+            gpu_count=count,
+            vram_gb_per_gpu=vram_per_gpu,
+            bf16=bool(facts["bf16"]),
+            compute_capability=facts["compute_capability"],
+            peak_tflops=float(facts["peak_tflops"]),
+            usable_vram_gib_per_gpu=round(usable, 2),
+            mem_bw_gbs=float(facts.get("mem_bw_gbs", 0.0)),
+            generation=facts.get("generation", ""),
+            accelerator=kind,
+            **common,
+        )
+    return FlavorInfo(
+        gpu=model or "unknown",
+        gpu_count=count,
+        vram_gb_per_gpu=vram_per_gpu,
+        bf16=kind == "gpu",
+        compute_capability=None,
+        peak_tflops=UNKNOWN_GPU_TFLOPS if kind == "gpu" else 0.0,
+        usable_vram_gib_per_gpu=round(vram_per_gpu * UNKNOWN_GPU_USABLE, 2),
+        mem_bw_gbs=0.0,
+        generation="",
+        accelerator=kind,
+        **common,
+    )
+
+
+def parse_entries(entries: list[Any]) -> dict[str, FlavorInfo]:
+    out: dict[str, FlavorInfo] = {}
+    for entry in entries:
+        try:
+            info = parse_entry(entry)
+        except (TypeError, ValueError, KeyError) as exc:
+            log.info("skipping an unreadable hardware entry: %s", exc)
+            continue
+        out[info.name] = info
+    return out

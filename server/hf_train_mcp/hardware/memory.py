@@ -1,0 +1,302 @@
+"""Peak GPU memory of a training (or inference) run, per GPU, term by term.
+
+Every figure is in GiB (2**30 bytes, what torch and nvidia-smi report); the `_gb` names follow the
+tool contract. The terms, for a model of N parameters with shape (L layers, hidden h, intermediate I,
+vocabulary V), T tokens per micro-batch on each GPU:
+
+weights         16-bit: 2 B/param. QLoRA: the linear layers of the blocks in NF4, 0.5 B/param plus
+                0.127 bit/param of double-quantized constants; embeddings, output head and norms stay 16-bit.
+                Full fine-tuning with fp32 master weights (AMP, and always on a T4, which has no bf16):
+                4 B/param plus the 16-bit copies autocast keeps during the forward (2 B/param).
+gradients       full fine-tuning only: one per weight, in the weights' dtype (2 or 4 B/param).
+optimizer       AdamW keeps two moments per trained parameter, in the parameter's dtype: 4 B/param for
+                bf16 weights, 8 for fp32; 8-bit AdamW: 2 B/param.
+adapters        LoRA/QLoRA: r x (d_in + d_out) per adapted linear; PEFT keeps adapters in fp32, so
+                16 B per adapter parameter (weight 4, gradient 4, two moments 8).
+activations     per layer and token (16-bit, sdpa/flash attention, gated MLP, RMSNorm):
+                12h (two norms keep their fp32 input and 16-bit output) + 2(q + 2kv) (q, k, v for the
+                attention backward) + 2q (attention output) + 8I (gate, up, SiLU output, product).
+                With gradient checkpointing (TRL's default) each layer keeps only its 16-bit input (2h) and
+                one layer at a time is recomputed with its full activations. Eager attention (Gemma 2)
+                also keeps 5 x heads x s^2 bytes per layer and sequence (Korthikanti et al. 2022).
+logits          plain cross-entropy: 16 B per vocabulary entry per token (bf16 logits, fp32 upcast,
+                softmax and its gradient); TRL's chunked loss (default since 1.7): CHUNKED_LOSS_BYTES;
+                DPO/GRPO per-token log-probabilities: LOGPROB_BYTES.
+reference_model DPO without an adapter (full fine-tuning): a second frozen 16-bit copy; with an adapter
+                the reference is the base with the adapter disabled (no copy). GRPO only when beta > 0.
+kv_cache        GRPO generation (batch x accumulation sequences, at least num_generations) and inference:
+                2 (k, v) x L x kv_heads x head_dim x 2 B per token.
+ddp_buckets     data parallel (DDP) keeps a second buffer of the trained parameters' gradients.
+sharding        FSDP / ZeRO-3: weights, gradients, optimizer and reference divided by the GPU count, plus
+                the gathered unit (largest block or the embeddings) twice (prefetch) and its fp32 gradient.
+cuda_overhead   CUDA context, cuBLAS workspaces and kernels (CUDA_CONTEXT_GIB, outside torch's own
+                statistics) plus allocator fragmentation (FRAGMENTATION of everything else).
+
+Peak: the static terms plus the largest of the phases that are never alive together — end of forward
+(kept activations + logits), recomputation of one layer in the backward, generation (KV cache). The
+answer lists every term and `not_coresident_gb`, what the sum of the terms exceeds the peak by.
+
+Calibrated against the public torchtune peaks in ../shared/notes/training-facts.md
+(benchmarks/estimates.py prints them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hf_train_mcp.hardware.api import TrainingPlan
+    from hf_train_mcp.hardware.models import ModelShape
+
+GIB = float(1 << 30)
+
+# Bytes per parameter.
+BF16_BYTES = 2.0
+FP32_BYTES = 4.0
+NF4_BYTES = 0.5 + 0.127 / 8  # 4-bit weights + double-quantized block constants (QLoRA paper)
+AUTOCAST_COPY_BYTES = 2.0  # fp32 master weights: autocast's 16-bit copies live through the forward
+ADAMW_MOMENTS = 2  # exp_avg and exp_avg_sq
+ADAMW_8BIT_BYTES = 2.0  # two 1-byte moments (bitsandbytes; block statistics are negligible)
+LORA_BYTES_PER_PARAM = 16.0  # fp32 adapter weight + gradient + two fp32 moments
+
+# Activations, bytes per token.
+NORM_BYTES_PER_H = 6.0  # an RMSNorm keeps its fp32 input (4h) and 16-bit output (2h)
+CHECKPOINT_BYTES_PER_H = 2.0  # checkpointed layer input, 16-bit
+HEAD_BYTES_PER_H = 8.0  # final norm (6h) + output-head input (2h)
+EAGER_SCORE_BYTES = 5.0  # per head and token pair: scores, softmax, its dropout-free gradient buffer
+RECOMPUTE_LAYERS = 1.0  # layers alive at once while the backward recomputes under checkpointing
+
+# Logits, bytes per vocabulary entry per token.
+PLAIN_LOSS_BYTES = 16.0  # training-facts.md: bf16 logits, fp32 upcast, softmax and its gradient
+CHUNKED_LOSS_BYTES = 1.0  # chunked loss: only a chunk is upcast; calibrated on torchtune's chunked CE
+LOGPROB_BYTES = 8.0  # DPO/GRPO: bf16 logits + their log-softmax kept for the backward, no fp32 copy
+
+# Overheads.
+CUDA_CONTEXT_GIB = 0.75  # context + cuBLAS/cuDNN workspaces + kernels: 0.3-2 GB (training-facts.md)
+FRAGMENTATION = 0.05  # caching-allocator slack on top of what tensors hold
+SHARD_GATHER_BYTES = 2 * BF16_BYTES + FP32_BYTES  # gathered unit twice (prefetch) + its fp32 gradient
+INFERENCE_ACTIVATION_FRACTION = 0.5  # a forward without autograd keeps about half a layer's activations
+
+TERMS = (
+    "weights_gb",
+    "gradients_gb",
+    "optimizer_gb",
+    "adapters_gb",
+    "activations_gb",
+    "logits_gb",
+    "reference_model_gb",
+    "kv_cache_gb",
+    "ddp_buckets_gb",
+    "sharding_buffers_gb",
+    "cuda_overhead_gb",
+)
+
+
+@dataclass
+class MemoryEstimate:
+    """Peak memory per GPU, GiB, term by term."""
+
+    weights_gb: float = 0.0
+    gradients_gb: float = 0.0
+    optimizer_gb: float = 0.0
+    adapters_gb: float = 0.0
+    activations_gb: float = 0.0
+    logits_gb: float = 0.0
+    reference_model_gb: float = 0.0
+    kv_cache_gb: float = 0.0
+    ddp_buckets_gb: float = 0.0
+    sharding_buffers_gb: float = 0.0
+    cuda_overhead_gb: float = 0.0
+    not_coresident_gb: float = 0.0
+    total_gb: float = 0.0
+    layout: str = "single"
+    gpus: int = 1
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self, digits: int = 2) -> dict[str, Any]:
+        out: dict[str, Any] = {"total_gb": round(self.total_gb, digits)}
+        for name in TERMS:
+            out[name] = round(getattr(self, name), digits)
+        out["not_coresident_gb"] = round(self.not_coresident_gb, digits)
+        out["layout"] = self.layout
+        out["gpus"] = self.gpus
+        out["units"] = "GiB per GPU"
+        out["details"] = self.details
+        return out
+
+
+def lora_params(shape: ModelShape, r: int, targets: str = "all-linear") -> int:
+    """Adapter parameters: r x (d_in + d_out) for each adapted linear in every layer."""
+    h, q, kv, i = shape.hidden, shape.q_dim, shape.kv_dim, shape.intermediate
+    attention = (h + q) + (h + kv) + (h + kv) + (q + h)
+    mlp = 3 * (h + i) * shape.experts
+    per_layer = attention + (mlp if targets == "all-linear" else 0)
+    return r * per_layer * shape.layers
+
+
+def activation_bytes_per_token_layer(shape: ModelShape) -> float:
+    """Full activations one layer keeps for its backward, per token (no checkpointing)."""
+    h, q, kv = shape.hidden, shape.q_dim, shape.kv_dim
+    inter = shape.intermediate * shape.experts_per_token
+    return 2 * NORM_BYTES_PER_H * h + 2 * (q + 2 * kv) + 2 * q + 8 * inter
+
+
+def eager_scores_bytes(shape: ModelShape, seq_len: int, sequences: int) -> float:
+    """Per layer: the s x s attention scores eager attention keeps (0 with sdpa/flash)."""
+    if not shape.attn_quadratic:
+        return 0.0
+    return EAGER_SCORE_BYTES * shape.heads * seq_len * seq_len * sequences
+
+
+def kv_cache_bytes_per_token(shape: ModelShape) -> float:
+    return 2 * shape.layers * shape.kv_dim * BF16_BYTES
+
+
+def base_weight_bytes(shape: ModelShape, quantized: bool) -> float:
+    """16-bit weights, or NF4 for the block linears (QLoRA / 4-bit inference)."""
+    if not quantized:
+        return shape.params * BF16_BYTES
+    linear = shape.block_linear_params
+    return linear * NF4_BYTES + (shape.params - linear) * BF16_BYTES
+
+
+def estimate_memory(
+    shape: ModelShape,
+    plan: TrainingPlan,
+    *,
+    bf16: bool = True,
+    gpus: int = 1,
+    sharded: bool | None = None,
+) -> MemoryEstimate:
+    """Peak memory per GPU for `plan` on `gpus` GPUs (bf16=False: a pre-Ampere GPU, fp16 only)."""
+    gpus = max(1, int(gpus))
+    if sharded is None:
+        sharded = plan.sharding == "fsdp"
+    if plan.method == "inference":
+        return _inference(shape, plan, gpus)
+    layout = "single" if gpus == 1 else ("sharded" if sharded else "ddp")
+    shard = gpus if layout == "sharded" else 1
+    est = MemoryEstimate(layout=layout, gpus=gpus)
+    details: dict[str, Any] = {}
+    n = float(shape.params)
+
+    # -- weights, gradients, optimizer, adapters
+    trainable = 0.0
+    grad_bytes = 0.0
+    if plan.peft == "full":
+        fp32_master = plan.master_weights == "fp32" or not bf16
+        w_bytes = FP32_BYTES + AUTOCAST_COPY_BYTES if fp32_master else BF16_BYTES
+        grad_bytes = FP32_BYTES if fp32_master else BF16_BYTES
+        if plan.optimizer == "adamw_8bit":
+            opt_bytes = ADAMW_8BIT_BYTES
+        else:
+            opt_bytes = ADAMW_MOMENTS * (FP32_BYTES if fp32_master else BF16_BYTES)
+        est.weights_gb = n * w_bytes / shard
+        est.gradients_gb = n * grad_bytes / shard
+        est.optimizer_gb = n * opt_bytes / shard
+        trainable = n
+        details["bytes_per_param"] = w_bytes + grad_bytes + opt_bytes
+        details["precision"] = "fp32 master weights (AMP)" if fp32_master else "bf16 weights and states"
+    else:
+        quantized = plan.peft == "qlora"
+        est.weights_gb = base_weight_bytes(shape, quantized) / shard
+        adapters = lora_params(shape, plan.lora_r, plan.lora_targets)
+        per = LORA_BYTES_PER_PARAM
+        if plan.optimizer == "adamw_8bit":
+            per = 2 * FP32_BYTES + ADAMW_8BIT_BYTES
+        est.adapters_gb = adapters * per / shard
+        trainable = float(adapters)
+        grad_bytes = FP32_BYTES
+        details["adapter_params"] = adapters
+        details["precision"] = "NF4 base + fp32 adapters" if quantized else "16-bit base + fp32 adapters"
+
+    # -- reference model
+    ref = False
+    if plan.method == "dpo":
+        ref = plan.dpo_reference == "model" or (plan.dpo_reference == "auto" and plan.peft == "full")
+    elif plan.method == "grpo":
+        ref = plan.grpo_beta > 0 and plan.peft == "full"
+    if ref:
+        est.reference_model_gb = base_weight_bytes(shape, plan.peft == "qlora") / shard
+    details["reference_model"] = "copy" if ref else "none"
+
+    # -- data parallel / sharding
+    if layout == "ddp":
+        est.ddp_buckets_gb = trainable * grad_bytes
+    elif layout == "sharded":
+        unit = max(shape.largest_layer_params, shape.embedding_params + shape.lm_head_params)
+        est.sharding_buffers_gb = unit * SHARD_GATHER_BYTES
+
+    # -- activations, logits, KV cache
+    seq = plan.max_length
+    sequences = plan.batch_size * (2 if plan.method == "dpo" else 1)  # DPO: chosen + rejected
+    tokens = sequences * seq
+    act_layer = activation_bytes_per_token_layer(shape) * tokens + eager_scores_bytes(shape, seq, sequences)
+    head = HEAD_BYTES_PER_H * shape.hidden * tokens
+    if plan.gradient_checkpointing:
+        saved = CHECKPOINT_BYTES_PER_H * shape.hidden * tokens * shape.layers + head
+        recompute = RECOMPUTE_LAYERS * act_layer
+    else:
+        saved = act_layer * shape.layers + head
+        recompute = 0.0
+    if plan.method == "sft":
+        per_vocab = CHUNKED_LOSS_BYTES if plan.chunked_loss else PLAIN_LOSS_BYTES
+        logit_tokens = tokens
+    else:
+        per_vocab = LOGPROB_BYTES
+        logit_tokens = plan.batch_size * plan.max_completion_length if plan.method == "grpo" else tokens
+    logits = per_vocab * shape.vocab * logit_tokens
+    kv = 0.0
+    if plan.method == "grpo":
+        gen_sequences = max(plan.num_generations, plan.batch_size * max(1, plan.gradient_accumulation))
+        kv = kv_cache_bytes_per_token(shape) * gen_sequences * seq
+    est.activations_gb = saved + recompute
+    est.logits_gb = logits
+    est.kv_cache_gb = kv
+    phases = {"end of forward": saved + logits, "recompute": saved + recompute, "generation": kv}
+    peak_phase = max(phases, key=lambda k: phases[k])
+    dynamic = phases[peak_phase]
+    est.not_coresident_gb = saved + recompute + logits + kv - dynamic
+    details["tokens_per_micro_batch"] = tokens
+    details["peak_phase"] = peak_phase
+
+    static = (
+        est.weights_gb
+        + est.gradients_gb
+        + est.optimizer_gb
+        + est.adapters_gb
+        + est.reference_model_gb
+        + est.ddp_buckets_gb
+        + est.sharding_buffers_gb
+    )
+    est.cuda_overhead_gb = CUDA_CONTEXT_GIB * GIB + FRAGMENTATION * (static + dynamic)
+    est.total_gb = static + dynamic + est.cuda_overhead_gb
+    _to_gib(est)
+    est.details = details
+    return est
+
+
+def _inference(shape: ModelShape, plan: TrainingPlan, gpus: int) -> MemoryEstimate:
+    """Weights (split across GPUs when there are several), KV cache for the batch, a forward's transients."""
+    est = MemoryEstimate(layout="single" if gpus == 1 else "sharded", gpus=gpus)
+    quantized = plan.peft == "qlora"
+    est.weights_gb = base_weight_bytes(shape, quantized) / gpus
+    sequences = plan.batch_size
+    est.kv_cache_gb = kv_cache_bytes_per_token(shape) * sequences * plan.max_length / gpus
+    est.activations_gb = INFERENCE_ACTIVATION_FRACTION * activation_bytes_per_token_layer(
+        shape
+    ) * sequences * plan.max_length + eager_scores_bytes(shape, plan.max_length, sequences)
+    est.logits_gb = FP32_BYTES * shape.vocab * sequences  # last position only
+    dynamic = est.kv_cache_gb + est.activations_gb + est.logits_gb
+    est.cuda_overhead_gb = CUDA_CONTEXT_GIB * GIB + FRAGMENTATION * (est.weights_gb + dynamic)
+    est.total_gb = est.weights_gb + dynamic + est.cuda_overhead_gb
+    _to_gib(est)
+    est.details = {"precision": "NF4" if quantized else "16-bit", "peak_phase": "generation"}
+    return est
+
+
+def _to_gib(est: MemoryEstimate) -> None:
+    """The terms were summed in bytes; report GiB."""
+    for name in (*TERMS, "not_coresident_gb", "total_gb"):
+        setattr(est, name, getattr(est, name) / GIB)
