@@ -51,13 +51,18 @@ class Repo:
     gated: bool | str = False  # False, "auto" or "manual"
     disabled: bool = False
     allowed_tokens: set[str] = field(default_factory=set)
-    sha: str = ""
+    fixed_sha: str = ""  # the commit id; by default a hash of the files (changes when they do)
     extra_info: dict[str, Any] = field(default_factory=dict)  # merged into the info JSON
     lfs_over: int = 10_000  # files larger than this are listed with LFS metadata
 
-    def __post_init__(self) -> None:
-        if not self.sha:
-            self.sha = hashlib.sha1(f"{self.repo_type}/{self.repo_id}".encode()).hexdigest()
+    @property
+    def sha(self) -> str:
+        if self.fixed_sha:
+            return self.fixed_sha
+        digest = hashlib.sha1(f"{self.repo_type}/{self.repo_id}".encode())
+        for path in sorted(self.files):
+            digest.update(path.encode() + b"\0" + self.files[path])
+        return digest.hexdigest()
 
     def add_file(self, path: str, content: bytes | str | dict | list) -> None:
         if isinstance(content, dict | list):
