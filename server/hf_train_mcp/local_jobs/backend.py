@@ -183,9 +183,11 @@ class LocalJobsBackend:
             deadline = time.monotonic() + self.kill_grace_seconds + 5.0
             while runner.supervisor_alive(record.job_dir) and time.monotonic() < deadline:
                 time.sleep(0.05)
+        # Whatever is left (the supervisor did not stop it in time, or was gone): stop it here. The group
+        # id is only trusted while the supervisor lives; otherwise the job's id finds its processes.
         fresh = self._record(job_id)
-        if runner.job_pids(job_id, fresh.pgid if runner.supervisor_alive(fresh.job_dir) else None):
-            runner.stop_job_processes(job_id, fresh.pgid, self.kill_grace_seconds)
+        pgid = fresh.pgid if runner.supervisor_alive(fresh.job_dir) else None
+        runner.stop_job_processes(job_id, pgid, self.kill_grace_seconds)
         return self._record(job_id).to_view()
 
     def logs(

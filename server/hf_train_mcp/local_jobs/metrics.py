@@ -19,11 +19,9 @@ def _cpu_ticks_and_rss(pids: set[int]) -> tuple[dict[int, int], int]:
     ticks: dict[int, int] = {}
     rss = 0
     for pid in pids:
-        try:
-            raw = (_PROC / str(pid) / "stat").read_text()
-        except OSError:
+        fields = runner.stat_fields(pid)  # fields[0] is field 3 (state) of proc(5)
+        if fields is None:
             continue
-        fields = raw[raw.rfind(")") + 2 :].split()  # fields[0] is field 3 (state) of proc(5)
         ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime
         rss += int(fields[21]) * page
     return ticks, rss

@@ -17,7 +17,6 @@ import contextlib
 import fcntl
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -73,27 +72,13 @@ def busy_slots(slots_dir: Path, max_jobs: int) -> int:
     return taken
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def stat_fields(pid: int) -> list[str] | None:
     """Fields of /proc/<pid>/stat after the command name (index 0 is the state)."""
     try:
         raw = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     return raw[raw.rfind(")") + 2 :].split()
-
-
-def is_running(pid: int) -> bool:
-    """True for a live process (a zombie waiting to be reaped counts as gone)."""
-    if sys.platform.startswith("linux"):
-        fields = _stat_fields(pid)
-        return fields is not None and fields[0] not in ("Z", "X")
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def job_pids(job_id: str, pgid: int | None) -> set[int]:
@@ -110,7 +95,7 @@ def job_pids(job_id: str, pgid: int | None) -> set[int]:
         pid = int(entry.name)
         if pid == os.getpid():
             continue
-        fields = _stat_fields(pid)
+        fields = stat_fields(pid)
         if fields is None or fields[0] in ("Z", "X"):
             continue
         if pgid is not None and int(fields[2]) == pgid:
