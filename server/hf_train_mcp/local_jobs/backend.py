@@ -100,7 +100,8 @@ class LocalJobsBackend:
         max_jobs: int | None = None,
         kill_grace_seconds: float = DEFAULT_KILL_GRACE_SECONDS,
     ) -> None:
-        self.data_dir = Path(data_dir) if data_dir is not None else paths.default_data_dir()
+        # Absolute: supervisors run from the job's folder and find the database through this path.
+        self.data_dir = (Path(data_dir) if data_dir is not None else paths.default_data_dir()).absolute()
         self.max_jobs = max(1, max_jobs) if max_jobs is not None else max_jobs_from_env()
         self.kill_grace_seconds = kill_grace_seconds
         self.store = JobStore(paths.db_path(self.data_dir))
