@@ -11,10 +11,11 @@ import os
 import tempfile
 
 _SANDBOX = tempfile.mkdtemp(prefix="hf-train-mcp-tests-")
-for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "HF_DATASETS_SERVER"):
+for _name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
     os.environ.pop(_name, None)
 os.environ["HF_HOME"] = os.path.join(_SANDBOX, "hf_home")
 os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # closed port: nothing leaves the machine
+os.environ["HF_DATASETS_SERVER"] = "http://127.0.0.1:9"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_TRAIN_MCP_DATA_DIR"] = os.path.join(_SANDBOX, "data")
 
