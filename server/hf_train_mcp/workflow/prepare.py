@@ -1,0 +1,293 @@
+"""prepare_training: from intent (model + dataset + method + budget) to a job that can be submitted.
+
+It chains the same pieces an agent would call one by one — inspect_dataset, the model check,
+recommend_hardware, generate_training_script — and records every decision with its reason, so the
+person approving the spend sees why this flavor, this timeout and this mapping. It refuses early, with
+the fix, anything that would fail on the GPU.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hf_train_mcp import hub
+from hf_train_mcp.toolkit import Answer, fail, md_table
+from hf_train_mcp.workflow.checks import Account, account, check_model
+
+LOCAL = "local"
+
+
+@dataclass
+class Decision:
+    topic: str
+    choice: str
+    reason: str
+
+
+@dataclass
+class PreparedRun:
+    decisions: list[Decision] = field(default_factory=list)
+    generated: dict[str, Any] = field(default_factory=dict)  # generate_training_script's data
+    recommendation: dict[str, Any] | None = None
+    dataset: dict[str, Any] = field(default_factory=dict)
+
+    def decide(self, topic: str, choice: Any, reason: str) -> None:
+        self.decisions.append(Decision(topic, str(choice), reason))
+
+    @property
+    def hf_jobs_call(self) -> dict[str, Any]:
+        return self.generated["hf_jobs"]
+
+
+def prepare(request: dict[str, Any]) -> PreparedRun:
+    """Plan the run; raises ToolError (via `fail`) with the fix for anything that would fail."""
+    run = PreparedRun()
+    method: str = request["method"]
+    flavor: str | None = request.get("flavor")
+    local = flavor == LOCAL
+    push = bool(request.get("push_to_hub", True))
+
+    who = _check_account(run, request, push=push, local=local)
+    where = check_model(request["model"])
+    run.decide("model", request["model"], f"found ({'local folder' if where == 'local' else 'on the Hub'})")
+
+    mapping = _check_dataset(run, request, method)
+
+    hub_model_id = request.get("hub_model_id")
+    if push and not hub_model_id:
+        if who is None or not who.user:
+            raise fail(
+                "push_to_hub needs a hub_model_id ('your-username/model-name') and a token with write "
+                "access; or set push_to_hub to false for a local run."
+            )
+        hub_model_id = _default_repo(who.user, request["model"], method, request.get("peft", "lora"))
+        run.decide("hub_model_id", hub_model_id, "not given: derived from your user name, model and method")
+
+    if not local and not flavor:
+        flavor, timeout = _choose_hardware(run, request, method)
+    else:
+        timeout = request.get("timeout")
+        if flavor:
+            run.decide("flavor", flavor, "given")
+
+    generate_args = {
+        key: value
+        for key, value in request.items()
+        if key
+        not in {"budget_usd", "max_hours", "submit", "detach", "wait_seconds", "namespace", "local_python"}
+        and value is not None
+    }
+    generate_args.update(
+        flavor=flavor,
+        timeout=request.get("timeout") or timeout,
+        hub_model_id=hub_model_id,
+        column_mapping=mapping or None,
+        dataset_columns=run.dataset.get("column_names"),
+    )
+    from hf_train_mcp.training.tool import generate
+
+    answer = generate({k: v for k, v in generate_args.items() if v is not None}, request.get("save_to"))
+    run.generated = answer.data
+    plan = run.generated["plan"]
+    run.decide(
+        "precision", plan["config"].get("dtype"), "matched to the GPU (bf16 on Ampere and newer, fp16 on T4)"
+    )
+    return run
+
+
+def _check_account(run: PreparedRun, request: dict[str, Any], *, push: bool, local: bool) -> Account | None:
+    who = account()
+    needs_hub = push or (request.get("submit") and not local)
+    if who is None:
+        if needs_hub:
+            raise fail(
+                hub.NO_TOKEN_HELP + " Without one, plan a local run: flavor 'local' and push_to_hub false."
+            )
+        run.decide("account", "no token", "fine for a local run without pushing to the Hub")
+        return None
+    if push and who.can_write is False:
+        raise fail(
+            f"The token of {who.user} is read-only: the job could not push the model and checkpoints. "
+            "Create a token with write access (https://huggingface.co/settings/tokens) and set HF_TOKEN, "
+            "or set push_to_hub to false."
+        )
+    role = who.role or "unknown role"
+    run.decide(
+        "account",
+        who.user,
+        f"token role: {role}"
+        + ("" if who.can_write else " (fine-grained: make sure it may write to the target repo)"),
+    )
+    return who
+
+
+def _check_dataset(run: PreparedRun, request: dict[str, Any], method: str) -> dict[str, str]:
+    from hf_train_mcp.dataset_inspection.inspect import inspect_dataset
+
+    inspection = inspect_dataset(
+        request["dataset"], request.get("dataset_config"), request.get("split"), rows=3, method=method
+    )
+    data = inspection.data()
+    columns = [c["name"] for c in data["columns"]]
+    run.dataset = {
+        "name": data["dataset"],
+        "split": data["split"],
+        "num_rows": data["num_rows"],
+        "format": data["format"]["kind"],
+        "column_names": columns,
+    }
+    verdict = data["methods"][method]
+    given = request.get("column_mapping") or {}
+    if given:
+        missing = sorted(v for v in given.values() if v not in columns)
+        if missing:
+            raise fail(
+                f"column_mapping names columns the dataset does not have: {', '.join(missing)}. "
+                f"Its columns: {', '.join(columns)}."
+            )
+        run.decide("column_mapping", given, "given")
+        return dict(given)
+    if verdict["ready"]:
+        run.decide("dataset format", data["format"]["kind"], f"ready for {method.upper()} as is")
+        return {}
+    suggestion = verdict.get("column_mapping")
+    if suggestion and not verdict.get("conversion"):
+        run.decide(
+            "column_mapping",
+            suggestion,
+            f"the dataset is not in a {method.upper()} format; these columns map onto it (pass "
+            "column_mapping to choose others)",
+        )
+        return dict(suggestion)
+    reasons = "; ".join(verdict.get("reasons") or []) or "no known mapping"
+    raise fail(
+        f"The dataset {request['dataset']} is not ready for {method.upper()} and no column mapping "
+        f"fits ({reasons}). Its columns: {', '.join(columns)}. {method.upper()} needs "
+        f"{_needs(method)}. Pass column_mapping (TRL column -> dataset column), or preprocess the data."
+    )
+
+
+def _needs(method: str) -> str:
+    return {
+        "sft": "'messages', 'text', or 'prompt' + 'completion'",
+        "dpo": "'prompt' + 'chosen' + 'rejected' (or 'chosen' + 'rejected')",
+    }.get(method, "its columns")
+
+
+def _choose_hardware(run: PreparedRun, request: dict[str, Any], method: str) -> tuple[str, str]:
+    from hf_train_mcp.hardware import catalog
+    from hf_train_mcp.hardware.api import HardwareError, TrainingPlan, recommend
+
+    catalog.refresh()
+    examples = run.dataset.get("num_rows")
+    if examples and request.get("max_rows"):
+        examples = min(examples, request["max_rows"])
+    plan = TrainingPlan(
+        model=request["model"],
+        params_b=request.get("params_b"),
+        method=method,
+        peft=request.get("peft", "lora"),
+        max_length=request.get("max_length") or 1024,
+        batch_size=request.get("per_device_train_batch_size") or (4 if method == "sft" else 2),
+        dataset_examples=examples,
+        epochs=request.get("num_train_epochs") or 1.0,
+        max_steps=request.get("max_steps"),
+    )
+    try:
+        rec = recommend(plan, budget_usd=request.get("budget_usd"), max_hours=request.get("max_hours"))
+    except HardwareError as exc:
+        raise fail(str(exc)) from None
+    run.recommendation = rec.as_dict() if hasattr(rec, "as_dict") else None
+    why = "; ".join(rec.notes[:2]) if rec.notes else "cheapest flavor that fits"
+    if not rec.fits:
+        raise fail(
+            f"Nothing fits: {request['model']} ({method}, {plan.peft}, max_length {plan.max_length}) needs "
+            f"{rec.memory.get('total_gb')} GB per GPU. {' '.join(rec.notes)}"
+        )
+    budget = request.get("budget_usd")
+    if budget is not None and rec.within_budget is False:
+        cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "unknown"
+        raise fail(
+            f"Nothing fits the budget of ${budget:g}: the cheapest flavor that fits, {rec.flavor}, is "
+            f"estimated at {cost} ({rec.est_hours:.2f} h at ${rec.price_per_hour:.2f}/h). Raise budget_usd, "
+            "train on fewer rows (max_rows) or steps (max_steps), use a shorter max_length, or QLoRA."
+        )
+    hours = f"{rec.est_hours:.2f} h" if rec.est_hours is not None else "unknown time"
+    cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "cost unknown"
+    run.decide(
+        "flavor",
+        rec.flavor,
+        f"{why} — {rec.memory.get('total_gb')} GB per GPU of {rec.vram_gb:g} GB; {hours}, {cost}",
+    )
+    run.decide("timeout", rec.timeout, "at least 1.3x the estimate, never below the start-up time")
+    return rec.flavor, rec.timeout
+
+
+def _default_repo(user: str, model: str, method: str, peft: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", model.rstrip("/").split("/")[-1]).strip("-.") or "model"
+    return f"{user}/{base}-{method}-{peft}"[:96]
+
+
+def to_answer(run: PreparedRun, submitted: Answer | None = None) -> Answer:
+    generated = run.generated
+    plan = generated["plan"]
+    estimate = plan.get("estimate") or {}
+    rows = [[d.topic, f"`{d.choice}`", d.reason] for d in run.decisions]
+    passed = sum(1 for c in generated["checks"] if c["status"] == "pass")
+    warnings = [c for c in generated["checks"] if c["status"] != "pass"]
+    lines = [
+        f"## Plan: {plan['method'].upper()} ({plan['peft']}) on `{plan['flavor']}`",
+        "",
+        md_table(["decision", "choice", "why"], rows),
+        "",
+        _cost_line(plan, estimate, run.recommendation),
+        f"Script: `{generated['script_path']}` — {passed} checks passed"
+        + (f", {len(warnings)} warnings: " + "; ".join(w["message"] for w in warnings) if warnings else "."),
+        "",
+    ]
+    data: dict[str, Any] = {
+        "decisions": [d.__dict__ for d in run.decisions],
+        "dataset": run.dataset,
+        "recommendation": run.recommendation,
+        "plan": plan,
+        "checks": generated["checks"],
+        "script_path": generated["script_path"],
+        "hf_jobs": generated["hf_jobs"],
+        "submitted": submitted is not None,
+    }
+    if submitted is None:
+        lines += [
+            "Submit it (after the person agrees to the cost) with `prepare_training` and "
+            '`"submit": true`, or this call:',
+            "",
+            "```json",
+            _json(generated["hf_jobs"]),
+            "```",
+        ]
+    else:
+        lines += ["### Submitted", "", submitted.markdown]
+        data["job"] = submitted.data
+    return Answer("\n".join(lines), data)
+
+
+def _cost_line(plan: dict[str, Any], estimate: dict[str, Any], rec: dict[str, Any] | None) -> str:
+    source = rec or estimate or {}
+    hours = source.get("est_hours")
+    cost = source.get("est_cost_usd")
+    price = source.get("price_per_hour")
+    parts = [f"Timeout `{plan['timeout']}`"]
+    if hours is not None:
+        parts.append(f"estimated {hours:.2f} h")
+    if cost is not None:
+        parts.append(f"about ${cost:.2f}")
+    if price is not None and plan.get("timeout_seconds"):
+        parts.append(f"at most ${price * plan['timeout_seconds'] / 3600:.2f} (timeout x ${price:.2f}/h)")
+    return ", ".join(parts) + "."
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, indent=2)
