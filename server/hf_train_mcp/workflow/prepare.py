@@ -199,7 +199,12 @@ def _choose_hardware(run: PreparedRun, request: dict[str, Any], method: str) -> 
         rec = recommend(plan, budget_usd=request.get("budget_usd"), max_hours=request.get("max_hours"))
     except HardwareError as exc:
         raise fail(str(exc)) from None
-    run.recommendation = rec.as_dict() if hasattr(rec, "as_dict") else None
+    run.recommendation = {
+        **rec.summary(),
+        "memory": rec.memory,
+        "notes": rec.notes,
+        "alternatives": [alt.summary() for alt in rec.alternatives],
+    }
     why = "; ".join(rec.notes[:2]) if rec.notes else "cheapest flavor that fits"
     if not rec.fits:
         raise fail(

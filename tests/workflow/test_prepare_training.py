@@ -1,0 +1,157 @@
+"""prepare_training through the MCP client against the Hub doubles: plans, refusals, submission, and
+the submitted job seen again through hf_jobs ps/logs/inspect."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from doubles.full_hub import MODEL, FakeHub
+
+pytestmark = pytest.mark.anyio
+
+
+async def prepare(client: Any, **arguments: Any) -> Any:
+    return await client.call_tool("prepare_training", {"model": MODEL, **arguments})
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+def script_config_literals(path: str) -> str:
+    source = Path(path).read_text()
+    ast.parse(source)  # the script compiles
+    return source
+
+
+async def test_sft_on_a_ready_dataset_returns_a_submittable_plan(client: Any, fake_hub: FakeHub) -> None:
+    result = await prepare(client, dataset="acme/chat", method="sft")
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    call = data["hf_jobs"]
+    assert call["operation"] == "uv"
+    assert call["args"]["secrets"] == {"HF_TOKEN": "$HF_TOKEN"}
+    rec = data["recommendation"]
+    assert call["args"]["flavor"] == rec["flavor"]
+    assert call["args"]["timeout"] == rec["timeout"]
+    topics = {d["topic"]: d for d in data["decisions"]}
+    assert topics["dataset format"]["choice"] == "language_modeling"
+    assert topics["hub_model_id"]["choice"] == "alice/Qwen2.5-0.5B-sft-lora"  # derived from whoami
+    assert data["submitted"] is False
+    assert fake_hub.jobs.specs == []  # planning sends nothing
+    source = script_config_literals(data["script_path"])
+    assert "alice/Qwen2.5-0.5B-sft-lora" in source
+    assert "why" in text_of(result) and rec["flavor"] in text_of(result)
+    assert fake_hub.token not in json.dumps(data) + text_of(result)
+
+
+async def test_sft_applies_the_mapping_a_question_answer_dataset_needs(client: Any) -> None:
+    result = await prepare(client, dataset="acme/qa", method="sft")
+    assert not result.is_error, text_of(result)
+    topics = {d["topic"]: d for d in result.structured_content["decisions"]}
+    mapping = topics["column_mapping"]["choice"]
+    assert "question" in mapping and "answer" in mapping
+    config = result.structured_content["plan"]["config"]
+    assert config["dataset"]["column_mapping"] == {"prompt": "question", "completion": "answer"}
+
+
+async def test_dpo_ready_and_dpo_needing_a_mapping(client: Any) -> None:
+    ready = await prepare(client, dataset="acme/prefs", method="dpo")
+    assert not ready.is_error, text_of(ready)
+    assert ready.structured_content["plan"]["method"] == "dpo"
+    assert not ready.structured_content["plan"]["config"]["dataset"].get("column_mapping")
+
+    mapped = await prepare(client, dataset="acme/prefs-to-map", method="dpo")
+    assert not mapped.is_error, text_of(mapped)
+    assert mapped.structured_content["plan"]["config"]["dataset"]["column_mapping"] == {
+        "prompt": "instruction",
+        "chosen": "good",
+        "rejected": "bad",
+    }
+
+
+async def test_a_given_mapping_with_unknown_columns_is_refused(client: Any) -> None:
+    result = await prepare(
+        client, dataset="acme/qa", method="sft", column_mapping={"prompt": "query", "completion": "answer"}
+    )
+    assert result.is_error
+    assert "query" in text_of(result) and "question" in text_of(result)
+
+
+async def test_refusals_say_what_to_change(client: Any, fake_hub: FakeHub) -> None:
+    unknown = await client.call_tool(
+        "prepare_training", {"model": "nobody/no-such-model", "dataset": "acme/chat"}
+    )
+    assert unknown.is_error and "Unknown model" in text_of(unknown)
+
+    unusable = await prepare(client, dataset="acme/numbers", method="sft")
+    assert unusable.is_error
+    assert "not ready for SFT" in text_of(unusable) and "column_mapping" in text_of(unusable)
+
+    fake_hub.viewer.add(
+        "acme/huge",
+        {"train": [r for r in fake_hub.viewer.datasets["acme/chat"].configs["default"]["train"]]},
+        num_rows={"train": 50_000_000},
+    )
+    fake_hub.repos.add_dataset("acme/huge")
+    broke = await prepare(client, dataset="acme/huge", budget_usd=1)
+    assert broke.is_error and "budget" in text_of(broke)
+    assert "max_rows" in text_of(broke)
+    assert fake_hub.jobs.specs == []
+
+
+async def test_a_read_only_token_cannot_plan_a_push(client: Any, fake_hub: FakeHub) -> None:
+    fake_hub.jobs.server.inject(
+        "GET",
+        r"/api/whoami-v2$",
+        status=200,
+        times=10,
+        body={
+            "type": "user",
+            "name": "alice",
+            "orgs": [],
+            "auth": {"type": "access_token", "accessToken": {"displayName": "ro", "role": "read"}},
+        },
+    )
+    result = await prepare(client, dataset="acme/chat")
+    assert result.is_error and "read-only" in text_of(result)
+    assert fake_hub.token not in text_of(result)
+
+
+async def test_no_token_is_refused_for_a_hub_push(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_TOKEN")
+    result = await prepare(client, dataset="acme/chat")
+    assert result.is_error and "Pro, Team or Enterprise" in text_of(result)
+
+
+async def test_submit_then_follow_the_job_with_hf_jobs(client: Any, fake_hub: FakeHub) -> None:
+    fake_hub.jobs.queue_plan(hold=True, lines=["Starting training"], scheduling_s=0.0)
+    result = await prepare(
+        client, dataset="acme/qa", method="sft", hub_model_id="alice/qa-model", submit=True, detach=True
+    )
+    assert not result.is_error, text_of(result)
+    assert len(fake_hub.jobs.specs) == 1
+    spec = fake_hub.jobs.specs[0]
+    data = result.structured_content
+    assert spec["flavor"] == data["recommendation"]["flavor"]
+    assert spec["secrets"] == {"HF_TOKEN": fake_hub.token}
+    job_id = data["job"]["job_id"]
+    assert data["job"]["url"].endswith(f"/jobs/alice/{job_id}")
+    assert data["job"]["max_cost_usd"] > 0
+    assert job_id in text_of(result)
+    assert fake_hub.token not in text_of(result) + json.dumps(data)
+
+    listed = await client.call_tool("hf_jobs", {"operation": "ps"})
+    assert job_id in text_of(listed)
+    fake_hub.jobs.log(job_id, "{'loss': 1.23, 'epoch': 0.1}")
+    logs = await client.call_tool(
+        "hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "wait_seconds": 1}}
+    )
+    assert "'loss': 1.23" in text_of(logs)
+    inspected = await client.call_tool("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
+    assert "HF_TOKEN" in text_of(inspected) and fake_hub.token not in text_of(inspected)
+    fake_hub.jobs.finish(job_id)
