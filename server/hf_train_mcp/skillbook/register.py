@@ -18,14 +18,23 @@ from hf_train_mcp.skillbook.catalog import list_skills
 def register(server: MCPServer) -> None:
     for skill in list_skills():
         server.add_resource(
-            FileResource(uri=skill.uri, name=skill.name, description=skill.description,
-                         mime_type="text/markdown", path=skill.path)
+            FileResource(
+                uri=skill.uri,
+                name=skill.name,
+                description=skill.description,
+                mime_type="text/markdown",
+                path=skill.path,
+            )
         )
         for extra in skill.extra_files():
             server.add_resource(
-                FileResource(uri=f"{skill.uri}/{extra.name}", name=f"{skill.name}/{extra.name}",
-                             description=f"Reference for the {skill.name} skill: {extra.stem}",
-                             mime_type="text/markdown", path=extra)
+                FileResource(
+                    uri=f"{skill.uri}/{extra.name}",
+                    name=f"{skill.name}/{extra.name}",
+                    description=f"Reference for the {skill.name} skill: {extra.stem}",
+                    mime_type="text/markdown",
+                    path=extra,
+                )
             )
     _register_prompts(server)
 
@@ -45,7 +54,7 @@ def _register_prompts(server: MCPServer) -> None:
         return (
             f"Fine-tune {model} on {dataset} with {method.upper()}{budget}{target}.\n"
             "Follow the skill at skill://hf-jobs-fine-tuning. In short:\n"
-            f"1. inspect_dataset {{\"dataset\": \"{dataset}\"}}: check the format fits {method}; note the "
+            f'1. inspect_dataset {{"dataset": "{dataset}"}}: check the format fits {method}; note the '
             "column_mapping if one is needed.\n"
             "2. prepare_training with model, dataset, method, budget and hub_model_id: it recommends the "
             "hardware, renders and validates the script and returns the ready hf_jobs call with its cost.\n"

@@ -27,6 +27,116 @@ def flavors_table() -> str:
     return md_table(headers, rows) + "\n\n" + note
 
 
+def training_defaults_table() -> str:
+    """The generator's defaults per method and adapter kind, read from its request models."""
+    from hf_train_mcp.training.config import DEFAULT_BATCH, DEFAULT_LR, REQUEST_MODELS
+
+    rows = []
+    for (method, peft), lr in DEFAULT_LR.items():
+        batch, accumulation = DEFAULT_BATCH[method]
+        rows.append([method.upper(), peft, f"{lr:g}", batch, accumulation])
+    table = md_table(["method", "peft", "learning rate", "batch per GPU", "gradient accumulation"], rows)
+    fields = REQUEST_MODELS["sft"].model_fields
+    dpo = REQUEST_MODELS["dpo"].model_fields
+    common = [
+        ("max_length", fields["max_length"].default),
+        ("num_train_epochs", fields["num_train_epochs"].default),
+        (
+            "lora_r / lora_alpha / lora_dropout",
+            f"{fields['lora_r'].default} / {fields['lora_alpha'].default} / {fields['lora_dropout'].default}",
+        ),
+        ("lora_target_modules", fields["lora_target_modules"].default),
+        (
+            "lr_scheduler_type / warmup_ratio",
+            f"{fields['lr_scheduler_type'].default} / {fields['warmup_ratio'].default}",
+        ),
+        ("gradient_checkpointing", fields["gradient_checkpointing"].default),
+        ("save_steps (checkpoints pushed to the Hub)", fields["save_steps"].default),
+        ("DPO beta / loss_type", f"{dpo['beta'].default} / {dpo['loss_type'].default}"),
+    ]
+    settings = md_table(["setting", "default"], [[f"`{k}`", f"`{v}`"] for k, v in common])
+    return table + "\n\n" + settings
+
+
+def hf_jobs_operations_table() -> str:
+    """Every hf_jobs operation with its arguments, defaults and the other spellings it accepts."""
+    from hf_train_mcp.jobs.args import OPERATIONS
+
+    rows = []
+    for operation, model in OPERATIONS.items():
+        required, optional = [], []
+        for name, field in model.model_fields.items():
+            if name == "namespace":
+                continue
+            if field.is_required():
+                required.append(f"`{name}`")
+            else:
+                default = field.get_default(call_default_factory=True)
+                optional.append(f"`{name}`" + (f" ({default})" if default not in (None, [], {}) else ""))
+        aliases = ", ".join(f"`{alias}`→`{target}`" for alias, target in sorted(model.aliases.items()))
+        rows.append(
+            [f"`{operation}`", ", ".join(required) or "–", ", ".join(optional) or "–", aliases or "–"]
+        )
+    note = "Every operation also takes `namespace` (default: the token's user) and `help`."
+    return md_table(["operation", "required", "optional (default)", "also accepted"], rows) + "\n\n" + note
+
+
+TYPICAL_PLANS = (
+    ("Qwen/Qwen2.5-0.5B", "full"),
+    ("Qwen/Qwen2.5-1.5B", "lora"),
+    ("meta-llama/Llama-3.2-3B", "lora"),
+    ("Qwen/Qwen2.5-7B", "lora"),
+    ("Qwen/Qwen2.5-7B", "qlora"),
+    ("meta-llama/Llama-3.1-8B", "full"),
+    ("Qwen/Qwen2.5-14B", "qlora"),
+    ("Qwen/Qwen2.5-32B", "qlora"),
+    ("meta-llama/Llama-3.1-70B", "qlora"),
+)
+TYPICAL_EXAMPLES = 10_000
+TYPICAL_LENGTH = 2048
+
+
+def typical_picks_table() -> str:
+    """What recommend_hardware picks for common SFT plans, priced with the bundled table."""
+    from hf_train_mcp.hardware import catalog
+    from hf_train_mcp.hardware.api import TrainingPlan, recommend
+
+    catalog.reset()  # the bundled table: the same answer wherever this is generated
+    rows = []
+    for model, peft in TYPICAL_PLANS:
+        plan = TrainingPlan(
+            model=model,
+            method="sft",
+            peft=peft,
+            max_length=TYPICAL_LENGTH,
+            dataset_examples=TYPICAL_EXAMPLES,
+            epochs=1.0,
+        )
+        rec = recommend(plan)
+        hours = f"{rec.est_hours:.1f}" if rec.est_hours is not None else "?"
+        cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "?"
+        rows.append(
+            [
+                f"`{model}`",
+                peft,
+                f"`{rec.flavor}`" if rec.fits else "nothing fits",
+                f"{rec.memory.get('total_gb', 0):.1f}",
+                hours,
+                cost,
+                rec.timeout,
+            ]
+        )
+    intro = (
+        f"SFT, {TYPICAL_EXAMPLES:,} examples of up to {TYPICAL_LENGTH} tokens, 1 epoch, batch 1, gradient "
+        "checkpointing; computed by `recommend_hardware` with the bundled prices. Ask the tool for your plan."
+    )
+    headers = ["model", "peft", "flavor", "GB per GPU", "hours", "cost", "timeout"]
+    return intro + "\n\n" + md_table(headers, rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "flavors": flavors_table,
+    "training_defaults": training_defaults_table,
+    "hf_jobs_operations": hf_jobs_operations_table,
+    "typical_picks": typical_picks_table,
 }
