@@ -82,16 +82,22 @@ MESSAGES_ROWS = [
 
 
 def build_tokenizer(path: Path):
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    """A byte-level BPE trained on the test rows (the same family as Qwen2's, so AutoTokenizer's Qwen2
+    class rebuilds it faithfully), with a chat template that marks assistant turns for assistant-only loss."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     specials = ["<unk>", "<|pad|>", "<|eos|>", "<|im_start|>", "<|im_end|>"]
-    vocab = {tok: i for i, tok in enumerate(specials + sorted(set(WORDS)))}
-    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    core = Tokenizer(models.BPE(unk_token=None))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    corpus = [" ".join(WORDS)] * 4 + [json.dumps(r) for r in SFT_ROWS + DPO_ROWS]
+    core.train_from_iterator(corpus, trainer=trainer)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=core,
-        unk_token="<unk>",
         pad_token="<|pad|>",
         eos_token="<|eos|>",
         additional_special_tokens=["<|im_start|>", "<|im_end|>"],

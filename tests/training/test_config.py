@@ -1,0 +1,167 @@
+"""The pre-flight checks on a training request: each refusal says what to change."""
+
+from __future__ import annotations
+
+import pytest
+from training.helpers import request
+
+from hf_train_mcp.hardware import api
+from hf_train_mcp.training.config import (
+    FALLBACK_FLAVOR,
+    RequestError,
+    format_timeout,
+    parse_request,
+    parse_timeout,
+    resolve,
+)
+from hf_train_mcp.training.render import training_pins
+
+
+def plan_for(**overrides):
+    return resolve(parse_request(request(**overrides)), pinned=training_pins())
+
+
+def failed(plan) -> dict[str, str]:
+    return {c.name: f"{c.message} || {c.fix}" for c in plan.failures}
+
+
+def test_a_plain_request_passes(no_hardware_model):
+    plan = plan_for(flavor="a10g-large")
+    assert plan.ok and plan.flavor == "a10g-large" and plan.timeout == "2h"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check", "fix_words"),
+    [
+        ({"flavor": "t4-small", "dtype": "bfloat16"}, "dtype", "dtype='auto'"),
+        ({"flavor": "t4-small", "peft": "full", "dtype": "float16"}, "dtype", "dtype='auto'"),
+        ({"flavor": "cpu-upgrade", "peft": "qlora"}, "flavor", "GPU flavor"),
+        ({"flavor": "t4-small", "attn_implementation": "flash_attention_2"}, "attention", "sdpa"),
+        ({"flavor": "a100-large", "attn_implementation": "flash_attention_2"}, "attention", "sdpa"),
+        ({"flavor": "a100-large", "packing": True}, "packing", "packing=False"),
+        ({"eval_strategy": "steps"}, "eval", "eval_split"),
+        ({"eval_split": "test", "eval_fraction": 0.1}, "eval", "only one"),
+        ({"hub_model_id": None}, "push_to_hub", "hub_model_id="),
+        (
+            {"flavor": "a10g-large", "push_to_hub": False, "hub_model_id": None},
+            "push_to_hub",
+            "push_to_hub=True",
+        ),
+        ({"flavor": "h100"}, "flavor", "a10g-large"),
+        ({"timeout": "soon"}, "timeout", "'2h'"),
+        ({"column_mapping": {"answer": "completion_text"}}, "column_mapping", "prompt"),
+        (
+            {"dataset_columns": ["question", "answer"], "column_mapping": {"prompt": "question"}},
+            "dataset_format",
+            "column_mapping",
+        ),
+        (
+            {"dataset_columns": ["q"], "column_mapping": {"prompt": "question"}},
+            "column_mapping",
+            "existing",
+        ),
+        ({"method": "dpo", "dataset_columns": ["prompt", "completion"]}, "dataset_format", '"chosen"'),
+        ({"assistant_only_loss": True, "dataset_columns": ["text"]}, "assistant_only_loss", "messages"),
+    ],
+)
+def test_bad_settings_fail_with_a_fix(overrides, check, fix_words, no_hardware_model):
+    problems = failed(plan_for(**overrides))
+    assert check in problems, problems
+    assert fix_words in problems[check]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"hub_model_id": "me/bad name"}, "hub_model_id"),
+        ({"hub_model_id": "a/b/c"}, "hub_model_id"),
+        ({"hub_model_id": "me/x--y"}, "hub_model_id"),
+        ({"model": "Qwen/Qwen\n2"}, "model"),
+        ({"split": "train; rm -rf"}, "split"),
+        ({"beta": 0.2}, "beta"),  # a DPO argument on an SFT request
+        ({"lora_target_modules": ["q_proj", "os.system('x')"]}, "lora_target_modules"),
+        ({"learning_rate": 5}, "learning_rate"),
+        ({"column_mapping": {"prompt": "a", "completion": "a"}}, "column_mapping"),
+        ({"unknown_knob": 1}, "unknown_knob"),
+    ],
+)
+def test_malformed_values_are_refused_before_anything_renders(overrides, field):
+    with pytest.raises(RequestError) as info:
+        parse_request(request(**overrides))
+    assert any(p.name.startswith(field) for p in info.value.problems), info.value.problems
+    assert all(p.message for p in info.value.problems)
+
+
+def test_dataset_format_passes_after_the_mapping(no_hardware_model):
+    plan = plan_for(
+        method="dpo",
+        dataset_columns=["instruction", "good", "bad"],
+        column_mapping={"prompt": "instruction", "chosen": "good", "rejected": "bad"},
+    )
+    assert plan.ok and any(c.name == "dataset_format" and c.status == "pass" for c in plan.checks)
+
+
+def test_without_the_hardware_model_a_conservative_default_is_used(no_hardware_model):
+    plan = plan_for(flavor=None, timeout=None)
+    assert plan.ok and plan.flavor == FALLBACK_FLAVOR and plan.timeout == "2h"
+    assert any(c.name == "flavor" and "not available" in c.message for c in plan.checks)
+
+
+def _rec(est_hours: float, flavor: str = "l4x1", fits: bool = True):
+    return api.Recommendation(
+        flavor=flavor,
+        gpus=1,
+        vram_gb=24,
+        price_per_hour=0.8,
+        est_hours=est_hours,
+        est_cost_usd=est_hours * 0.8,
+        timeout=format_timeout(int(est_hours * 3600 * 1.5)),
+        timeout_seconds=int(est_hours * 3600 * 1.5),
+        fits=fits,
+        notes=["too big"] if not fits else [],
+    )
+
+
+def test_the_recommendation_is_used_when_the_hardware_model_answers(monkeypatch):
+    monkeypatch.setattr(api, "recommend", lambda plan, **kw: _rec(2.0))
+    plan = plan_for(flavor=None, timeout=None)
+    assert plan.ok and plan.flavor == "l4x1" and plan.timeout == "3h"
+    assert plan.estimate["est_hours"] == 2.0
+
+
+def test_timeout_must_cover_1_3_times_the_estimate(monkeypatch):
+    monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(2.0, flavor))
+    problems = failed(plan_for(flavor="l4x1", timeout="2h"))
+    assert "timeout" in problems and "165m" in problems["timeout"]  # 2 h x 1.3 = 2.6 h -> next quarter hour
+    assert plan_for(flavor="l4x1", timeout="3h").ok
+
+
+def test_a_run_that_does_not_fit_is_flagged(monkeypatch):
+    monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(1.0, flavor, fits=False))
+    plan = plan_for(flavor="l4x1", timeout="3h")
+    assert any(c.name == "memory" and c.status == "warn" for c in plan.checks)
+
+
+def test_a_hardware_model_error_becomes_a_check(monkeypatch):
+    error = getattr(api, "HardwareError", None)
+    if error is None:
+        pytest.skip("this hardware contract has no HardwareError")
+
+    def unknown(plan, **kwargs):
+        raise error("cannot find the shape of x/y")
+
+    monkeypatch.setattr(api, "recommend", unknown)
+    problems = failed(plan_for(flavor=None, timeout=None))
+    assert "shape of x/y" in problems["flavor"] and "flavor=" in problems["flavor"]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("2h", 7200), ("90m", 5400), ("1.5h", 5400), ("45s", 45), (3600, 3600), ("1d", 86400)],
+)
+def test_timeouts_parse(text, seconds):
+    assert parse_timeout(text) == seconds
+
+
+def test_timeouts_format():
+    assert [format_timeout(s) for s in (7200, 9000, 5400 + 60, 61)] == ["2h", "2.5h", "91m", "2m"]

@@ -1,0 +1,220 @@
+"""validate_training_script on hand-written scripts: each known trap is reported with its fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from hf_train_mcp.training.introspect import FIELDS_FILE, load_fields
+from hf_train_mcp.training.render import training_pins
+from hf_train_mcp.training.static_checks import validate_script
+
+HEADER = (
+    "# /// script\n# dependencies = [\n"
+    + "".join(f'#     "{k}=={v}",\n' for k, v in training_pins().items())
+    + "# ]\n# ///\n"
+)
+
+GOOD_BODY = """
+from datasets import load_dataset
+from peft import LoraConfig
+from trl import SFTConfig, SFTTrainer
+
+dataset = load_dataset("trl-lib/Capybara", split="train")
+args = SFTConfig(
+    output_dir="out",
+    max_length=1024,
+    bf16=True,
+    eval_strategy="no",
+    push_to_hub=True,
+    hub_model_id="me/model",
+    hub_strategy="checkpoint",
+    save_strategy="steps",
+    save_steps=100,
+    model_init_kwargs={"dtype": "bfloat16"},
+)
+trainer = SFTTrainer(
+    model="Qwen/Qwen2.5-0.5B",
+    args=args,
+    train_dataset=dataset,
+    peft_config=LoraConfig(r=16, lora_alpha=32, target_modules="all-linear"),
+)
+trainer.train()
+trainer.push_to_hub()
+"""
+GOOD = HEADER + GOOD_BODY
+SECRETS = {"HF_TOKEN": "$HF_TOKEN"}
+
+
+def problems(text: str, **kwargs) -> dict[str, list]:
+    kwargs.setdefault("secrets", SECRETS)
+    kwargs.setdefault("timeout", "2h")
+    out: dict[str, list] = {}
+    for check in validate_script(text, **kwargs):
+        if check.status == "fail":
+            out.setdefault(check.name, []).append(check)
+    return out
+
+
+def test_a_correct_script_passes():
+    checks = validate_script(GOOD, flavor="a10g-large", secrets=SECRETS, timeout="2h")
+    assert [c.as_dict() for c in checks if c.status in ("fail", "warn")] == []
+
+
+def test_missing_pep723_header():
+    found = problems(GOOD_BODY)
+    assert "pep723" in found
+    assert all(f"{k}=={v}" in found["pep723"][0].fix for k, v in training_pins().items())
+
+
+def test_header_without_the_imported_libraries():
+    text = '# /// script\n# dependencies = ["trl==1.16.0"]\n# ///\n' + GOOD_BODY
+    [check] = problems(text)["pep723"]
+    assert "datasets" in check.message and "peft" in check.message and '"peft==' in check.fix
+
+
+def test_unpinned_and_other_versions_warn():
+    text = (
+        '# /// script\n# dependencies = ["trl", "transformers>=4", "peft==0.9.0", "datasets", "torch", '
+        '"accelerate"]\n# ///\n' + GOOD_BODY
+    )
+    warns = [c for c in validate_script(text, secrets=SECRETS, timeout="2h") if c.name == "pins"]
+    assert len(warns) == 2 and "trl==" in warns[0].fix and "peft==0.9.0" in warns[1].message
+
+
+def test_broken_toml_in_the_header():
+    text = '# /// script\n# dependencies = ["trl==1.16.0"\n# ///\n' + GOOD_BODY
+    assert "not valid TOML" in problems(text)["pep723"][0].message
+
+
+def test_syntax_error_with_its_line():
+    text = GOOD + "\ndef broken(:\n    pass\n"
+    [check] = problems(text)["compile"]
+    assert check.line == GOOD.count("\n") + 2 and "py_compile" in check.fix
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fix"),
+    [
+        ("max_length=1024", "max_seq_length=1024", "max_length=1024"),
+        ('"dtype": "bfloat16"', '"torch_dtype": "bfloat16"', "dtype"),
+        ('eval_strategy="no"', 'evaluation_strategy="no"', "eval_strategy='no'"),
+        ("save_steps=100,", "save_steps=100, warmup_ratio=0.1,", "warmup_steps=0.1"),
+        ("    args=args,\n", "    args=args,\n    tokenizer=tok,\n", "processing_class=tok"),
+    ],
+)
+def test_renamed_arguments(old, new, fix):
+    text = GOOD.replace(old, new)
+    assert text != GOOD
+    found = problems(text)
+    assert "renamed" in found, found
+    assert any(fix in c.fix for c in found["renamed"])
+    assert "keywords" not in found  # reported once, as a rename, not also as unknown
+
+
+def test_torch_dtype_keyword_in_from_pretrained():
+    text = (
+        GOOD
+        + '\nfrom transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained("x", torch_dtype="auto")\n'
+    )
+    assert problems(text)["renamed"][0].fix == "dtype='auto'"
+
+
+def test_unknown_keyword_with_a_suggestion_and_the_pinned_versions():
+    text = GOOD.replace("save_steps=100,", "save_step=100,")
+    [check] = problems(text)["keywords"]
+    assert "save_steps" in check.fix and load_fields()["versions"]["trl"] in check.message
+
+
+def test_removed_dpo_arguments_and_moved_trainers():
+    text = GOOD.replace("SFTConfig(", "DPOConfig(").replace("max_length=1024", "max_prompt_length=512")
+    text = text.replace(
+        "from trl import SFTConfig, SFTTrainer", "from trl import DPOConfig, SFTTrainer, ORPOTrainer"
+    )
+    found = problems(text)
+    assert "max_prompt_length" in found["removed"][0].message
+    assert "trl.experimental" in found["imports"][0].message
+
+
+def test_deprecated_argument_warns():
+    text = GOOD.replace("save_steps=100,", "save_steps=100, gradient_checkpointing_kwargs={},")
+    [warn] = [c for c in validate_script(text, secrets=SECRETS, timeout="2h") if c.name == "deprecated"]
+    assert "activation_checkpointing_kwargs" in warn.fix
+
+
+def test_eval_strategy_without_eval_data():
+    text = GOOD.replace('eval_strategy="no"', 'eval_strategy="steps"')
+    [check] = problems(text)["eval"]
+    assert "eval_dataset" in check.fix
+    fixed = text.replace(
+        "    train_dataset=dataset,\n", "    train_dataset=dataset,\n    eval_dataset=dataset,\n"
+    )
+    assert "eval" not in problems(fixed)
+
+
+def test_bf16_on_t4():
+    found = problems(GOOD, flavor="t4-small")
+    assert "bf16" in found
+    assert any("fp16=True" in c.fix for c in found["bf16"])
+    assert "bf16" not in problems(GOOD, flavor="l4x1")
+
+
+def test_trl_turns_bf16_on_unless_fp16_is_set():
+    text = GOOD.replace("    bf16=True,\n", "").replace('"dtype": "bfloat16"', '"dtype": "float16"')
+    [check] = problems(text, flavor="t4-medium")["bf16"]
+    assert "unless fp16" in check.message and check.fix == "pass fp16=True, bf16=False"
+    fixed = text.replace("max_length=1024,", "max_length=1024, fp16=True,")
+    assert "bf16" not in problems(fixed, flavor="t4-medium")
+
+
+def test_flash_attention_on_t4():
+    text = GOOD.replace('"dtype": "bfloat16"', '"attn_implementation": "flash_attention_2"')
+    assert "attention" in problems(text, flavor="t4-small")
+
+
+def test_no_push_to_hub():
+    text = GOOD.replace("    push_to_hub=True,\n", "").replace("trainer.push_to_hub()\n", "")
+    [check] = problems(text)["push_to_hub"]
+    assert "discarded" in check.message and "push_to_hub=True" in check.fix
+
+
+def test_missing_token_secret():
+    [check] = problems(GOOD, secrets={})["token_secret"]
+    assert check.fix == 'add secrets={"HF_TOKEN": "$HF_TOKEN"}'
+    assert "token_secret" not in problems(GOOD, secrets={"HF_TOKEN": "$HF_TOKEN"})
+    warn = [
+        c for c in validate_script(GOOD, env={"HF_TOKEN": "x"}, secrets=SECRETS) if c.name == "token_secret"
+    ]
+    assert warn[0].status == "warn" and "secrets" in warn[0].fix
+
+
+def test_token_pasted_into_the_script():
+    text = GOOD + '\nTOKEN = "hf_' + "a" * 34 + '"\n'
+    assert "token" in problems(text)
+
+
+def test_short_or_missing_timeout_warns():
+    assert [c.status for c in validate_script(GOOD, secrets=SECRETS) if c.name == "timeout"] == ["warn"]
+    assert [
+        c.status for c in validate_script(GOOD, secrets=SECRETS, timeout="20m") if c.name == "timeout"
+    ] == ["warn"]
+
+
+def test_hub_push_without_checkpoints_warns():
+    text = GOOD.replace('    hub_strategy="checkpoint",\n', "")
+    assert any(c.name == "checkpoints" for c in validate_script(text, secrets=SECRETS, timeout="2h"))
+
+
+@pytest.mark.slow
+def test_config_fields_match_the_installed_stack():
+    """config_fields.json must list exactly the fields of the installed (pinned) TRL/transformers/peft."""
+    out = subprocess.run(
+        [sys.executable, "-m", "hf_train_mcp.training.introspect", "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert FIELDS_FILE.is_file()

@@ -1,0 +1,156 @@
+"""The rendered scripts really train: a few steps on CPU on a tiny random model, then a second run resumes.
+
+Each script runs as `python train.py` in a subprocess (the test environment has the pinned stack), on its
+real code path (flavor 'local', no --dry-run), with nothing pushed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+from training.helpers import run_script
+
+from hf_train_mcp.training import parse_summary
+from hf_train_mcp.training.config import parse_request, resolve
+from hf_train_mcp.training.render import render_script, training_pins
+
+SFT_MAPPING = {"prompt": "question", "completion": "answer"}
+DPO_MAPPING = {"prompt": "instruction", "chosen": "good", "rejected": "bad"}
+CASES = {
+    "sft-full": ("sft", "full", "sft_data", SFT_MAPPING, "model.safetensors"),
+    "sft-lora": ("sft", "lora", "sft_data", SFT_MAPPING, "adapter_model.safetensors"),
+    "dpo-lora": ("dpo", "lora", "dpo_data", DPO_MAPPING, "adapter_model.safetensors"),
+    "dpo-full": ("dpo", "full", "dpo_data", DPO_MAPPING, "model.safetensors"),
+}
+
+
+def write_script(tmp_path, tiny, **overrides):
+    data = {
+        "method": "sft",
+        "peft": "lora",
+        "model": str(tiny.model),
+        "flavor": "local",
+        "push_to_hub": False,
+        "output_dir": str(tmp_path / "out"),
+        "max_steps": 2,
+        "save_steps": 1,
+        "logging_steps": 1,
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 1,
+        "max_length": 64,
+        "timeout": "1h",
+    }
+    data.update(overrides)
+    plan = resolve(parse_request(data), pinned=training_pins())
+    assert plan.ok, [c.as_dict() for c in plan.failures]
+    script = tmp_path / "train.py"
+    script.write_text(render_script(plan))
+    return script
+
+
+def run_ok(script, *args, cwd):
+    out = run_script(script, *args, cwd=cwd)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-4000:]
+    summary = parse_summary(out.stdout)
+    assert summary is not None, log[-4000:]
+    return summary, log
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(CASES))
+def test_trains_saves_and_resumes(case, tiny, tmp_path):
+    method, peft, data_attr, mapping, weights = CASES[case]
+    script = write_script(
+        tmp_path,
+        tiny,
+        method=method,
+        peft=peft,
+        dataset=str(getattr(tiny, data_attr)),
+        column_mapping=mapping,
+    )
+    out = tmp_path / "out"
+
+    summary, log = run_ok(script, cwd=tmp_path)
+    assert summary["steps"] == 2 and summary["resumed_from"] is None
+    assert math.isfinite(summary["final_loss"]) and summary["runtime_s"] > 0
+    assert summary["tokens_per_second"] > 0 and summary["peak_memory_gb"] > 0
+    for name in (weights, "README.md", "tokenizer.json", "checkpoint-2/trainer_state.json"):
+        assert (out / name).is_file(), sorted(p.name for p in out.iterdir())
+    card = (out / "README.md").read_text()
+    assert "## Training details (hf-train-mcp)" in card
+    assert str(tiny.model) in card and getattr(tiny, data_attr).name in card
+    assert f"{method.upper()} ({peft})" in card and "| learning_rate |" in card
+    if method == "dpo":
+        expected = "none (the adapter" if peft == "lora" else "a frozen copy"
+        assert f"reference model: {expected}" in log
+
+    # A second run of the same script continues from checkpoint-2 instead of starting over.
+    summary2, log2 = run_ok(script, "--max-steps", "3", cwd=tmp_path)
+    assert summary2["resumed_from"] == "checkpoint-2" and summary2["steps"] == 3
+    assert "resuming from" in log2
+    state = json.loads((out / "checkpoint-3" / "trainer_state.json").read_text())
+    assert state["global_step"] == 3
+    assert [h["step"] for h in state["log_history"] if "loss" in h][:2] == [1, 2]  # the first run's history
+
+
+@pytest.mark.slow
+def test_conversational_data_with_assistant_only_loss(tiny, tmp_path):
+    script = write_script(tmp_path, tiny, dataset=str(tiny.messages_data), assistant_only_loss=True)
+    summary, log = run_ok(script, cwd=tmp_path)
+    assert summary["steps"] == 2 and "columns ['messages']" in log
+
+
+@pytest.mark.slow
+def test_wrong_columns_fail_fast_with_the_fix(tiny, tmp_path):
+    script = write_script(tmp_path, tiny, dataset=str(tiny.sft_data))  # question/answer without a mapping
+    out = run_script(script, cwd=tmp_path)
+    assert out.returncode == 2
+    assert "not a SFT dataset" in out.stderr and "column_mapping" in out.stderr
+    assert "Loading weights" not in out.stderr  # failed before loading the model
+
+
+@pytest.mark.slow
+def test_gpu_script_refuses_to_train_on_cpu_without_dry_run(tiny, tmp_path):
+    script = write_script(
+        tmp_path, tiny, flavor="a10g-large", push_to_hub=True, hub_model_id="me/x", dataset=str(tiny.sft_data)
+    )
+    out = run_script(script, "--no-push", cwd=tmp_path)
+    assert out.returncode == 2 and "no CUDA device is visible" in out.stderr and "--dry-run" in out.stderr
+
+
+def _cuda_with_bitsandbytes() -> bool:
+    if shutil.which("nvidia-smi") is None or importlib.util.find_spec("bitsandbytes") is None:
+        return False
+    probe = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.cuda.is_available())"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return probe.stdout.strip() == "True"
+
+
+@pytest.mark.slow
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", ["sft", "dpo"])
+def test_qlora_trains_on_a_gpu(method, tiny, tmp_path):
+    if not _cuda_with_bitsandbytes():
+        pytest.skip("QLoRA needs a CUDA device and bitsandbytes")
+    mapping = SFT_MAPPING if method == "sft" else DPO_MAPPING
+    data = tiny.sft_data if method == "sft" else tiny.dpo_data
+    script = write_script(
+        tmp_path, tiny, method=method, peft="qlora", dataset=str(data), column_mapping=mapping
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+    summary = parse_summary(out.stdout)
+    assert summary and summary["steps"] == 2 and (tmp_path / "out" / "adapter_model.safetensors").is_file()
