@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from training.helpers import request
-
 from hf_train_mcp.hardware import api
 from hf_train_mcp.training.config import (
     FALLBACK_FLAVOR,
@@ -15,6 +13,7 @@ from hf_train_mcp.training.config import (
     resolve,
 )
 from hf_train_mcp.training.render import training_pins
+from training.helpers import request
 
 
 def plan_for(**overrides):

@@ -1,4 +1,4 @@
-"""Every method x adapter combination renders, compiles, carries the pinned header and passes its own checks."""
+"""Every method x adapter combination renders, compiles, pins its header and passes its own checks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from training.helpers import request
-
 from hf_train_mcp.training.config import parse_request, resolve
 from hf_train_mcp.training.render import (
     RenderError,
@@ -22,6 +20,7 @@ from hf_train_mcp.training.render import (
     training_pins,
 )
 from hf_train_mcp.training.static_checks import PEP723_RE, validate_script
+from training.helpers import request
 
 COMBOS = [(m, p) for m in ("sft", "dpo") for p in ("full", "lora", "qlora")]
 

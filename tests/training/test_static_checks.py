@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from hf_train_mcp.training.introspect import FIELDS_FILE, load_fields
 from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.static_checks import validate_script
@@ -117,7 +116,8 @@ def test_renamed_arguments(old, new, fix):
 def test_torch_dtype_keyword_in_from_pretrained():
     text = (
         GOOD
-        + '\nfrom transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained("x", torch_dtype="auto")\n'
+        + "\nfrom transformers import AutoModelForCausalLM\n"
+        + 'AutoModelForCausalLM.from_pretrained("x", torch_dtype="auto")\n'
     )
     assert problems(text)["renamed"][0].fix == "dtype='auto'"
 

@@ -14,11 +14,10 @@ import subprocess
 import sys
 
 import pytest
-from training.helpers import run_script
-
 from hf_train_mcp.training import parse_summary
 from hf_train_mcp.training.config import parse_request, resolve
 from hf_train_mcp.training.render import render_script, training_pins
+from training.helpers import run_script
 
 SFT_MAPPING = {"prompt": "question", "completion": "answer"}
 DPO_MAPPING = {"prompt": "instruction", "chosen": "good", "rejected": "bad"}
