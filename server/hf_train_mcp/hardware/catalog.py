@@ -137,6 +137,8 @@ def parse_entry(entry: Any) -> FlavorInfo:
     """One hardware entry (the wire dict, or huggingface_hub's JobHardwareInfo) -> FlavorInfo."""
     gpus = {_gpu_key(name): (name, facts) for name, facts in _bundled()["gpus"].items()}
     name = _field(entry, "name", "name")
+    if not name:
+        raise ValueError("hardware entry without a name")
     accel = _field(entry, "accelerator", "accelerator")
     unit_cost = _field(entry, "unitCostUSD", "unit_cost_usd")
     micro = _field(entry, "unitCostMicroUSD", "unit_cost_micro_usd")

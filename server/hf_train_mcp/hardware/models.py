@@ -306,12 +306,15 @@ def hub_shape(repo_id: str) -> ModelShape:
         safetensors = getattr(info, "safetensors", None)
         params = int(safetensors.total) if safetensors is not None and safetensors.total else None
     except Exception as exc:
+        # Missing repo, no access or no Hub: asking for config.json too would only add the
+        # client's retries (about 20 s against an unreachable Hub).
         errors.append(f"model info: {_short(exc)}")
-    try:
-        path = api.hf_hub_download(repo_id=repo_id, filename="config.json")
-        config = json.loads(Path(path).read_text())
-    except Exception as exc:
-        errors.append(f"config.json: {_short(exc)}")
+    else:
+        try:
+            path = api.hf_hub_download(repo_id=repo_id, filename="config.json", etag_timeout=5)
+            config = json.loads(Path(path).read_text())
+        except Exception as exc:
+            errors.append(f"config.json: {_short(exc)}")
     if config is not None:
         source = "Hub config.json" + (" + safetensors parameter count" if params else "")
         shape = shape_from_config(config, repo_id, params=params, source=source)

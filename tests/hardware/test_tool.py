@@ -1,0 +1,142 @@
+"""recommend_hardware and estimate_cost through a real in-process MCP client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hf_train_mcp.hardware import tool
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+pytestmark = pytest.mark.anyio
+
+
+def server() -> MCPServer:
+    s = MCPServer("hardware-test")
+    tool.register(s)
+    return s
+
+
+async def call(name: str, args: dict[str, Any]) -> Any:
+    async with Client(server()) as client:
+        return await client.call_tool(name, args)
+
+
+async def test_tools_are_listed_read_only_with_schemas() -> None:
+    async with Client(server()) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+    rec = listed["recommend_hardware"]
+    props = rec.input_schema["properties"]
+    for arg in (
+        "model",
+        "params_b",
+        "method",
+        "peft",
+        "max_length",
+        "batch_size",
+        "dataset_examples",
+        "dataset_tokens",
+        "epochs",
+        "budget_usd",
+        "max_hours",
+    ):
+        assert arg in props, arg
+    assert rec.annotations.read_only_hint is True
+    assert "flavor" in listed["estimate_cost"].input_schema["required"]
+
+
+async def test_recommend_hardware_structured_and_text() -> None:
+    result = await call(
+        "recommend_hardware",
+        {"model": "meta-llama/Llama-3.1-8B-Instruct", "peft": "lora", "dataset_tokens": 10_000_000},
+    )
+    assert not result.is_error
+    data = result.structured_content
+    rec = data["recommended"]
+    for key in ("flavor", "gpus", "vram_gb", "price_per_hour", "est_hours", "est_cost_usd", "timeout"):
+        assert rec[key] is not None, key
+    memory = data["memory"]
+    for key in ("total_gb", "weights_gb", "adapters_gb", "activations_gb", "logits_gb", "cuda_overhead_gb"):
+        assert key in memory
+    assert memory["total_gb"] <= rec["fit_limit_gb"]
+    alternatives = data["alternatives"]
+    assert alternatives and all(a["fits"] for a in alternatives)
+    assert data["notes"] and "bundled" in data["catalog"]
+    text = result.content[0].text
+    assert f"Recommended: `{rec['flavor']}`" in text
+    assert "| flavor |" in text and "Memory per GPU" in text and rec["timeout"] in text
+
+
+async def test_recommend_hardware_without_dataset_size() -> None:
+    result = await call("recommend_hardware", {"params_b": 1.5, "peft": "full"})
+    assert not result.is_error
+    rec = result.structured_content["recommended"]
+    assert rec["est_hours"] is None and rec["timeout"]
+    assert "dataset_examples or dataset_tokens" in result.content[0].text
+
+
+async def test_recommend_hardware_nothing_fits_is_an_error_with_the_fix() -> None:
+    result = await call("recommend_hardware", {"model": "meta-llama/Llama-3.1-70B", "peft": "full"})
+    assert result.is_error
+    text = result.content[0].text
+    assert "No Jobs flavor fits" in text and "qlora" in text
+
+
+async def test_recommend_hardware_unknown_model_offline() -> None:
+    result = await call("recommend_hardware", {"model": "someone/private-model"})
+    assert result.is_error
+    assert "params_b" in result.content[0].text and "local path" in result.content[0].text
+
+
+async def test_estimate_cost_simple() -> None:
+    result = await call("estimate_cost", {"flavor": "a10g-large", "minutes": 95})
+    assert not result.is_error
+    data = result.structured_content
+    assert data["billed_minutes"] == 95 and data["cost_usd"] == pytest.approx(2.38)
+    assert data["timeout"] == "2.5h"
+    hours = await call("estimate_cost", {"flavor": "h200x2", "hours": 1.5})
+    assert hours.structured_content["cost_usd"] == pytest.approx(15.0)
+    assert "$15.00" in hours.content[0].text
+
+
+async def test_estimate_cost_for_a_plan() -> None:
+    result = await call(
+        "estimate_cost",
+        {"flavor": "a100-large", "model": "Qwen/Qwen2.5-7B", "peft": "lora", "dataset_examples": 5000},
+    )
+    assert not result.is_error
+    data = result.structured_content
+    assert data["fits"] is True and data["est_hours"] > 0 and data["est_cost_usd"] > 0
+    assert data["timeout_seconds"] >= 1.3 * data["est_hours"] * 3600
+    assert "fits" in result.content[0].text
+
+
+async def test_estimate_cost_plan_that_does_not_fit() -> None:
+    result = await call(
+        "estimate_cost",
+        {"flavor": "t4-small", "model": "meta-llama/Llama-3.1-8B", "peft": "full", "dataset_tokens": 1000},
+    )
+    assert not result.is_error
+    assert result.structured_content["fits"] is False
+    assert "does NOT fit" in result.content[0].text
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ({"flavor": "a100-huge", "hours": 1}, "Valid flavors"),
+        ({"flavor": "a10g-large"}, "hours/minutes"),
+        ({"flavor": "a10g-large", "hours": 1, "minutes": 5}, "not both"),
+        ({"flavor": "a10g-large", "model": "nobody/nothing"}, "params_b"),
+    ],
+)
+async def test_estimate_cost_errors(args: dict[str, Any], needle: str) -> None:
+    result = await call("estimate_cost", args)
+    assert result.is_error
+    assert needle in result.content[0].text
+
+
+async def test_invalid_arguments_are_rejected_by_the_schema() -> None:
+    result = await call("recommend_hardware", {"params_b": 1, "peft": "half"})
+    assert result.is_error
