@@ -1,0 +1,209 @@
+"""Local jobs through the doors users use: a generated SFT LoRA script submitted with flavor "local"
+trains a tiny model end to end; cancel and timeout of long jobs; a server restart mid-job."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from hf_train_mcp.app import build_server
+from hf_train_mcp.jobs import backends
+from mcp import Client, StdioServerParameters
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.slow,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="local jobs are tested on Linux"),
+]
+TRAINING_TESTS = Path(__file__).resolve().parents[1] / "training"
+QUIET_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "CUDA_VISIBLE_DEVICES": "",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny random model and a question/answer dataset, built in a subprocess (no torch here)."""
+    root = tmp_path_factory.mktemp("tiny-local")
+    code = (
+        "import sys; from pathlib import Path; import tiny; r = Path(sys.argv[1]); "
+        "tiny.build_tiny_model(r / 'model'); tiny.write_jsonl(r / 'sft.jsonl', tiny.SFT_ROWS)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        cwd=TRAINING_TESTS,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **QUIET_ENV},
+    )
+    return {"model": root / "model", "data": root / "sft.jsonl"}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HF_TRAIN_MCP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(backends, "_local_instance", None)
+    return tmp_path / "data"
+
+
+Call = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def call(data_dir: Path) -> AsyncIterator[Call]:
+    async with Client(build_server()) as client:
+        started: list[str] = []
+
+        async def invoke(tool: str, arguments: dict[str, Any], progress: list[str] | None = None) -> Any:
+            async def on_progress(value: float, total: float | None, message: str | None) -> None:
+                if progress is not None and message:
+                    progress.append(message)
+
+            result = await client.call_tool(tool, arguments, progress_callback=on_progress)
+            text = "\n".join(getattr(b, "text", "") for b in result.content)
+            assert not result.is_error, text
+            job_id = (result.structured_content or {}).get("job_id")
+            if job_id:
+                started.append(job_id)
+            return result.structured_content, text
+
+        yield invoke
+        for job_id in started:  # leave no process behind
+            await client.call_tool("hf_jobs", {"operation": "cancel", "args": {"job_id": job_id}})
+
+
+async def wait_for_stage(call: Call, job_id: str, stages: set[str], seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        data, _ = await call("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
+        job = data["job"]
+        if job["stage"] in stages or time.monotonic() > deadline:
+            return job
+        await anyio.sleep(0.5)
+
+
+async def test_generated_sft_lora_script_trains_locally_end_to_end(
+    call: Call, tiny: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "adapter-out"
+    generated, _ = await call(
+        "generate_training_script",
+        {
+            "method": "sft",
+            "peft": "lora",
+            "model": str(tiny["model"]),
+            "dataset": str(tiny["data"]),
+            "column_mapping": {"prompt": "question", "completion": "answer"},
+            "flavor": "local",
+            "push_to_hub": False,
+            "output_dir": str(out),
+            "max_steps": 3,
+            "save_steps": 1,
+            "logging_steps": 1,
+            "per_device_train_batch_size": 2,
+            "gradient_accumulation_steps": 1,
+            "max_length": 64,
+            "timeout": "30m",
+        },
+    )
+    submit = generated["hf_jobs"]
+    assert submit["operation"] == "uv" and submit["args"]["flavor"] == "local"
+    progress: list[str] = []
+    args = {**submit["args"], "local_python": sys.executable, "env": QUIET_ENV, "wait_seconds": 120}
+    answer, text = await call("hf_jobs", {"operation": "uv", "args": args}, progress)
+    job_id = answer["job_id"]
+    assert job_id.startswith("local-") and job_id in text
+    assert progress, "log lines are relayed as progress while the job is followed"
+
+    job = await wait_for_stage(call, job_id, {"COMPLETED", "ERROR", "CANCELED"}, 240)
+    _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
+    assert job["stage"] == "COMPLETED", logs_text[-3000:]
+    assert "HF_TRAIN_SUMMARY" in logs_text
+    assert (out / "adapter_model.safetensors").is_file()
+    assert (out / "README.md").is_file()
+    _, ps_text = await call("hf_jobs", {"operation": "ps", "args": {"all": True}})
+    assert job_id in ps_text
+
+
+async def test_cancel_stops_a_long_local_job(call: Call) -> None:
+    answer, _ = await call(
+        "hf_jobs",
+        {
+            "operation": "run",
+            "args": {
+                "command": ["bash", "-c", "echo started; sleep 300 & sleep 300"],
+                "flavor": "local",
+                "detach": True,
+            },
+        },
+    )
+    job_id = answer["job_id"]
+    running = await wait_for_stage(call, job_id, {"RUNNING"}, 20)
+    assert running["stage"] == "RUNNING"
+    _, text = await call("hf_jobs", {"operation": "cancel", "args": {"job_id": job_id}})
+    assert job_id in text
+    job = await wait_for_stage(call, job_id, {"CANCELED"}, 20)
+    assert job["stage"] == "CANCELED"
+
+
+async def test_timeout_ends_a_local_job_with_an_error(call: Call) -> None:
+    answer, _ = await call(
+        "hf_jobs",
+        {
+            "operation": "run",
+            "args": {"command": ["sleep", "120"], "flavor": "local", "timeout": 2, "detach": True},
+        },
+    )
+    job = await wait_for_stage(call, answer["job_id"], {"ERROR", "COMPLETED", "CANCELED"}, 30)
+    assert job["stage"] == "ERROR"
+    assert "timed out" in json.dumps(job)
+
+
+async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "hf_train_mcp"],
+        env={**os.environ, "HF_TRAIN_MCP_DATA_DIR": str(data_dir)},
+    )
+    script = "import time; print('first', flush=True); time.sleep(4); print('last', flush=True)"
+    async with Client(params) as first_server:
+        result = await first_server.call_tool(
+            "hf_jobs",
+            {
+                "operation": "run",
+                "args": {"command": [sys.executable, "-c", script], "flavor": "local", "detach": True},
+            },
+        )
+        assert not result.is_error
+        job_id = result.structured_content["job_id"]
+    # the first server process is gone; the job is not
+    async with Client(params) as second_server:
+        listed = await second_server.call_tool("hf_jobs", {"operation": "ps"})
+        assert job_id in listed.content[0].text
+        deadline = time.monotonic() + 30
+        while True:
+            seen = await second_server.call_tool(
+                "hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}}
+            )
+            job = seen.structured_content["job"]
+            if (job["stage"] != "RUNNING" and job["stage"] != "SCHEDULING") or time.monotonic() > deadline:
+                break
+            await anyio.sleep(0.5)
+        assert job["stage"] == "COMPLETED"
+        logs = await second_server.call_tool("hf_jobs", {"operation": "logs", "args": {"job_id": job_id}})
+        text = logs.content[0].text
+        assert "first" in text and "last" in text
