@@ -324,9 +324,11 @@ def speed_table() -> None:
             f"{t.hfu:.2f} |"
         )
     print(
-        "\ntorchtune's numbers use torch.compile and its own fused kernels; a TRL job without compile runs "
-        "slower, so ratios below 1 are the intent. Unpacked, torchtune measured 2,091 tokens/s for the full "
-        "fine-tune (padding waste included).\n"
+        "\ntorchtune's figures come from its own compiled recipes; no public measurement of a TRL job "
+        "on these flavors is in training-facts.md, so our HFU constants stay below torchtune's on "
+        "purpose (longer estimates, safer timeouts). They set the ranking between GPU generations more "
+        "than the absolute time. Unpacked, torchtune measured 2,091 tokens/s for the full fine-tune "
+        "(padding waste included).\n"
     )
 
 

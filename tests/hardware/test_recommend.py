@@ -186,3 +186,12 @@ def test_recommendation_summary_has_the_contract_fields() -> None:
     summary = rec.summary()
     for key in ("flavor", "gpus", "vram_gb", "price_per_hour", "est_hours", "est_cost_usd", "timeout"):
         assert key in summary
+
+
+def test_flavors_short_of_host_ram_are_noted_and_ranked_last() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-14B", peft="qlora")
+    small = api.estimate(plan, "a10g-small")  # 15 GB of RAM for a 30 GB model
+    assert not small.host_ram_ok and any("RAM" in n for n in small.notes)
+    rec = api.recommend(plan)
+    assert rec.host_ram_ok and rec.flavor not in {"t4-small", "a10g-small"}
+    assert all(alt.host_ram_ok for alt in rec.alternatives)

@@ -108,6 +108,7 @@ class Recommendation:
     within_max_hours: bool | None = None
     time: dict[str, Any] = field(default_factory=dict)  # tokens, tokens/s, training and start-up hours
     model: dict[str, Any] = field(default_factory=dict)  # the shape used
+    host_ram_ok: bool = True  # False: the flavor's RAM looks short for loading/saving this model
 
     def summary(self) -> dict[str, Any]:
         """The flat fields of the tool contract's `recommended` / `alternatives` entries."""

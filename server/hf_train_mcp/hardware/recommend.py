@@ -7,7 +7,7 @@ the plan says `sharding="fsdp"`; inference on several GPUs splits the weights.
 
 Order of choice: among the flavors that fit (and meet max_hours and budget_usd when given), the lowest
 estimated cost; without a dataset size, the lowest price per hour. Ties (within TIE_FRACTION) go to the
-faster flavor.
+faster flavor. Flavors whose host RAM looks short for the model (HOST_RAM_*) come after the others.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ STARTUP_MARGIN_S = 300
 UNKNOWN_TIMEOUT_S = 2 * 3600  # dataset size unknown: a guess, said so in the notes
 TIE_FRACTION = 0.02
 MAX_ALTERNATIVES = 6
+HOST_RAM_FRACTION = 0.6  # safetensors are memory-mapped: loading needs part of the model in RAM at once
+HOST_RAM_BASE_GB = 4.0  # Python, torch, CUDA libraries, tokenizer, datasets
 
 _FRIENDLY_S = [m * 60 for m in (10, 15, 20, 30, 45)] + [
     int(h * 3600) for h in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 30, 36, 48, 60, 72)
@@ -118,6 +120,15 @@ def evaluate(
             f"{flavor.gpu} has no bf16: train with fp16=True, bf16=False and sdpa attention"
             + ("; full fine-tuning keeps fp32 master weights (16-18 B/param)" if plan.peft == "full" else "")
         )
+    weights_16bit_gb = shape.params * 2 / 1e9
+    host_ram_ok = (
+        not flavor.ram_gb or flavor.ram_gb >= HOST_RAM_FRACTION * weights_16bit_gb + HOST_RAM_BASE_GB
+    )
+    if not host_ram_ok:
+        notes.append(
+            f"{flavor.name} has {flavor.ram_gb:g} GB of RAM for a {weights_16bit_gb:.0f} GB (16-bit) model: "
+            "loading or saving may run out of host memory; a flavor with more RAM is safer"
+        )
     if fits and mem.total_gb > TIGHT_FRACTION * limit:
         notes.append(
             f"tight fit on {flavor.name} ({mem.total_gb:.1f} of {limit:.1f} GiB): if it runs out of memory, "
@@ -143,6 +154,7 @@ def evaluate(
         within_max_hours=None if max_hours is None or est_hours is None else est_hours <= max_hours,
         time=t.as_dict(),
         model=_model_summary(shape),
+        host_ram_ok=host_ram_ok,
     )
     return rec
 
@@ -161,19 +173,25 @@ def _model_summary(shape: ModelShape) -> dict[str, Any]:
     }
 
 
-def _sort_key(rec: Recommendation) -> tuple[float, float, float]:
+def _sort_key(rec: Recommendation) -> tuple[bool, float, float, float]:
+    """Flavors short of host RAM last, then cost (or price per hour), time, and memory to spare."""
     cost = rec.est_cost_usd if rec.est_cost_usd is not None else rec.price_per_hour
     hours = rec.est_hours if rec.est_hours is not None else 0.0
-    return (cost, hours, -rec.fit_limit_gb)
+    return (not rec.host_ram_ok, cost, hours, -rec.fit_limit_gb)
 
 
 def _order(recs: list[Recommendation]) -> list[Recommendation]:
     """Cheapest first; within TIE_FRACTION of the cheapest, the faster one first."""
     ranked = sorted(recs, key=_sort_key)
     if len(ranked) > 1 and ranked[0].est_hours is not None:
-        best = _sort_key(ranked[0])[0]
-        tied = [r for r in ranked if _sort_key(r)[0] <= best * (1 + TIE_FRACTION)]
-        fastest = min(tied, key=lambda r: (r.est_hours or 0.0, _sort_key(r)[0]))
+        first = ranked[0]
+        best = _sort_key(first)[1]
+        tied = [
+            r
+            for r in ranked
+            if r.host_ram_ok == first.host_ram_ok and _sort_key(r)[1] <= best * (1 + TIE_FRACTION)
+        ]
+        fastest = min(tied, key=lambda r: (r.est_hours or 0.0, _sort_key(r)[1]))
         ranked.remove(fastest)
         ranked.insert(0, fastest)
     return ranked
