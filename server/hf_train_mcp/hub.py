@@ -7,12 +7,15 @@ The endpoint is whatever `HF_ENDPOINT` says, read at call time, so tests and pri
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
+import socket
+import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -58,7 +61,129 @@ def get_api(token: str | None = None) -> HfApi:
     """An `HfApi` bound to the current endpoint and the caller's token."""
     from huggingface_hub import HfApi
 
+    configure_http()
     return HfApi(endpoint=endpoint(), token=token if token is not None else get_token())
+
+
+# --- HTTP client: a timeout, and calls another thread can abort ------------------------------------
+# huggingface_hub's shared client has no timeout at all: a Hub that stops answering would hang a
+# tool call forever. Requests that pass their own timeout (log streams) keep it.
+DEFAULT_HUB_TIMEOUT = 30.0
+_http_lock = threading.Lock()
+_http_timeout: float | None = None
+_thread_state = threading.local()
+
+
+def hub_timeout() -> float:
+    """Seconds to wait for a Hub answer (HF_TRAIN_MCP_HUB_TIMEOUT, default 30)."""
+    try:
+        value = float(os.environ.get("HF_TRAIN_MCP_HUB_TIMEOUT") or DEFAULT_HUB_TIMEOUT)
+    except ValueError:
+        value = DEFAULT_HUB_TIMEOUT
+    return value if value > 0 else DEFAULT_HUB_TIMEOUT
+
+
+def configure_http() -> None:
+    """Install (once per timeout value) the client factory used by every huggingface_hub call."""
+    global _http_timeout
+    timeout = hub_timeout()
+    if _http_timeout == timeout:
+        return
+    with _http_lock:
+        if _http_timeout == timeout:
+            return
+        from huggingface_hub.utils import set_client_factory
+
+        set_client_factory(lambda: _make_client(timeout))
+        _http_timeout = timeout
+
+
+def _make_client(timeout: float) -> Any:
+    import httpx2
+
+    try:
+        from huggingface_hub.utils._http import default_client_factory
+    except ImportError:  # private helper moved: build the equivalent client
+        client = httpx2.Client(follow_redirects=True)
+    else:
+        client = default_client_factory()
+    client.timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
+    client.event_hooks["request"].append(_on_request)
+    client.event_hooks["response"].append(_on_response)
+    return client
+
+
+class HubCallAborted(Exception):
+    """Raised in a thread whose Hub calls were aborted from another thread."""
+
+
+class AbortHandle:
+    """Lets one thread stop another's Hub calls: the next request raises `HubCallAborted` and
+    streams already open are shut down, so a blocked read returns at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._aborted = False
+        self._responses: list[Any] = []
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborted
+
+    def track(self, response: Any) -> None:
+        with self._lock:
+            self._responses.append(response)
+            aborted = self._aborted
+        if aborted:
+            _shutdown(response)
+
+    def abort(self) -> None:
+        with self._lock:
+            self._aborted = True
+            responses, self._responses = self._responses, []
+        for response in responses:
+            _shutdown(response)
+
+
+def _shutdown(response: Any) -> None:
+    try:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except Exception:  # best effort: the socket may already be closed
+        pass
+
+
+@contextlib.contextmanager
+def abortable(handle: AbortHandle) -> Iterator[AbortHandle]:
+    """Within this block, Hub calls of the current thread can be aborted through `handle`."""
+    previous = getattr(_thread_state, "handle", None)
+    _thread_state.handle = handle
+    try:
+        yield handle
+    finally:
+        _thread_state.handle = previous
+
+
+def aborted_in_this_thread() -> bool:
+    """True when the caller of this thread (a bounded log follower) has stopped listening.
+
+    Backends whose log stream polls (local jobs) can check it to end a follow early."""
+    handle = getattr(_thread_state, "handle", None)
+    return handle is not None and handle.aborted
+
+
+def _on_request(request: Any) -> None:
+    handle = getattr(_thread_state, "handle", None)
+    if handle is not None and handle.aborted:
+        raise HubCallAborted("Hub call aborted")
+
+
+def _on_response(response: Any) -> None:
+    handle = getattr(_thread_state, "handle", None)
+    if handle is not None:
+        handle.track(response)
 
 
 def status_of(exc: BaseException) -> int | None:
