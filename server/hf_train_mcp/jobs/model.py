@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Stage = Literal["SCHEDULING", "RUNNING", "COMPLETED", "CANCELED", "ERROR", "DELETED"]
 TERMINAL_STAGES: frozenset[str] = frozenset({"COMPLETED", "CANCELED", "ERROR", "DELETED"})
@@ -45,6 +45,7 @@ class JobSubmission:
     namespace: str | None = None
     uv: UvScript | None = None  # set for uv jobs; `command` is then the Hub form of it
     local_python: str | None = None  # local backend: run the uv script with this interpreter, not `uv run`
+    volumes: list[str | dict[str, Any]] = field(default_factory=list)  # Hub mounts: "hf://...:/path" or dicts
 
 
 @dataclass

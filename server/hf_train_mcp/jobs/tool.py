@@ -1,7 +1,125 @@
-"""Placeholder: the capability's tools are registered here."""
+"""The `hf_jobs` tool: `{"operation": ..., "args": {...}}`, compatible with the official Hugging Face
+MCP server's tool, plus hardware, stats, local jobs, dry runs and the spellings agents send.
+"""
 
-from mcp.server.mcpserver import MCPServer
+from __future__ import annotations
+
+import json
+import logging
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import Field
+
+from hf_train_mcp.jobs.args import (
+    HELP_KEY,
+    OPERATIONS,
+    normalize_operation,
+    operation_help,
+    parse_args,
+    required_fields,
+)
+from hf_train_mcp.jobs.usage import TOOL_DESCRIPTION, usage_guide
+from hf_train_mcp.redact import redact
+from hf_train_mcp.toolkit import Answer, agent_tool, fail
+
+log = logging.getLogger("hf_train_mcp.jobs")
+
+OPERATION_DESCRIPTION = (
+    "Operation to execute: "
+    + ", ".join(f'"{op}"' for op in OPERATIONS)
+    + ". Leave it out to get the usage guide."
+)
+ARGS_DESCRIPTION = (
+    'Arguments of the operation as a JSON object, e.g. {"script": "train.py", "flavor": "a10g-large", '
+    '"timeout": "2h"}. {"help": true} describes them.'
+)
+
+
+def _raw_args(args: dict[str, Any] | str | None) -> dict[str, Any]:
+    if args is None:
+        return {}
+    if isinstance(args, str):
+        text = args.strip()
+        if not text:
+            return {}
+        try:
+            args = json.loads(text)
+        except json.JSONDecodeError:
+            raise fail(
+                'args must be a JSON object, e.g. {"job_id": "..."}; it could not be parsed.'
+            ) from None
+    if not isinstance(args, dict):
+        raise fail('args must be a JSON object, e.g. {"job_id": "..."}.')
+    return dict(args)
+
+
+def _progress_reporter(ctx: Context | None) -> Any:
+    if ctx is None:
+        return None
+
+    async def report(progress: float, total: float | None, message: str) -> None:
+        try:
+            await ctx.report_progress(progress, total, redact(message))
+        except Exception as exc:  # a client that cannot take progress must not break the call
+            log.debug("progress notification failed: %s", exc)
+
+    return report
+
+
+async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: Context | None) -> Answer:
+    # Secrets first: nothing below (validation errors included) may echo one.
+    from hf_train_mcp import hub
+    from hf_train_mcp.jobs.submission import register_raw_secrets
+
+    raw = _raw_args(args)
+    register_raw_secrets(raw)
+    token = hub.get_token()  # registers the caller's token for redaction
+    if not operation or not operation.strip():
+        operation = raw.pop("operation", None) if isinstance(raw.get("operation"), str) else None
+    if not operation:
+        from hf_train_mcp.jobs.backends import local_available
+
+        return Answer(
+            usage_guide(has_token=bool(token), local=local_available()),
+            {"operations": list(OPERATIONS), "has_token": bool(token)},
+        )
+    op = normalize_operation(operation)
+    model = OPERATIONS[op]
+    help_value = raw.get(HELP_KEY)
+    if help_value is True or (isinstance(help_value, str) and help_value.lower() == "true"):
+        return Answer(operation_help(op), {"operation": op, "help": True})
+    if not {k for k in raw if k != HELP_KEY} and required_fields(model):
+        return Answer(
+            f'No arguments provided for "{op}".\n\n' + operation_help(op),
+            {"operation": op, "help": True, "required": required_fields(model)},
+        )
+    parsed = parse_args(op, raw)
+    from hf_train_mcp.jobs.operations import dispatch
+
+    return await dispatch(op, parsed, _progress_reporter(ctx))
 
 
 def register(server: MCPServer) -> None:
-    """Register this capability's tools on `server`."""
+    """Register `hf_jobs` on `server`."""
+
+    @server.tool(
+        name="hf_jobs",
+        title="Hugging Face Jobs",
+        description=TOOL_DESCRIPTION,
+        annotations=ToolAnnotations(
+            title="Hugging Face Jobs",
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=True,
+        ),
+    )
+    @agent_tool
+    async def hf_jobs(
+        operation: Annotated[str | None, Field(description=OPERATION_DESCRIPTION)] = None,
+        args: Annotated[dict[str, Any] | str | None, Field(description=ARGS_DESCRIPTION)] = None,
+        ctx: Context | None = None,
+    ) -> CallToolResult:
+        return await handle(operation, args, ctx)  # type: ignore[return-value]
