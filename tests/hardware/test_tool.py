@@ -44,6 +44,14 @@ async def test_tools_are_listed_read_only_with_schemas() -> None:
         assert arg in props, arg
     assert rec.annotations.read_only_hint is True
     assert "flavor" in listed["estimate_cost"].input_schema["required"]
+    for name in ("recommend_hardware", "estimate_cost"):
+        t = listed[name]
+        first = t.description.strip().splitlines()[0]
+        assert 20 < len(first) <= 110 and first.endswith("."), first
+        required = set(t.input_schema.get("required", []))
+        for arg, schema in t.input_schema["properties"].items():
+            assert schema.get("description"), (name, arg)
+            assert arg in required or "Default" in schema["description"], (name, arg)
 
 
 async def test_recommend_hardware_structured_and_text() -> None:

@@ -18,44 +18,61 @@ from hf_train_mcp.hardware.api import HardwareError, Recommendation, TrainingPla
 from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
 
+
+def _arg(description: str, **constraints: Any) -> Any:
+    return Field(description=description, **constraints)
+
+
 Model = Annotated[
     str | None,
-    Field(description="Hub model id (e.g. 'Qwen/Qwen2.5-7B-Instruct') or a local folder with config.json"),
+    _arg(
+        "Hub model id (e.g. 'Qwen/Qwen2.5-7B-Instruct') or a local folder with config.json. "
+        "Default: none (then params_b is needed)"
+    ),
 ]
 ParamsB = Annotated[
     float | None,
-    Field(
-        gt=0, description="Parameter count in billions; overrides the model's, or replaces `model` entirely"
+    _arg(
+        "Parameter count in billions; overrides the model's or replaces `model`. Default: the model's", gt=0
     ),
 ]
-MethodArg = Annotated[Literal["sft", "dpo", "grpo", "inference"], Field(description="Training method")]
+MethodArg = Annotated[Literal["sft", "dpo", "grpo", "inference"], _arg("Training method. Default: sft")]
 PeftArg = Annotated[
     Literal["full", "lora", "qlora"],
-    Field(description="full fine-tuning, LoRA (16-bit base) or QLoRA (4-bit base)"),
+    _arg("Full fine-tuning, LoRA (16-bit base) or QLoRA (4-bit base). Default: lora"),
 ]
-MaxLength = Annotated[int, Field(ge=16, le=1_048_576, description="Tokens per sequence (truncation length)")]
-BatchSize = Annotated[int, Field(ge=1, le=4096, description="Sequences per GPU per step")]
+MaxLength = Annotated[
+    int, _arg("Tokens per sequence (truncation length). Default: 2048", ge=16, le=1_048_576)
+]
+BatchSize = Annotated[int, _arg("Sequences per GPU per step. Default: 1", ge=1, le=4096)]
 Examples = Annotated[
-    int | None, Field(ge=1, description="Examples in the dataset (DPO: pairs; GRPO/inference: prompts)")
+    int | None, _arg("Examples in the dataset (DPO: pairs; GRPO/inference: prompts). Default: unknown", ge=1)
 ]
 Tokens = Annotated[
     int | None,
-    Field(ge=1, description="Tokens in the dataset as trained (DPO: prompt+chosen plus prompt+rejected)"),
-]
-Epochs = Annotated[float, Field(gt=0, le=1000, description="Passes over the dataset")]
-Packing = Annotated[bool, Field(description="Pack sequences (no padding waste)")]
-Checkpointing = Annotated[bool, Field(description="Gradient checkpointing (TRL's default: on)")]
-Sharding = Annotated[
-    Literal["ddp", "fsdp"],
-    Field(
-        description="Multi-GPU flavors: ddp replicates the model on every GPU (the scripts' default); "
-        "fsdp shards it"
+    _arg(
+        "Tokens in the dataset as trained (DPO: prompt+chosen plus prompt+rejected). Default: unknown", ge=1
     ),
 ]
-Accumulation = Annotated[int, Field(ge=1, le=4096, description="Gradient accumulation steps")]
-CompletionLength = Annotated[
-    int, Field(ge=1, le=131072, description="GRPO: tokens per completion; inference: new tokens per prompt")
+Epochs = Annotated[float, _arg("Passes over the dataset. Default: 1", gt=0, le=1000)]
+Packing = Annotated[bool, _arg("Pack sequences (no padding waste). Default: false")]
+Checkpointing = Annotated[bool, _arg("Gradient checkpointing, as TRL does. Default: true")]
+Sharding = Annotated[
+    Literal["ddp", "fsdp"],
+    _arg(
+        "Multi-GPU flavors: ddp replicates the model on every GPU (what the scripts do); fsdp shards it. "
+        "Default: ddp"
+    ),
 ]
+Accumulation = Annotated[int, _arg("Gradient accumulation steps. Default: 1", ge=1, le=4096)]
+CompletionLength = Annotated[
+    int, _arg("GRPO: tokens per completion; inference: new tokens per prompt. Default: 256", ge=1, le=131072)
+]
+Budget = Annotated[float | None, _arg("Most you want to spend, USD. Default: no limit", gt=0)]
+MaxHours = Annotated[float | None, _arg("Longest acceptable run, hours. Default: no limit", gt=0)]
+Hours = Annotated[float | None, _arg("Run time in hours, for a simple cost. Default: none", gt=0)]
+Minutes = Annotated[float | None, _arg("Run time in minutes, for a simple cost. Default: none", gt=0)]
+FlavorArg = Annotated[str, _arg("Jobs flavor, e.g. 'a10g-large'")]
 
 ANNOTATIONS = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -156,18 +173,20 @@ def register(server: MCPServer) -> None:
         dataset_examples: Examples = None,
         dataset_tokens: Tokens = None,
         epochs: Epochs = 1.0,
-        budget_usd: Annotated[float | None, Field(gt=0, description="Most you want to spend, USD")] = None,
-        max_hours: Annotated[float | None, Field(gt=0, description="Longest acceptable run, hours")] = None,
+        budget_usd: Budget = None,
+        max_hours: MaxHours = None,
         packing: Packing = False,
         gradient_checkpointing: Checkpointing = True,
         gradient_accumulation: Accumulation = 1,
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
     ) -> Answer:
-        """Pick the cheapest Hugging Face Jobs GPU flavor that fits a training plan, from a memory model
-        (weights, gradients, optimizer, adapters, activations, logits, reference model, CUDA overhead) and a
-        FLOPs time model. Returns the flavor, estimated hours and cost, the timeout to set, the memory terms,
-        cheaper-first alternatives and notes. Give dataset_examples or dataset_tokens for time and cost."""
+        """Pick the cheapest Hugging Face Jobs GPU flavor that fits a fine-tuning plan, with cost and timeout.
+
+        From a memory model (weights, gradients, optimizer, adapters, activations, logits, reference model,
+        CUDA overhead, per GPU) and a FLOPs time model. Returns the flavor, estimated hours and cost, the
+        timeout to set, the memory terms, cheaper-first alternatives and notes (why; what to change when
+        nothing fits). Give dataset_examples or dataset_tokens for time and cost."""
         catalog.refresh()
         plan = _plan(
             model=model,
@@ -225,9 +244,9 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     def estimate_cost(
-        flavor: Annotated[str, Field(description="Jobs flavor, e.g. 'a10g-large'")],
-        hours: Annotated[float | None, Field(gt=0, description="Run time in hours (simple cost)")] = None,
-        minutes: Annotated[float | None, Field(gt=0, description="Run time in minutes (simple cost)")] = None,
+        flavor: FlavorArg,
+        hours: Hours = None,
+        minutes: Minutes = None,
         model: Model = None,
         params_b: ParamsB = None,
         method: MethodArg = "sft",
@@ -243,9 +262,11 @@ def register(server: MCPServer) -> None:
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
     ) -> Answer:
-        """Cost of a Hugging Face Jobs run. Either `flavor` + `hours` (or `minutes`) -> cost (billed per
-        minute); or `flavor` + a training plan (`model` or `params_b`, with the same arguments as
-        recommend_hardware) -> estimated hours, cost, the timeout to set and whether the plan fits."""
+        """Cost of a Hugging Face Jobs run: from a duration, or from a training plan on one flavor.
+
+        Either `flavor` + `hours` (or `minutes`) -> cost (billed per minute); or `flavor` + a training plan
+        (`model` or `params_b`, with the same arguments as recommend_hardware) -> estimated hours, cost, the
+        timeout to set and whether the plan fits in memory."""
         catalog.refresh()
         flavors = catalog.current()
         info = flavors.get(flavor)
