@@ -419,6 +419,10 @@ def _ast_checks(tree: ast.Module, info: Any, no_bf16_gpu: bool, settings: dict[s
             ):
                 if key in keywords:
                     settings[key] = _const(keywords[key].value)
+            if (
+                "evaluation_strategy" in keywords and "eval_strategy" not in keywords
+            ):  # the old name still counts
+                settings["eval_strategy"] = _const(keywords["evaluation_strategy"].value)
             strategy = settings.get("eval_strategy")
             if (isinstance(strategy, str) and strategy != "no") or settings.get("do_eval") is True:
                 eval_on = True

@@ -274,7 +274,7 @@ def register(server: MCPServer) -> None:
         ] = None,
         learning_rate: Annotated[
             float | None,
-            Field(description="default per method: SFT 2e-5 full / 2e-4 LoRA; DPO 5e-7 full / 5e-6 LoRA"),
+            Field(description="Default per method: SFT 2e-5 full / 2e-4 LoRA; DPO 5e-7 full / 5e-6 LoRA"),
         ] = None,
         num_train_epochs: Annotated[float, Field(description="epochs. Default 1")] = 1.0,
         max_steps: Annotated[
