@@ -123,6 +123,31 @@ async def test_generate_uses_a_conservative_default_without_the_hardware_model(n
     assert (args["flavor"], args["timeout"]) == ("a10g-large", "2h")
 
 
+async def test_a_local_run_may_keep_its_model_on_disk(tmp_path):
+    result = await call(
+        "generate_training_script",
+        {
+            "method": "sft",
+            "model": "m/x",
+            "dataset": "d/x",
+            "flavor": "local",
+            "push_to_hub": False,
+            "output_dir": str(tmp_path / "out"),
+            "logging_steps": 1,
+            "eval_steps": 5,
+        },
+    )
+    assert not result.is_error, result.content[0].text
+    data = result.structured_content
+    assert "secrets" not in data["hf_jobs"]["args"] and data["plan"]["config"]["logging_steps"] == 1
+    push = [c for c in data["checks"] if c["name"] == "script.push_to_hub"]
+    assert push[0]["status"] == "info"
+    again = await call("validate_training_script", {"script": data["script"], "flavor": "local"})
+    assert again.structured_content["ok"] is True
+    elsewhere = await call("validate_training_script", {"script": data["script"], "flavor": "a10g-large"})
+    assert elsewhere.structured_content["ok"] is False
+
+
 async def test_validate_reports_each_problem_with_its_fix(tmp_path):
     script = tmp_path / "bad.py"
     script.write_text(

@@ -14,7 +14,7 @@ import re
 import tomllib
 from typing import Any
 
-from hf_train_mcp.training.config import Check, parse_timeout
+from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, parse_timeout
 from hf_train_mcp.training.introspect import deprecated_of, fields_of, load_fields
 from hf_train_mcp.training.render import extract_config, optional_pins, training_pins
 
@@ -249,7 +249,8 @@ def validate_script(
         )
 
     info = None
-    if flavor:
+    local = flavor == LOCAL_FLAVOR  # runs on this machine: its disk stays, no token needed to push nothing
+    if flavor and not local:
         from hf_train_mcp.hardware.api import flavor_info
 
         info = flavor_info(flavor)
@@ -261,7 +262,7 @@ def validate_script(
         checks += _ast_checks(tree, info, no_bf16_gpu, settings)
     if config is not None:
         checks += _config_checks(config, flavor, info, no_bf16_gpu, settings)
-    checks += _push_and_secret_checks(settings, config, secrets, env)
+    checks += _push_and_secret_checks(settings, config, secrets, env, local=local)
     checks += _timeout_checks(timeout)
     return checks
 
@@ -544,13 +545,19 @@ def _push_and_secret_checks(
     config: dict[str, Any] | None,
     secrets: dict[str, str] | None,
     env: dict[str, str] | None,
+    *,
+    local: bool = False,
 ) -> list[Check]:
     checks: list[Check] = []
     if settings.get("generated"):
         pushes = bool(settings.get("config_push"))
     else:
         pushes = settings.get("push_to_hub") is True or bool(settings.get("push_call"))
-    if not pushes:
+    if not pushes and local:
+        checks.append(
+            Check("push_to_hub", "info", "a local run without pushing: the model stays in output_dir")
+        )
+    elif not pushes:
         checks.append(
             Check(
                 "push_to_hub",

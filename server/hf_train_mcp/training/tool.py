@@ -78,7 +78,10 @@ def generate(args: dict[str, Any], save_to: str | None) -> Answer:
     except RenderError as exc:
         raise fail(f"Could not render the script safely: {exc}") from None
     script_checks = validate_script(
-        text, flavor=plan.flavor if plan.gpu_count else None, secrets=TOKEN_SECRET, timeout=plan.timeout
+        text,
+        flavor=plan.flavor,
+        secrets=None if plan.flavor == "local" else TOKEN_SECRET,
+        timeout=plan.timeout,
     )
     checks = [c.as_dict() for c in plan.checks] + [
         {**c.as_dict(), "name": f"script.{c.name}"} for c in script_checks
@@ -319,6 +322,10 @@ def register(server: MCPServer) -> None:
         save_steps: Annotated[
             int, Field(description="checkpoint (and push) every N steps. Default 100")
         ] = 100,
+        logging_steps: Annotated[int, Field(description="log the loss every N steps. Default 10")] = 10,
+        eval_steps: Annotated[
+            int | None, Field(description="evaluate every N steps. Default: save_steps")
+        ] = None,
         save_every_minutes: Annotated[
             float | None, Field(description="also checkpoint at least this often. Default 30")
         ] = 30.0,
@@ -368,7 +375,11 @@ def register(server: MCPServer) -> None:
     def validate_training_script(
         script: Annotated[str, Field(description="the script's text, or the path of a .py file")],
         flavor: Annotated[
-            str | None, Field(description="flavor it will run on, to check dtype/attention. Default none")
+            str | None,
+            Field(
+                description="flavor it will run on ('local': this machine), to check dtype/attention. "
+                "Default none"
+            ),
         ] = None,
         secrets: Annotated[
             dict[str, str] | None,
