@@ -37,7 +37,7 @@ from doubles.http_double import LoopbackServer, Request, Response, sse
 TOKEN = "hf_DoubleTestToken4f8e2a9c1b7d"  # shaped like a real token, so the redaction pattern applies too
 USER = "alice"
 ORGS = ("acme",)
-KEEPALIVE_SECONDS = 5.0
+KEEPALIVE_SECONDS = 6.0  # the client reads with a 5 s timeout when not following: stay clear of it
 STREAM_POLL = 0.02
 MAX_STREAM_SECONDS = 120.0  # a stream never outlives a test run
 TERMINAL = frozenset({"COMPLETED", "CANCELED", "ERROR", "DELETED"})
@@ -196,6 +196,8 @@ class JobsApiState:
         self._plans: deque[JobPlan] = deque()
         self._lock = threading.RLock()
         self.closed = threading.Event()
+        self.keepalive_seconds = KEEPALIVE_SECONDS  # >= 5: never more often than the client tolerates
+        # Wall-clock time: log timestamps are compared with the HTTP Date header, which is real time.
         self.clock = time.time
 
     # --- controls ---------------------------------------------------------------------------------------
@@ -470,7 +472,7 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
                 sent = len(events)
                 if job.stage(now)[0] in TERMINAL and sent >= len(job.all_events()):
                     return  # the last event of a finished job: close the stream
-                if time.monotonic() - last_write >= KEEPALIVE_SECONDS:
+                if time.monotonic() - last_write >= state.keepalive_seconds:
                     yield b": keep-alive\n\n"
                     last_write = time.monotonic()
                 time.sleep(STREAM_POLL)
