@@ -209,7 +209,7 @@ def logs_block(lines: list[str], *, total: int) -> str:
     head = (
         f"**Logs (last {len(lines)} of {total} lines):**"
         if total > len(lines)
-        else f"**Logs ({total} lines):**"
+        else f"**Logs ({total} {'line' if total == 1 else 'lines'}):**"
     )
     body = "\n".join(lines).replace("```", "'''")
     return f"{head}\n```\n{body}\n```"

@@ -101,7 +101,10 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
         "volumes": list(args.volumes or []),
     }
     if isinstance(args, RunArgs):
-        return JobSubmission(image=args.image, command=split_command(args.command), **common)
+        # On this machine there is no container: only an image the caller chose is worth a remark.
+        local_default = args.flavor == LOCAL_FLAVOR and "image" not in args.model_fields_set
+        image = "" if local_default else args.image
+        return JobSubmission(image=image, command=split_command(args.command), **common)
     assert isinstance(args, UvArgs)
     cwd = cwd or Path.cwd()
     resolved = resolve_script(args.script, cwd)
