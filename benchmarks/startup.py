@@ -22,10 +22,24 @@ import anyio
 TARGET_EXTRA_SECONDS = 0.3
 
 
-def bare_import_seconds() -> float:
+def bare_import_seconds() -> tuple[float, float]:
+    """(spawn -> import done, spawn -> process exited). The first is what the server is compared with:
+    the server's figure stops at the tools/list answer, before any interpreter teardown."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import mcp.server.mcpserver"], check=True)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import mcp.server.mcpserver; print('ready', flush=True)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    ready = time.perf_counter() - start
+    proc.wait()
+    exited = time.perf_counter() - start
+    proc.stdout.close()
+    if line.strip() != "ready" or proc.returncode:
+        raise SystemExit("the bare import failed")
+    return ready, exited
 
 
 async def server_seconds(env: dict[str, str]) -> tuple[float, int]:
@@ -51,10 +65,12 @@ def main() -> int:
         env.update({"HF_HOME": home, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TRAIN_MCP_DATA_DIR": home})
         bare_import_seconds()  # warm the file cache for both
         anyio.run(server_seconds, env)
-        bare, server = [], []
+        bare, bare_exit, server = [], [], []
         tools = 0
         for _ in range(args.runs):
-            bare.append(bare_import_seconds())
+            ready, exited = bare_import_seconds()
+            bare.append(ready)
+            bare_exit.append(exited)
             elapsed, tools = anyio.run(server_seconds, env)
             server.append(elapsed)
 
