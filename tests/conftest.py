@@ -19,9 +19,36 @@ os.environ["HF_DATASETS_SERVER"] = "http://127.0.0.1:9"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_TRAIN_MCP_DATA_DIR"] = os.path.join(_SANDBOX, "data")
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
 import pytest  # noqa: E402
+from training.helpers import HERE, TinyAssets, script_env  # noqa: E402
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyAssets:
+    """One tiny random model and tiny datasets per session, built offline in a subprocess (the test
+    process never imports torch or transformers)."""
+    root = tmp_path_factory.mktemp("tiny")
+    code = (
+        "import sys; from pathlib import Path; import tiny; r = Path(sys.argv[1]); "
+        "tiny.build_tiny_model(r / 'model'); "
+        "tiny.write_jsonl(r / 'sft.jsonl', tiny.SFT_ROWS); tiny.write_jsonl(r / 'dpo.jsonl', tiny.DPO_ROWS); "
+        "tiny.write_jsonl(r / 'messages.jsonl', tiny.MESSAGES_ROWS)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        cwd=HERE,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=script_env(),
+    )
+    return TinyAssets(root, root / "model", root / "sft.jsonl", root / "dpo.jsonl", root / "messages.jsonl")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,13 +16,13 @@ import pytest
 from hf_train_mcp.app import build_server
 from hf_train_mcp.jobs import backends
 from mcp import Client, StdioServerParameters
+from training.helpers import TinyAssets
 
 pytestmark = [
     pytest.mark.anyio,
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="local jobs are tested on Linux"),
 ]
-TRAINING_TESTS = Path(__file__).resolve().parents[1] / "training"
 QUIET_ENV = {
     "OMP_NUM_THREADS": "1",
     "TOKENIZERS_PARALLELISM": "false",
@@ -31,26 +30,6 @@ QUIET_ENV = {
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
     "PYTHONUNBUFFERED": "1",
 }
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A tiny random model and a question/answer dataset, built in a subprocess (no torch here)."""
-    root = tmp_path_factory.mktemp("tiny-local")
-    code = (
-        "import sys; from pathlib import Path; import tiny; r = Path(sys.argv[1]); "
-        "tiny.build_tiny_model(r / 'model'); tiny.write_jsonl(r / 'sft.jsonl', tiny.SFT_ROWS)"
-    )
-    subprocess.run(
-        [sys.executable, "-c", code, str(root)],
-        cwd=TRAINING_TESTS,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **QUIET_ENV},
-    )
-    return {"model": root / "model", "data": root / "sft.jsonl"}
 
 
 @pytest.fixture
@@ -97,7 +76,7 @@ async def wait_for_stage(call: Call, job_id: str, stages: set[str], seconds: flo
 
 
 async def test_generated_sft_lora_script_trains_locally_end_to_end(
-    call: Call, tiny: dict[str, Path], tmp_path: Path
+    call: Call, tiny: TinyAssets, tmp_path: Path
 ) -> None:
     out = tmp_path / "adapter-out"
     generated, _ = await call(
@@ -105,8 +84,8 @@ async def test_generated_sft_lora_script_trains_locally_end_to_end(
         {
             "method": "sft",
             "peft": "lora",
-            "model": str(tiny["model"]),
-            "dataset": str(tiny["data"]),
+            "model": str(tiny.model),
+            "dataset": str(tiny.sft_data),
             "column_mapping": {"prompt": "question", "completion": "answer"},
             "flavor": "local",
             "push_to_hub": False,

@@ -1,7 +1,7 @@
 """Where local jobs live on disk.
 
-<data dir>/                     $HF_TRAIN_MCP_DATA_DIR, else $XDG_CACHE_HOME/hf-train-mcp
-                                (default ~/.cache/hf-train-mcp)
+<data dir>/                     hf_train_mcp.paths.data_dir(): $HF_TRAIN_MCP_DATA_DIR, else
+                                $XDG_CACHE_HOME/hf-train-mcp (default ~/.cache/hf-train-mcp)
     local-jobs.sqlite3          job records (WAL mode)
     local-jobs/
         slots/slot-<n>.lock     one flock per concurrent job (held by the job's supervisor)
@@ -17,10 +17,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-DATA_DIR_ENV = "HF_TRAIN_MCP_DATA_DIR"
+from hf_train_mcp.paths import data_dir
+
 DB_NAME = "local-jobs.sqlite3"
 JOBS_DIR_NAME = "local-jobs"
 SPEC_FILE = "spec.json"
@@ -32,11 +32,7 @@ WORK_DIR = "work"
 
 
 def default_data_dir() -> Path:
-    configured = os.environ.get(DATA_DIR_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "hf-train-mcp"
+    return data_dir()
 
 
 def db_path(data_dir: Path) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -12,19 +11,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from hf_train_mcp.paths import data_dir
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
 
 TOKEN_SECRET = {"HF_TOKEN": "$HF_TOKEN"}
 MAX_SCRIPT_CHARS = 500_000
-
-
-def data_dir() -> Path:
-    """Where tools keep files: $HF_TRAIN_MCP_DATA_DIR, else $XDG_DATA_HOME/hf-train-mcp (~/.local/share)."""
-    explicit = os.environ.get("HF_TRAIN_MCP_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "hf-train-mcp"
 
 
 def _checks_table(checks: list[dict[str, Any]]) -> str:
