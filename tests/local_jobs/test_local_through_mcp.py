@@ -186,3 +186,17 @@ async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
         logs = await second_server.call_tool("hf_jobs", {"operation": "logs", "args": {"job_id": job_id}})
         text = logs.content[0].text
         assert "first" in text and "last" in text
+
+
+async def test_following_a_silent_local_job_frees_its_reader_thread(call: Call) -> None:
+    from hf_train_mcp.jobs import follow
+
+    answer, _ = await call(
+        "hf_jobs",
+        {"operation": "run", "args": {"command": ["sleep", "60"], "flavor": "local", "wait_seconds": 1}},
+    )
+    assert answer["finished"] is False
+    deadline = time.monotonic() + 5
+    while follow.live_threads() and time.monotonic() < deadline:
+        await anyio.sleep(0.1)
+    assert follow.live_threads() == []  # the job still runs; nobody is left reading its log

@@ -261,8 +261,10 @@ class LocalJobsBackend:
         return (job_dir / paths.EXIT_FILE).exists() or not runner.supervisor_alive(job_dir)
 
     def _follow(self, job_id: str, reader: logfile.LogReader, first: list[LogLine]) -> Iterator[LogLine]:
+        from hf_train_mcp.hub import aborted_in_this_thread
+
         yield from first
-        while True:
+        while not aborted_in_this_thread():  # the bounded follower stopped listening: free the thread
             ended = self._ended(job_id)
             lines = reader.read_new()  # after the check: nothing written before the end is missed
             yield from lines
