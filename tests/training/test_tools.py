@@ -206,7 +206,7 @@ async def test_dry_run_rehearses_on_a_tiny_copy_of_the_architecture(tiny, tmp_pa
             "model": str(tiny.model),
             "dataset": "someone/dataset",
             "hub_model_id": "me/x",
-            "flavor": "a10g-large",
+            "flavor": "local",  # a local model path: only a local job could read it
             "timeout": "2h",
             "column_mapping": {"prompt": "question", "completion": "answer"},
         },
@@ -249,3 +249,35 @@ async def test_dry_run_reports_the_error(tiny, tmp_path):
     assert data["ok"] is False and data["returncode"] == 2
     assert "not a DPO dataset" in data["error"] and "column_mapping" in data["error"]
     assert "Rehearsal FAILED" in result.content[0].text
+
+
+async def test_local_paths_are_refused_for_a_cloud_job(tmp_path):
+    """A Hugging Face Job cannot read this machine's files: refused before anything is paid for."""
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"text": "hello"}\n')
+    result = await call(
+        "generate_training_script",
+        {
+            "method": "sft",
+            "model": "Qwen/Qwen2.5-0.5B",
+            "dataset": str(data),
+            "hub_model_id": "me/x",
+            "flavor": "a10g-large",
+            "timeout": "2h",
+        },
+    )
+    assert result.is_error
+    text = result.content[0].text
+    assert "dataset_location" in text and "hf upload" in text and "flavor 'local'" in text
+    local = await call(
+        "generate_training_script",
+        {
+            "method": "sft",
+            "model": "Qwen/Qwen2.5-0.5B",
+            "dataset": str(data),
+            "push_to_hub": False,
+            "flavor": "local",
+            "timeout": "2h",
+        },
+    )
+    assert not local.is_error, local.content[0].text

@@ -47,7 +47,10 @@ def write_script(tmp_path, tiny, **overrides):
     }
     data.update(overrides)
     plan = resolve(parse_request(data), pinned=training_pins())
-    assert plan.ok, [c.as_dict() for c in plan.failures]
+    # These scripts run HERE, where the tiny model and data are: a GPU flavor's "a cloud job cannot read
+    # local paths" refusal does not apply to this machine.
+    blocking = [c for c in plan.failures if not c.name.endswith("_location")]
+    assert not blocking, [c.as_dict() for c in blocking]
     script = tmp_path / "train.py"
     script.write_text(render_script(plan))
     return script

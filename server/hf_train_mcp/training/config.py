@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -57,6 +58,27 @@ def looks_like_path(value: str) -> bool:
     return value.startswith(("/", "./", "../", "~")) or value.endswith(
         (".jsonl", ".json", ".parquet", ".csv", ".arrow")
     )
+
+
+def is_local_only(value: str) -> bool:
+    """A path on this machine that a cloud job cannot read (a Hub id that also exists here is not)."""
+    return looks_like_path(value) or (Path(value).expanduser().exists() and not is_hub_id(value))
+
+
+def _check_reachable_from_a_job(req: _Request, checks: list[Check]) -> None:
+    """A Hugging Face Job runs in the cloud: local paths in the script would fail there, after paying."""
+    for what, value, repo_type in (("model", req.model, "model"), ("dataset", req.dataset, "dataset")):
+        if is_local_only(value):
+            checks.append(
+                Check(
+                    f"{what}_location",
+                    "fail",
+                    f"{what} {value!r} is a path on this machine: the job runs in the cloud and cannot "
+                    "read it",
+                    f"upload it (`hf upload <user>/<name> {value} --repo-type {repo_type}`) and pass the "
+                    "repo id, or run it here with flavor 'local'",
+                )
+            )
 
 
 def parse_timeout(value: str | int | float) -> int:
@@ -467,6 +489,9 @@ def resolve(req: _Request, *, pinned: dict[str, str]) -> Plan:
                 "pick a GPU flavor such as a10g-large, l4x1 or a100-large",
             )
         )
+
+    if flavor != LOCAL_FLAVOR:
+        _check_reachable_from_a_job(req, checks)
 
     timeout_s: int | None = None
     if req.timeout is not None:
