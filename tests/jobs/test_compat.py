@@ -237,3 +237,12 @@ async def test_dry_run_works_without_a_token(hf_jobs_no_hub) -> None:
     assert not reply.is_error, reply.text
     assert reply.data["spec"]["secrets"] == {"HF_TOKEN": "***"}
     assert "No Hugging Face token" in reply.text
+
+
+async def test_dry_run_still_shows_the_spec_when_whoami_fails(hf_jobs, jobs_api: JobsApiState) -> None:
+    jobs_api.server.inject("GET", r"/api/whoami-v2$", status=503, times=20)
+    reply = await hf_jobs("uv", {"script": "print(1)", "flavor": "a10g-small", "dry_run": True})
+    assert not reply.is_error, reply.text
+    assert "/api/jobs/<your user>" in reply.text and "could not be looked up" in reply.text
+    assert reply.data["spec"]["flavor"] == "a10g-small"
+    assert jobs_api.specs == []

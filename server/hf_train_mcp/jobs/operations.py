@@ -14,6 +14,7 @@ from datetime import UTC
 from typing import Any, TypeVar
 
 import anyio
+from mcp.server.mcpserver.exceptions import ToolError
 
 from hf_train_mcp import hub
 from hf_train_mcp.jobs import formatting as fmt
@@ -166,7 +167,11 @@ async def _dry_run(
             spec = backend.job_spec(sub)
         spec = masked_spec(spec)
         if token:
-            ns = await _thread(lambda: backend.namespace(args.namespace))
+            try:
+                ns = await _thread(lambda: backend.namespace(args.namespace))
+            except ToolError as exc:  # a dry run shows the spec even when the Hub cannot be asked
+                ns = "<your user>"
+                notes.append(f"The namespace could not be looked up, so submitting may fail too: {exc}")
         else:
             ns = args.namespace or "<your user>"
             notes.append("No Hugging Face token is configured: submitting this would fail (log in first).")
