@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.training import parse_summary
+from hf_train_mcp.training.config import parse_request, resolve
+from hf_train_mcp.training.render import render_script, training_pins
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -52,3 +56,42 @@ def request(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+SFT_MAPPING = {"prompt": "question", "completion": "answer"}
+
+
+def write_script(tmp_path, tiny, **overrides):
+    data = {
+        "method": "sft",
+        "peft": "lora",
+        "model": str(tiny.model),
+        "flavor": "local",
+        "push_to_hub": False,
+        "output_dir": str(tmp_path / "out"),
+        "max_steps": 2,
+        "save_steps": 1,
+        "logging_steps": 1,
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 1,
+        "max_length": 64,
+        "timeout": "1h",
+    }
+    data.update(overrides)
+    plan = resolve(parse_request(data), pinned=training_pins())
+    # These scripts run HERE, where the tiny model and data are: a GPU flavor's "a cloud job cannot read
+    # local paths" refusal does not apply to this machine.
+    blocking = [c for c in plan.failures if not c.name.endswith("_location")]
+    assert not blocking, [c.as_dict() for c in blocking]
+    script = tmp_path / "train.py"
+    script.write_text(render_script(plan))
+    return script
+
+
+def run_ok(script, *args, cwd):
+    out = run_script(script, *args, cwd=cwd)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-4000:]
+    summary = parse_summary(out.stdout)
+    assert summary is not None, log[-4000:]
+    return summary, log
