@@ -155,3 +155,28 @@ async def test_submit_then_follow_the_job_with_hf_jobs(client: Any, fake_hub: Fa
     inspected = await client.call_tool("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
     assert "HF_TOKEN" in text_of(inspected) and fake_hub.token not in text_of(inspected)
     fake_hub.jobs.finish(job_id)
+
+
+async def test_a_given_flavor_is_checked_for_fit_and_budget(client: Any, fake_hub: FakeHub) -> None:
+    fits = await prepare(client, dataset="acme/chat", flavor="a100-large")
+    assert not fits.is_error, text_of(fits)
+    assert fits.structured_content["hf_jobs"]["args"]["flavor"] == "a100-large"
+    assert {d["topic"]: d["reason"] for d in fits.structured_content["decisions"]}["flavor"].startswith(
+        "given"
+    )
+
+    too_small = await prepare(
+        client, dataset="acme/chat", flavor="t4-small", peft="full", params_b=8.0, max_length=4096
+    )
+    assert too_small.is_error
+    assert "does not fit t4-small" in text_of(too_small) and "Leave flavor out" in text_of(too_small)
+
+    fake_hub.viewer.add(
+        "acme/big",
+        {"train": fake_hub.viewer.datasets["acme/chat"].configs["default"]["train"]},
+        num_rows={"train": 5_000_000},
+    )
+    fake_hub.repos.add_dataset("acme/big")
+    over = await prepare(client, dataset="acme/big", flavor="h200", budget_usd=2)
+    assert over.is_error and "h200 is estimated at" in text_of(over) and "budget of $2" in text_of(over)
+    assert fake_hub.jobs.specs == []

@@ -65,12 +65,11 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
         hub_model_id = _default_repo(who.user, request["model"], method, request.get("peft", "lora"))
         run.decide("hub_model_id", hub_model_id, "not given: derived from your user name, model and method")
 
-    if not local and not flavor:
-        flavor, timeout = _choose_hardware(run, request, method)
-    else:
+    if local:
         timeout = request.get("timeout")
-        if flavor:
-            run.decide("flavor", flavor, "given")
+        run.decide("flavor", flavor, "given: runs on this machine")
+    else:
+        flavor, timeout = _choose_hardware(run, request, method, flavor)
 
     generate_args = {
         key: value
@@ -176,9 +175,12 @@ def _needs(method: str) -> str:
     }.get(method, "its columns")
 
 
-def _choose_hardware(run: PreparedRun, request: dict[str, Any], method: str) -> tuple[str, str]:
+def _choose_hardware(
+    run: PreparedRun, request: dict[str, Any], method: str, given: str | None
+) -> tuple[str, str]:
+    """The cheapest flavor that fits (or check the given one): fit, budget and time, or a refusal."""
     from hf_train_mcp.hardware import catalog
-    from hf_train_mcp.hardware.api import HardwareError, TrainingPlan, recommend
+    from hf_train_mcp.hardware.api import HardwareError, TrainingPlan, estimate, recommend
 
     catalog.refresh()
     examples = run.dataset.get("num_rows")
@@ -195,8 +197,12 @@ def _choose_hardware(run: PreparedRun, request: dict[str, Any], method: str) -> 
         epochs=request.get("num_train_epochs") or 1.0,
         max_steps=request.get("max_steps"),
     )
+    budget = request.get("budget_usd")
     try:
-        rec = recommend(plan, budget_usd=request.get("budget_usd"), max_hours=request.get("max_hours"))
+        if given:
+            rec = estimate(plan, given)
+        else:
+            rec = recommend(plan, budget_usd=budget, max_hours=request.get("max_hours"))
     except HardwareError as exc:
         raise fail(str(exc)) from None
     run.recommendation = {
@@ -205,29 +211,33 @@ def _choose_hardware(run: PreparedRun, request: dict[str, Any], method: str) -> 
         "notes": rec.notes,
         "alternatives": [alt.summary() for alt in rec.alternatives],
     }
-    why = "; ".join(rec.notes[:2]) if rec.notes else "cheapest flavor that fits"
+    need = f"{rec.memory.get('total_gb')} GB per GPU"
+    what = f"{request['model']} ({method}, {plan.peft}, max_length {plan.max_length})"
     if not rec.fits:
-        raise fail(
-            f"Nothing fits: {request['model']} ({method}, {plan.peft}, max_length {plan.max_length}) needs "
-            f"{rec.memory.get('total_gb')} GB per GPU. {' '.join(rec.notes)}"
-        )
-    budget = request.get("budget_usd")
-    if budget is not None and rec.within_budget is False:
-        cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "unknown"
-        raise fail(
-            f"Nothing fits the budget of ${budget:g}: the cheapest flavor that fits, {rec.flavor}, is "
-            f"estimated at {cost} ({rec.est_hours:.2f} h at ${rec.price_per_hour:.2f}/h). Raise budget_usd, "
-            "train on fewer rows (max_rows) or steps (max_steps), use a shorter max_length, or QLoRA."
-        )
-    hours = f"{rec.est_hours:.2f} h" if rec.est_hours is not None else "unknown time"
+        if given:
+            raise fail(
+                f"{what} does not fit {given}: it needs {need}, {given} has {rec.vram_gb:g} GB. "
+                f"{' '.join(rec.notes)} Leave flavor out to get the cheapest flavor that fits."
+            )
+        raise fail(f"Nothing fits: {what} needs {need}. {' '.join(rec.notes)}")
     cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "cost unknown"
-    run.decide(
-        "flavor",
-        rec.flavor,
-        f"{why} — {rec.memory.get('total_gb')} GB per GPU of {rec.vram_gb:g} GB; {hours}, {cost}",
+    hours = f"{rec.est_hours:.2f} h" if rec.est_hours is not None else "unknown time"
+    over_budget = budget is not None and rec.est_cost_usd is not None and rec.est_cost_usd > budget
+    if over_budget or (not given and budget is not None and rec.within_budget is False):
+        subject = f"{given} is" if given else f"the cheapest flavor that fits, {rec.flavor}, is"
+        raise fail(
+            f"Nothing fits the budget of ${budget:g}: {subject} estimated at {cost} ({hours} at "
+            f"${rec.price_per_hour:.2f}/h). Raise budget_usd, train on fewer rows (max_rows) or steps "
+            "(max_steps), use a shorter max_length, or QLoRA."
+        )
+    why = "given" if given else ("; ".join(rec.notes[:2]) if rec.notes else "cheapest flavor that fits")
+    run.decide("flavor", rec.flavor, f"{why} — {need} of {rec.vram_gb:g} GB; {hours}, {cost}")
+    timeout = request.get("timeout") or rec.timeout
+    reason = (
+        "given" if request.get("timeout") else "at least 1.3x the estimate, never below the start-up time"
     )
-    run.decide("timeout", rec.timeout, "at least 1.3x the estimate, never below the start-up time")
-    return rec.flavor, rec.timeout
+    run.decide("timeout", timeout, reason)
+    return rec.flavor, timeout
 
 
 def _default_repo(user: str, model: str, method: str, peft: str) -> str:
