@@ -7,11 +7,13 @@ TRAIN_PINS := server/hf_train_mcp/training/requirements-train.txt
 .PHONY: serve test lint format bench clean
 
 # Setup output goes to stderr: over stdio, stdout is the MCP wire.
+# Recipe lines are silenced (@) too: make echoes them on stdout.
 $(BIN)/hf-train-mcp: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
-	$(BIN)/python -m pip install -q --upgrade pip >&2
-	$(BIN)/python -m pip install -q -e . >&2
-	touch $@
+	@echo "setting up $(VENV) (once)..." >&2
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/python -m pip install -q --upgrade pip >&2
+	@$(BIN)/python -m pip install -q -e . >&2
+	@touch $@
 
 serve: $(BIN)/hf-train-mcp
 	@exec $(BIN)/hf-train-mcp $(ARGS)
