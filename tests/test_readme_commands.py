@@ -38,13 +38,14 @@ async def test_make_serve_speaks_mcp_over_stdio() -> None:
         assert not result.is_error and "$3.00" in result.content[0].text
 
     # Stricter than the client (which skips lines it cannot parse): with no input, nothing at all may
-    # reach stdout, e.g. make echoing a recipe line.
+    # reach stdout, not even while the setup recipe runs (-W: as if pyproject.toml had changed).
     silent = subprocess.run(
-        ["make", "--no-print-directory", "serve"],
+        ["make", "--no-print-directory", "-W", "pyproject.toml", "serve"],
         cwd=REPO,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
+    assert silent.returncode == 0, silent.stderr[-2000:]
     assert silent.stdout == "", silent.stdout[:500]
