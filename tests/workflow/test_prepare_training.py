@@ -180,3 +180,10 @@ async def test_a_given_flavor_is_checked_for_fit_and_budget(client: Any, fake_hu
     over = await prepare(client, dataset="acme/big", flavor="h200", budget_usd=2)
     assert over.is_error and "h200 is estimated at" in text_of(over) and "budget of $2" in text_of(over)
     assert fake_hub.jobs.specs == []
+
+
+async def test_planning_options_are_not_passed_on_to_the_generator(client: Any, tmp_path: Any) -> None:
+    target = tmp_path / "train.py"
+    result = await prepare(client, dataset="acme/chat", params_b=0.5, save_to=str(target), max_hours=5)
+    assert not result.is_error, text_of(result)
+    assert target.is_file() and result.structured_content["script_path"] == str(target)

@@ -17,6 +17,10 @@ from hf_train_mcp.toolkit import Answer, fail, md_table
 from hf_train_mcp.workflow.checks import Account, account, check_model
 
 LOCAL = "local"
+# prepare_training's own options; everything else it takes is a generate_training_script argument.
+PLANNING_OPTIONS = frozenset(
+    {"budget_usd", "max_hours", "params_b", "save_to", "submit", "detach", "wait_seconds", "local_python"}
+)
 
 
 @dataclass
@@ -71,13 +75,7 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     else:
         flavor, timeout = _choose_hardware(run, request, method, flavor)
 
-    generate_args = {
-        key: value
-        for key, value in request.items()
-        if key
-        not in {"budget_usd", "max_hours", "submit", "detach", "wait_seconds", "namespace", "local_python"}
-        and value is not None
-    }
+    generate_args = {k: v for k, v in request.items() if k not in PLANNING_OPTIONS and v is not None}
     generate_args.update(
         flavor=flavor,
         timeout=request.get("timeout") or timeout,
