@@ -187,3 +187,11 @@ async def test_planning_options_are_not_passed_on_to_the_generator(client: Any, 
     result = await prepare(client, dataset="acme/chat", params_b=0.5, save_to=str(target), max_hours=5)
     assert not result.is_error, text_of(result)
     assert target.is_file() and result.structured_content["script_path"] == str(target)
+
+
+async def test_every_other_prepare_argument_is_a_generator_argument(client: Any) -> None:
+    from hf_train_mcp.workflow.prepare import PLANNING_OPTIONS
+
+    schemas = {t.name: set(t.input_schema["properties"]) for t in (await client.list_tools()).tools}
+    passed_on = schemas["prepare_training"] - PLANNING_OPTIONS
+    assert passed_on <= schemas["generate_training_script"], passed_on - schemas["generate_training_script"]
