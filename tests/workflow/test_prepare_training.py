@@ -54,7 +54,7 @@ async def test_sft_applies_the_mapping_a_question_answer_dataset_needs(client: A
     assert not result.is_error, text_of(result)
     topics = {d["topic"]: d for d in result.structured_content["decisions"]}
     mapping = topics["column_mapping"]["choice"]
-    assert "question" in mapping and "answer" in mapping
+    assert json.loads(mapping) == {"prompt": "question", "completion": "answer"}
     config = result.structured_content["plan"]["config"]
     assert config["dataset"]["column_mapping"] == {"prompt": "question", "completion": "answer"}
 

@@ -8,6 +8,7 @@ the fix, anything that would fail on the GPU.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,8 @@ class PreparedRun:
     dataset: dict[str, Any] = field(default_factory=dict)
 
     def decide(self, topic: str, choice: Any, reason: str) -> None:
-        self.decisions.append(Decision(topic, str(choice), reason))
+        shown = choice if isinstance(choice, str) else json.dumps(choice)  # JSON: what an agent passes back
+        self.decisions.append(Decision(topic, shown, reason))
 
     @property
     def hf_jobs_call(self) -> dict[str, Any]:
@@ -88,9 +90,11 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     answer = generate({k: v for k, v in generate_args.items() if v is not None}, request.get("save_to"))
     run.generated = answer.data
     plan = run.generated["plan"]
-    run.decide(
-        "precision", plan["config"].get("dtype"), "matched to the GPU (bf16 on Ampere and newer, fp16 on T4)"
-    )
+    dtype = plan["config"].get("dtype")
+    if local:
+        run.decide("precision", dtype, "chosen by the script from this machine's GPU when it starts")
+    else:
+        run.decide("precision", dtype, "matched to the GPU (bf16 on Ampere and newer, fp16 on T4)")
     return run
 
 
@@ -301,6 +305,4 @@ def _cost_line(plan: dict[str, Any], estimate: dict[str, Any], rec: dict[str, An
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, indent=2)
