@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from typing import Any, TypeVar
@@ -50,6 +51,7 @@ from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.redact import MASK
 from hf_train_mcp.toolkit import Answer, fail
 
+log = logging.getLogger("hf_train_mcp.jobs")
 T = TypeVar("T")
 Progress = Callable[[float, float | None, str], Awaitable[None]]
 
@@ -497,9 +499,9 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
         try:
             from hf_train_mcp.hardware import catalog
 
-            catalog.set_live(entries)
-        except Exception:
-            pass
+            catalog.set_live(entries)  # the hardware tools then price with the same live list
+        except Exception as exc:  # an odd entry must not hide the list the agent asked for
+            log.info("live hardware list not shared with the catalog: %s", exc)
     except Exception as exc:
         rows, as_of = _bundled_rows()
         source = f"bundled table dated {as_of}"
