@@ -210,24 +210,25 @@ def inspect_local(path: Path, config: str | None, split: str | None, n: int) -> 
 def inspect_hub(repo_id: str, config: str | None, split: str | None, n: int) -> DatasetSample:
     token = hub.get_token()
     client = ViewerClient(token)
+
+    def without_viewer(exc: Exception) -> DatasetSample:
+        """The viewer failed: tell "not found / gated" apart, else read a data file from the Hub."""
+        if isinstance(exc, ViewerError):
+            if exc.not_accessible:
+                return _diagnose_then_fallback(repo_id, config, split, n, token, exc)
+            return hub_files.inspect_hub_files(repo_id, config, split, n, token, _reason(exc))
+        return hub_files.inspect_hub_files(repo_id, config, split, n, token, f"viewer unreachable: {exc}")
+
     try:
         valid = client.is_valid(repo_id)
-    except ViewerError as exc:
-        if exc.not_accessible:
-            return _diagnose_then_fallback(repo_id, config, split, n, token, exc)
-        return hub_files.inspect_hub_files(repo_id, config, split, n, token, _reason(exc))
-    except Exception as exc:  # viewer unreachable
-        return hub_files.inspect_hub_files(repo_id, config, split, n, token, f"viewer unreachable: {exc}")
+    except Exception as exc:
+        return without_viewer(exc)
     if not valid.get("preview"):
         return hub_files.inspect_hub_files(repo_id, config, split, n, token, "the viewer has no preview")
     try:
         listing = client.splits(repo_id)
-    except ViewerError as exc:
-        if exc.not_accessible:
-            return _diagnose_then_fallback(repo_id, config, split, n, token, exc)
-        return hub_files.inspect_hub_files(repo_id, config, split, n, token, _reason(exc))
     except Exception as exc:
-        return hub_files.inspect_hub_files(repo_id, config, split, n, token, f"viewer unreachable: {exc}")
+        return without_viewer(exc)
     splits: dict[str, list[str]] = {}
     for item in listing.get("splits") or []:
         splits.setdefault(item["config"], []).append(item["split"])
