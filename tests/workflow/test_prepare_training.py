@@ -195,3 +195,67 @@ async def test_every_other_prepare_argument_is_a_generator_argument(client: Any)
     schemas = {t.name: set(t.input_schema["properties"]) for t in (await client.list_tools()).tools}
     passed_on = schemas["prepare_training"] - PLANNING_OPTIONS
     assert passed_on <= schemas["generate_training_script"], passed_on - schemas["generate_training_script"]
+
+
+SHAREGPT_ROWS = [
+    {
+        "id": f"c{i}",
+        "conversations": [
+            {"from": "system", "value": "Be brief."},
+            {"from": "human", "value": f"What is {i}+{i}?"},
+            {"from": "gpt", "value": str(2 * i)},
+        ],
+    }
+    for i in range(8)
+]
+
+
+def add_sharegpt(fake_hub: FakeHub, name: str = "acme/sharegpt") -> str:
+    fake_hub.viewer.add(name, {"train": SHAREGPT_ROWS}, num_rows={"train": 2000})
+    fake_hub.repos.add_dataset(name)
+    return name
+
+
+async def test_sft_on_sharegpt_maps_the_conversations_and_converts_them(
+    client: Any, fake_hub: FakeHub
+) -> None:
+    result = await prepare(client, dataset=add_sharegpt(fake_hub), method="sft")
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    topics = {d["topic"]: d for d in data["decisions"]}
+    assert json.loads(topics["column_mapping"]["choice"]) == {"messages": "conversations"}
+    assert topics["dataset_conversion"]["choice"] == "sharegpt"
+    assert "human/gpt" in topics["dataset_conversion"]["reason"]
+    dataset = data["plan"]["config"]["dataset"]
+    assert dataset["column_mapping"] == {"messages": "conversations"}
+    assert dataset["conversion"] == "sharegpt"
+    checks = {c["name"]: c["status"] for c in data["checks"]}
+    assert checks["dataset_conversion"] == "pass" and checks["dataset_format"] == "pass"
+    source = script_config_literals(data["script_path"])
+    assert "'conversion': 'sharegpt'" in source and "'messages': 'conversations'" in source
+
+
+async def test_a_given_mapping_onto_sharegpt_turns_gets_the_conversion(
+    client: Any, fake_hub: FakeHub
+) -> None:
+    result = await prepare(
+        client, dataset=add_sharegpt(fake_hub), column_mapping={"messages": "conversations"}
+    )
+    assert not result.is_error, text_of(result)
+    topics = {d["topic"]: d for d in result.structured_content["decisions"]}
+    assert topics["column_mapping"]["reason"] == "given"
+    assert topics["dataset_conversion"]["choice"] == "sharegpt"
+    assert result.structured_content["plan"]["config"]["dataset"]["conversion"] == "sharegpt"
+
+
+async def test_sharegpt_with_dpo_is_refused_with_the_fix(client: Any, fake_hub: FakeHub) -> None:
+    name = add_sharegpt(fake_hub)
+    inferred = await prepare(client, dataset=name, method="dpo")
+    assert inferred.is_error and "not ready for DPO" in text_of(inferred)
+    forced = await prepare(
+        client, dataset=name, method="dpo", dataset_conversion="sharegpt",
+        column_mapping={"chosen": "conversations"},
+    )
+    assert forced.is_error
+    assert "dataset_conversion" in text_of(forced) and "method='sft'" in text_of(forced)
+    assert fake_hub.jobs.specs == []

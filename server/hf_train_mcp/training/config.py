@@ -22,6 +22,9 @@ Method = Literal["sft", "dpo"]
 PeftKind = Literal["full", "lora", "qlora"]
 DtypeChoice = Literal["auto", "bfloat16", "float16", "float32"]
 AttnChoice = Literal["auto", "sdpa", "eager", "flash_attention_2"]
+# How the script converts the rows after the column mapping: "sharegpt" turns the `messages` column's
+# [{"from", "value"}] turns with ShareGPT role names (human/gpt) into TRL's [{"role", "content"}].
+DatasetConversion = Literal["sharegpt"]
 
 LOCAL_FLAVOR = "local"  # jobs.model.LOCAL_FLAVOR: run on this machine, GPU facts unknown until run time
 FALLBACK_FLAVOR = "a10g-large"
@@ -135,6 +138,7 @@ class _Request(BaseModel):
     eval_fraction: Annotated[float, Field(gt=0, lt=0.5)] | None = None
     max_rows: Annotated[int, Field(ge=1)] | None = None
     column_mapping: dict[str, str] = Field(default_factory=dict)
+    dataset_conversion: DatasetConversion | None = None
     dataset_columns: list[str] | None = None
     # output
     hub_model_id: str | None = None
@@ -658,6 +662,7 @@ def resolve(req: _Request, *, pinned: dict[str, str]) -> Plan:
 
     # --- data -----------------------------------------------------------------------------------
     _check_columns(req, checks)
+    _check_conversion(req, checks)
     eval_on = req.eval_split is not None or req.eval_fraction is not None
     if req.eval_split is not None and req.eval_fraction is not None:
         checks.append(
@@ -751,6 +756,7 @@ def resolve(req: _Request, *, pinned: dict[str, str]) -> Plan:
             "eval_fraction": req.eval_fraction,
             "max_rows": req.max_rows,
             "column_mapping": dict(req.column_mapping),
+            "conversion": req.dataset_conversion,
         },
         "output_dir": output_dir,
         "hub_model_id": req.hub_model_id,
@@ -816,6 +822,44 @@ def _mapped_columns(req: _Request) -> set[str]:
         columns.discard(source)
         columns.add(target)
     return columns
+
+
+def _check_conversion(req: _Request, checks: list[Check]) -> None:
+    """ShareGPT conversion rewrites SFT conversations; DPO pairs are not conversations of one column."""
+    if req.dataset_conversion is None:
+        return
+    if req.method != "sft":
+        checks.append(
+            Check(
+                "dataset_conversion",
+                "fail",
+                f"dataset_conversion={req.dataset_conversion!r} converts SFT conversations (a 'messages' "
+                f"column); {req.method.upper()} reads prompt/chosen/rejected pairs, which it cannot convert",
+                "convert the data to prompt/chosen/rejected columns before training (then pass "
+                "column_mapping), or use method='sft' for conversations",
+            )
+        )
+        return
+    if req.dataset_columns is not None and "messages" not in _mapped_columns(req):
+        checks.append(
+            Check(
+                "dataset_conversion",
+                "fail",
+                f"dataset_conversion={req.dataset_conversion!r} converts the 'messages' column, and after "
+                f"the column mapping the dataset has {sorted(_mapped_columns(req))}",
+                'map the conversation column onto messages, e.g. column_mapping={"messages": '
+                '"conversations"}, or leave dataset_conversion out',
+            )
+        )
+        return
+    checks.append(
+        Check(
+            "dataset_conversion",
+            "pass",
+            "ShareGPT turns ({from, value}; human/gpt) are converted to {role, content} messages when "
+            "the script loads the data",
+        )
+    )
 
 
 def _check_columns(req: _Request, checks: list[Check]) -> None:

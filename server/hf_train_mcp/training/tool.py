@@ -259,6 +259,15 @@ def register(server: MCPServer) -> None:
                 '"answer"}. Default none'
             ),
         ] = None,
+        dataset_conversion: Annotated[
+            Literal["sharegpt"] | None,
+            Field(
+                description="SFT only: 'sharegpt' converts [{from, value}] turns with roles human/gpt/"
+                "system (inspect_dataset's conversion) to {role, content} messages after the column "
+                'mapping; map the conversation column onto messages, e.g. {"messages": "conversations"}. '
+                "Default none"
+            ),
+        ] = None,
         dataset_columns: Annotated[
             list[str] | None,
             Field(

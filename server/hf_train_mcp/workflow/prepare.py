@@ -59,7 +59,7 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     where = check_model(request["model"])
     run.decide("model", request["model"], f"found ({'local folder' if where == 'local' else 'on the Hub'})")
 
-    mapping = _check_dataset(run, request, method)
+    mapping, conversion = _check_dataset(run, request, method)
 
     hub_model_id = request.get("hub_model_id")
     if push and not hub_model_id:
@@ -83,6 +83,7 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
         timeout=request.get("timeout") or timeout,
         hub_model_id=hub_model_id,
         column_mapping=mapping or None,
+        dataset_conversion=conversion,
         dataset_columns=run.dataset.get("column_names"),
     )
     from hf_train_mcp.training.tool import generate
@@ -124,7 +125,11 @@ def _check_account(run: PreparedRun, request: dict[str, Any], *, push: bool, loc
     return who
 
 
-def _check_dataset(run: PreparedRun, request: dict[str, Any], method: str) -> dict[str, str]:
+def _check_dataset(
+    run: PreparedRun, request: dict[str, Any], method: str
+) -> tuple[dict[str, str], str | None]:
+    """The column mapping that makes the dataset ready for `method`, and the conversion its rows need
+    (None, or "sharegpt" for SFT conversations in {from, value} turns)."""
     from hf_train_mcp.dataset_inspection.inspect import inspect_dataset
 
     inspection = inspect_dataset(
@@ -141,6 +146,7 @@ def _check_dataset(run: PreparedRun, request: dict[str, Any], method: str) -> di
     }
     verdict = data["methods"][method]
     given = request.get("column_mapping") or {}
+    given_conversion = request.get("dataset_conversion")
     if given:
         missing = sorted(v for v in given.values() if v not in columns)
         if missing:
@@ -149,10 +155,13 @@ def _check_dataset(run: PreparedRun, request: dict[str, Any], method: str) -> di
                 f"Its columns: {', '.join(columns)}."
             )
         run.decide("column_mapping", given, "given")
-        return dict(given)
+        conversion = given_conversion or _sharegpt_source(data, given, method)
+        if conversion and not given_conversion:
+            _decide_sharegpt(run, given["messages"])
+        return dict(given), conversion
     if verdict["ready"]:
         run.decide("dataset format", data["format"]["kind"], f"ready for {method.upper()} as is")
-        return {}
+        return {}, given_conversion
     suggestion = verdict.get("column_mapping")
     if suggestion and not verdict.get("conversion"):
         run.decide(
@@ -161,13 +170,46 @@ def _check_dataset(run: PreparedRun, request: dict[str, Any], method: str) -> di
             f"the dataset is not in a {method.upper()} format; these columns map onto it (pass "
             "column_mapping to choose others)",
         )
-        return dict(suggestion)
+        return dict(suggestion), given_conversion
+    sharegpt = verdict.get("conversion") == "sharegpt"
+    if suggestion and sharegpt and method == "sft" and "messages" in suggestion:
+        run.decide(
+            "column_mapping",
+            suggestion,
+            "the dataset is not in the SFT format; renaming the conversation column makes it 'messages' "
+            "(pass column_mapping to choose others)",
+        )
+        _decide_sharegpt(run, suggestion["messages"])
+        return dict(suggestion), "sharegpt"
+    if suggestion and verdict.get("conversion"):
+        raise fail(
+            f"The dataset {request['dataset']} holds ShareGPT-style conversations ({{from, value}} turns), "
+            f"which hf-train-mcp converts for SFT only; {method.upper()} needs {_needs(method)}. "
+            "Convert the data to those columns first, or train with method 'sft'."
+        )
     reasons = "; ".join(verdict.get("reasons") or []) or "no known mapping"
     raise fail(
         f"The dataset {request['dataset']} is not ready for {method.upper()} and no column mapping "
         f"fits ({reasons}). Its columns: {', '.join(columns)}. {method.upper()} needs "
         f"{_needs(method)}. Pass column_mapping (TRL column -> dataset column), or preprocess the data."
     )
+
+
+def _decide_sharegpt(run: PreparedRun, column: str) -> None:
+    run.decide(
+        "dataset_conversion",
+        "sharegpt",
+        f"column {column!r} holds ShareGPT turns ({{from, value}}, roles like human/gpt), which chat "
+        "templates reject: the script converts them to {role, content} messages",
+    )
+
+
+def _sharegpt_source(data: dict[str, Any], mapping: dict[str, str], method: str) -> str | None:
+    """"sharegpt" when a given SFT mapping puts a column of {from, value} turns onto messages."""
+    if method != "sft" or "messages" not in mapping:
+        return None
+    types = {c["name"]: c.get("type") for c in data["columns"]}
+    return "sharegpt" if types.get(mapping["messages"]) == "list[{from, value}]" else None
 
 
 def _needs(method: str) -> str:

@@ -13,11 +13,12 @@ from hf_train_mcp.toolkit import Answer, agent_tool, fail
 
 DESCRIPTION = """\
 Plan a fine-tuning run end to end, and optionally submit it: checks the token, the model and the dataset
-(format for the method; applies the column mapping that makes it ready), recommends the cheapest flavor
-that fits the budget, renders and validates the training script, and returns the ready hf_jobs call with
-flavor, timeout, secrets and the estimated cost, plus every decision and its reason. With submit=true it
-also submits and returns the job id and URL. Refuses, with the fix, what would fail: unknown model,
-a dataset no mapping makes ready, nothing fitting the budget, no write token for a push."""
+(format for the method; applies the column mapping that makes it ready and, for SFT, the conversion of
+ShareGPT conversations), recommends the cheapest flavor that fits the budget, renders and validates the
+training script, and returns the ready hf_jobs call with flavor, timeout, secrets and the estimated cost,
+plus every decision and its reason. With submit=true it also submits and returns the job id and URL.
+Refuses, with the fix, what would fail: unknown model, a dataset no mapping makes ready, nothing fitting
+the budget, no write token for a push."""
 
 
 def register(server: MCPServer) -> None:
@@ -66,6 +67,13 @@ def register(server: MCPServer) -> None:
                 description='TRL column -> dataset column, e.g. {"prompt": "question", '
                 '"completion": "answer"}. '
                 "Default: detected"
+            ),
+        ] = None,
+        dataset_conversion: Annotated[
+            Literal["sharegpt"] | None,
+            Field(
+                description="SFT only: convert ShareGPT turns ({from, value}, human/gpt) to {role, content} "
+                "messages. Default: detected"
             ),
         ] = None,
         dataset_config: Annotated[
