@@ -122,3 +122,35 @@ def test_an_unknown_role_fails_fast_naming_it(tiny, tmp_path):
     assert "unknown ShareGPT role 'narrator'" in out.stderr and "row 4" in out.stderr
     assert "Fix the data" in out.stderr
     assert "Loading weights" not in out.stderr  # failed before loading the model
+
+
+def test_the_script_converts_exactly_the_roles_inspect_dataset_accepts() -> None:
+    """inspect_dataset calls a dataset convertible with the same role table the script converts with."""
+    import ast
+
+    from hf_train_mcp.dataset_formats import SHAREGPT_ROLES
+    from hf_train_mcp.training.config import parse_request, resolve
+    from hf_train_mcp.training.render import render_script, training_pins
+
+    plan = resolve(
+        parse_request(
+            {
+                "method": "sft",
+                "model": "Qwen/Qwen2.5-0.5B",
+                "dataset": "a/b",
+                "flavor": "local",
+                "push_to_hub": False,
+                "timeout": "1h",
+                "dataset_conversion": "sharegpt",
+                "column_mapping": {"messages": "conversations"},
+            }
+        ),
+        pinned=training_pins(),
+    )
+    tree = ast.parse(render_script(plan))
+    [table] = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "SHAREGPT_ROLES"
+    ]
+    assert ast.literal_eval(table) == SHAREGPT_ROLES

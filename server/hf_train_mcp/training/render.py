@@ -138,12 +138,14 @@ def _environment() -> Any:
 def render_script(plan: Plan) -> str:
     """Render the script for `plan`. Raises RenderError if the CONFIG literal does not round-trip."""
     from hf_train_mcp import __version__
+    from hf_train_mcp.dataset_formats import SHAREGPT_ROLES
 
     template = _environment().get_template(TEMPLATES[plan.method])
     config = json.loads(json.dumps(plan.config))  # plain data only (tuples -> lists)
     text = template.render(
         config=config,
         formats=[list(f) for f in FORMATS[plan.method]],
+        sharegpt_roles=SHAREGPT_ROLES,
         dependencies=dependencies_for(plan),
         method=plan.method,
         peft=plan.peft,
