@@ -129,8 +129,6 @@ def test_the_script_converts_exactly_the_roles_inspect_dataset_accepts() -> None
     import ast
 
     from hf_train_mcp.dataset_formats import SHAREGPT_ROLES
-    from hf_train_mcp.training.config import parse_request, resolve
-    from hf_train_mcp.training.render import render_script, training_pins
 
     plan = resolve(
         parse_request(
