@@ -156,10 +156,27 @@ def test_a_hardware_model_error_becomes_a_check(monkeypatch):
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("2h", 7200), ("90m", 5400), ("1.5h", 5400), ("45s", 45), (3600, 3600), ("1d", 86400)],
+    [
+        ("2h", 7200),
+        ("90m", 5400),
+        ("1.5h", 5400),
+        ("45s", 45),
+        (3600, 3600),
+        ("1d", 86400),
+        ("2h30m", 9000),
+        ("4H", 14400),
+    ],  # every form hf_jobs accepts: one grammar for both tools
 )
 def test_timeouts_parse(text, seconds):
-    assert parse_timeout(text) == seconds
+    from hf_train_mcp.jobs.timeouts import parse_timeout as hf_jobs_parse_timeout
+
+    assert parse_timeout(text) == seconds == hf_jobs_parse_timeout(text)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "soon", "-1h"])
+def test_timeouts_refused(text):
+    with pytest.raises(ValueError):
+        parse_timeout(text)
 
 
 def test_timeouts_format():

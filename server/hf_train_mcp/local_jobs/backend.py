@@ -37,13 +37,13 @@ from hf_train_mcp.jobs.model import (
     MetricsSample,
     UvScript,
 )
+from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS  # the Hub's default
 from hf_train_mcp.local_jobs import logfile, metrics, paths, runner
 from hf_train_mcp.local_jobs.store import JobRecord, JobStore
 from hf_train_mcp.local_jobs.supervisor import waiting_message
 from hf_train_mcp.redact import register_secrets
 
 MAX_JOBS_ENV = "HF_TRAIN_MCP_LOCAL_MAX_JOBS"
-DEFAULT_TIMEOUT_SECONDS = 30 * 60  # the Hub's default when no timeout is given
 DEFAULT_KILL_GRACE_SECONDS = 5.0
 DEFAULT_UV_IMAGE = "ghcr.io/astral-sh/uv:python3.12-bookworm"
 FOLLOW_POLL_S = 0.2

@@ -27,6 +27,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.local_jobs import logfile, runner
 from hf_train_mcp.local_jobs.paths import EXIT_FILE, OUTPUT_LOG, SPEC_FILE
 from hf_train_mcp.local_jobs.store import JobStore
@@ -35,14 +36,6 @@ from hf_train_mcp.redact import redact, register_secrets
 POLL_S = 0.2
 DB_CHECK_S = 1.0  # how often a running job re-reads its record (a cancel recorded without a signal)
 DRAIN_S = 2.0  # how long to keep reading output after the job's processes are gone
-
-
-def format_duration(seconds: float) -> str:
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
-    return " ".join(p for p in parts if p) or "0s"
 
 
 def waiting_message(running: int) -> str:

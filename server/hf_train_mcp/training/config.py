@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hf_train_mcp.jobs import timeouts as jobs_timeouts
+
 Method = Literal["sft", "dpo"]
 PeftKind = Literal["full", "lora", "qlora"]
 DtypeChoice = Literal["auto", "bfloat16", "float16", "float32"]
@@ -50,7 +52,6 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 _SPLIT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]:%+]{0,99}$")
 _TARGET_MODULE_RE = re.compile(r"^[A-Za-z0-9_.\-*]{1,100}$")
-_TIMEOUT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 
 
 def is_hub_id(value: str) -> bool:
@@ -85,20 +86,12 @@ def _check_reachable_from_a_job(req: _Request, checks: list[Check]) -> None:
 
 
 def parse_timeout(value: str | int | float) -> int:
-    """'90m', '2h', '1.5h', '3600', 3600 -> seconds. Raises ValueError on anything else."""
-    if isinstance(value, bool):
-        raise ValueError("timeout must be a duration such as '2h', '90m' or seconds")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _TIMEOUT_RE.match(value)
-        if not match:
-            raise ValueError(f"timeout {value!r} is not a duration such as '2h', '90m', '45s' or '1d'")
-        number, unit = float(match.group(1)), match.group(2) or "s"
-        seconds = number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError("timeout must be positive")
-    return math.ceil(seconds)
+    """Seconds for a timeout, with the grammar hf_jobs accepts ('2h', '90m', '2h30m', 3600).
+
+    Unlike hf_jobs, an empty value is an error here, not the 30-minute default."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("timeout is empty: pass a duration such as '2h' or '90m'")
+    return jobs_timeouts.parse_timeout(value)
 
 
 def format_timeout(seconds: int) -> str:
