@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
-_HF_TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{16,}")
+HF_TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{16,}")
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words ("1", "true")
 
 _lock = threading.Lock()
@@ -41,7 +41,7 @@ def redact(text: str) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
-    return _HF_TOKEN_PATTERN.sub("hf_" + MASK, text)
+    return HF_TOKEN_PATTERN.sub("hf_" + MASK, text)
 
 
 def redact_data(value: Any) -> Any:

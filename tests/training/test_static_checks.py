@@ -218,3 +218,14 @@ def test_config_fields_match_the_installed_stack():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert FIELDS_FILE.is_file()
+
+
+def test_a_pasted_token_is_flagged_by_the_same_pattern_redaction_masks():
+    from hf_train_mcp.redact import redact
+
+    token = "hf_" + "Ab3x" * 5  # 20 characters after hf_, shorter than a real one: still a secret
+    pasted = GOOD + f'\nHfApi(token="{token}")\n'
+    [check] = problems(pasted)["token"]
+    assert "secrets=" in check.fix
+    assert token not in redact(check.message + check.fix) and token not in redact(pasted)
+    assert "token" not in problems(GOOD)

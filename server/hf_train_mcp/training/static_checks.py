@@ -14,12 +14,12 @@ import re
 import tomllib
 from typing import Any
 
+from hf_train_mcp.redact import HF_TOKEN_PATTERN
 from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, parse_timeout
 from hf_train_mcp.training.introspect import deprecated_of, fields_of, load_fields
 from hf_train_mcp.training.render import extract_config, optional_pins, training_pins
 
 PEP723_RE = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
-TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{30,}")
 TOKEN_SECRETS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACE_HUB_TOKEN")
 
 # Callables whose keywords are checked, and the field lists that apply.
@@ -238,7 +238,7 @@ def validate_script(
     pep_checks, _declared = check_pep723(text, tree)
     checks += pep_checks
 
-    if TOKEN_RE.search(text):
+    if HF_TOKEN_PATTERN.search(text):  # the pattern redaction masks: what we hide, we also flag
         checks.append(
             Check(
                 "token",
