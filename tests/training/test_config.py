@@ -181,3 +181,23 @@ def test_timeouts_refused(text):
 
 def test_timeouts_format():
     assert [format_timeout(s) for s in (7200, 9000, 5400 + 60, 61)] == ["2h", "2.5h", "91m", "2m"]
+
+
+def test_the_generator_formats_are_the_ones_inspect_dataset_calls_ready():
+    """The column sets the script accepts per method (training.config.FORMATS, rendered into every script)
+    are exactly those dataset_formats reports ready for that method: one notion of "ready" for both."""
+    from hf_train_mcp.dataset_formats import detect_format
+    from hf_train_mcp.training.config import FORMATS
+
+    samples = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+        "text": "hello",
+        "prompt": "hi",
+        "completion": "hello",
+        "chosen": "yes",
+        "rejected": "no",
+    }
+    for method, column_sets in FORMATS.items():
+        for columns in column_sets:
+            row = {c: samples[c] for c in columns}
+            assert method in detect_format(list(columns), [row]).ready_for, (method, columns)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hf_train_mcp import hub
+from hf_train_mcp.dataset_formats import METHOD_NEEDS
 from hf_train_mcp.toolkit import Answer, fail, md_table
 from hf_train_mcp.workflow.checks import Account, account, check_model
 
@@ -184,14 +185,14 @@ def _check_dataset(
     if suggestion and verdict.get("conversion"):
         raise fail(
             f"The dataset {request['dataset']} holds ShareGPT-style conversations ({{from, value}} turns), "
-            f"which hf-train-mcp converts for SFT only; {method.upper()} needs {_needs(method)}. "
+            f"which hf-train-mcp converts for SFT only; {method.upper()} needs {METHOD_NEEDS[method]}. "
             "Convert the data to those columns first, or train with method 'sft'."
         )
     reasons = "; ".join(verdict.get("reasons") or []) or "no known mapping"
     raise fail(
         f"The dataset {request['dataset']} is not ready for {method.upper()} and no column mapping "
         f"fits ({reasons}). Its columns: {', '.join(columns)}. {method.upper()} needs "
-        f"{_needs(method)}. Pass column_mapping (TRL column -> dataset column), or preprocess the data."
+        f"{METHOD_NEEDS[method]}. Pass column_mapping (TRL column -> dataset column), or preprocess the data."
     )
 
 
@@ -205,18 +206,11 @@ def _decide_sharegpt(run: PreparedRun, column: str) -> None:
 
 
 def _sharegpt_source(data: dict[str, Any], mapping: dict[str, str], method: str) -> str | None:
-    """"sharegpt" when a given SFT mapping puts a column of {from, value} turns onto messages."""
+    """ "sharegpt" when a given SFT mapping puts a column of {from, value} turns onto messages."""
     if method != "sft" or "messages" not in mapping:
         return None
     types = {c["name"]: c.get("type") for c in data["columns"]}
     return "sharegpt" if types.get(mapping["messages"]) == "list[{from, value}]" else None
-
-
-def _needs(method: str) -> str:
-    return {
-        "sft": "'messages', 'text', or 'prompt' + 'completion'",
-        "dpo": "'prompt' + 'chosen' + 'rejected' (or 'chosen' + 'rejected')",
-    }.get(method, "its columns")
 
 
 def _choose_hardware(
