@@ -91,6 +91,8 @@ async def test_refusals_say_what_to_change(client: Any, fake_hub: FakeHub) -> No
     unusable = await prepare(client, dataset="acme/numbers", method="sft")
     assert unusable.is_error
     assert "not ready for SFT" in text_of(unusable) and "column_mapping" in text_of(unusable)
+    assert "Its columns: x, y" in text_of(unusable)
+    assert text_of(unusable).count("`prompt` + `completion`") == 1  # what SFT needs, said once
 
     fake_hub.viewer.add(
         "acme/huge",

@@ -188,11 +188,12 @@ def _check_dataset(
             f"which hf-train-mcp converts for SFT only; {method.upper()} needs {METHOD_NEEDS[method]}. "
             "Convert the data to those columns first, or train with method 'sft'."
         )
-    reasons = "; ".join(verdict.get("reasons") or []) or "no known mapping"
+    # The inspector's first reason already says what the method needs; say it once, with the columns.
+    reasons = verdict.get("reasons") or [f"{method.upper()} needs {METHOD_NEEDS[method]}"]
     raise fail(
-        f"The dataset {request['dataset']} is not ready for {method.upper()} and no column mapping "
-        f"fits ({reasons}). Its columns: {', '.join(columns)}. {method.upper()} needs "
-        f"{METHOD_NEEDS[method]}. Pass column_mapping (TRL column -> dataset column), or preprocess the data."
+        f"The dataset {request['dataset']} is not ready for {method.upper()} and no column mapping fits: "
+        f"{reasons[0]}. Its columns: {', '.join(columns)}. Pass column_mapping (TRL column -> dataset "
+        "column), or preprocess the data."
     )
 
 
