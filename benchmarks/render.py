@@ -13,7 +13,8 @@ import statistics
 import sys
 import time
 
-from hf_train_mcp.training.config import parse_request, resolve
+from hf_train_mcp.training.arguments import parse_request
+from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.render import render_script, training_pins
 from hf_train_mcp.training.static_checks import validate_script
 

@@ -21,7 +21,8 @@ the mapping are kept (GRPO passes them to reward functions), except a column tha
 target name and is not its source: it is dropped first (see `rename_plan`). A mapping may come with a
 `conversion`: ``"sharegpt"`` means the mapped message lists use ``{"from", "value"}`` and ShareGPT role
 names (human/gpt) and must be converted with `convert_sharegpt_messages` (TRL renames the keys of a
-`conversations` column itself, but not the role names, which chat templates reject).
+`conversations` column itself, but not the role names, which chat templates reject). That converter is
+`training.sharegpt`, the same code every generated script runs: an unknown role is refused in both.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from hf_train_mcp.training.sharegpt import SHAREGPT_ROLES as SHAREGPT_ROLES  # one role table
+from hf_train_mcp.training.sharegpt import ConversionError as ConversionError
+from hf_train_mcp.training.sharegpt import sharegpt_to_messages
 
 METHODS = ("sft", "dpo", "grpo", "kto", "reward")
 
@@ -85,11 +90,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "label": ("label", "labels", "desirable", "is_desirable", "kto_label"),
 }
 
-SHAREGPT_ROLES = {
-    "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "model": "assistant",
-    "chatgpt": "assistant", "bing": "assistant", "bard": "assistant", "system": "system",
-    "function_call": "assistant", "tool": "tool", "observation": "tool", "function_response": "tool",
-}
 
 
 # --- value styles -------------------------------------------------------------------------------
@@ -572,13 +572,7 @@ def apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, str], *,
     return out
 
 
-def convert_sharegpt_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """[{from, value}] with ShareGPT roles -> [{role, content}] with user/assistant/system/tool."""
-    out = []
-    for message in messages:
-        role = str(message.get("from", "")).strip()
-        converted = {k: v for k, v in message.items() if k not in ("from", "value")}
-        converted["role"] = SHAREGPT_ROLES.get(role.lower(), role)
-        converted["content"] = message.get("value")
-        out.append(converted)
-    return out
+def convert_sharegpt_messages(messages: list[dict[str, Any]], index: int = 0) -> list[dict[str, Any]]:
+    """[{from, value}] with ShareGPT roles -> [{role, content}]: the converter the scripts run (one
+    definition, `training.sharegpt`); an unknown role raises `ConversionError` there and here."""
+    return sharegpt_to_messages(messages, index)

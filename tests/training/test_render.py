@@ -10,7 +10,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hf_train_mcp.training.config import parse_request, resolve
+from hf_train_mcp.training.arguments import parse_request
+from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.render import (
     RenderError,
     extract_config,
