@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hf_train_mcp.hardware import api
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, friendly_timeout
 from hf_train_mcp.training.arguments import RequestError, hardware_plan, parse_request
 from hf_train_mcp.training.config import parse_timeout
 from hf_train_mcp.training.render import training_pins
@@ -140,8 +141,10 @@ def test_the_recommendation_is_used_when_the_hardware_model_answers(monkeypatch)
 def test_timeout_must_cover_1_3_times_the_estimate(monkeypatch):
     monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(2.0, flavor))
     problems = failed(plan_for(flavor="l4x1", timeout="2h"))
-    assert "timeout" in problems and "165m" in problems["timeout"]  # 2 h x 1.3 = 2.6 h -> next quarter hour
-    assert plan_for(flavor="l4x1", timeout="3h").ok
+    suggested, seconds = friendly_timeout(2.0 * 3600 * TIMEOUT_FACTOR)  # the hardware model's rounding
+    assert "timeout" in problems and f"timeout={suggested!r}" in problems["timeout"]
+    assert plan_for(flavor="l4x1", timeout=seconds).ok
+    assert not plan_for(flavor="l4x1", timeout=int(2.0 * 3600 * TIMEOUT_FACTOR) - 60).ok
 
 
 def test_a_run_that_does_not_fit_is_flagged(monkeypatch):

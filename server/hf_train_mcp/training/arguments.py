@@ -67,30 +67,36 @@ EvalFraction = _arg(float, "hold out this fraction of training rows for eval. De
 MaxRows = _arg(int, "train on at most this many rows. Default all", ge=1)
 ColumnMapping = _arg(
     dict[str, str],
-    'TRL column -> dataset column, e.g. {"prompt": "question", "completion": "answer"}. Default none',
+    'TRL column -> dataset column, e.g. {"prompt": "question", "completion": "answer"}. Default: none '
+    "(prepare_training detects the one the dataset needs)",
 )
 Conversion = _arg(
     DatasetConversion,
     "SFT only: 'sharegpt' converts [{from, value}] turns with roles human/gpt/system (inspect_dataset's "
     "conversion) to {role, content} messages after the column mapping; map the conversation column onto "
-    'messages, e.g. {"messages": "conversations"}. Default none',
+    'messages, e.g. {"messages": "conversations"}. Default: none (prepare_training detects it)',
 )
 DatasetColumns = _arg(
     list[str], "the dataset's columns (from inspect_dataset), to check the format now. Default none"
 )
 # --- output -------------------------------------------------------------------------------------
-HubModelId = _arg(str, "repo to push the model and checkpoints to, 'user/name'. Default none")
+HubModelId = _arg(
+    str,
+    "repo to push the model and checkpoints to, 'user/name'. Default: none (prepare_training derives "
+    "<your user>/<model>-<method>-<peft>)",
+)
 OutputDir = _arg(str, "local output folder. Default: the repo name, or model-method-peft")
 PushToHub = _arg(
     bool, "push the result and checkpoints (needed on Jobs: the disk is discarded). Default true"
 )
 Private = _arg(bool, "create the Hub repo private. Default true")
+SaveTo = _arg(str, "also write the script to this path (file or folder). Default: the data dir only")
 # --- hardware -----------------------------------------------------------------------------------
 Flavor = _arg(
     str,
     "Jobs hardware flavor (e.g. a10g-large, l4x1, a100-large) or 'local'. Default: recommended for the run",
 )
-Timeout = _arg(str, "job timeout ('2h', '90m'); at least 1.3 x the estimate. Default: from the estimate")
+Timeout = _arg(str | int, "job timeout ('2h', '90m'); at least 1.3 x the estimate. Default: from the estimate")
 Dtype = _arg(DtypeChoice, "weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto")
 Attention = _arg(
     AttnChoice, "attention kernel; auto: sdpa (flash_attention_2 is not in the pinned stack). Default auto"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.hardware.api import Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.paths import data_dir
 from hf_train_mcp.training.config import Plan
@@ -64,12 +65,17 @@ class GeneratedScript:
 
 
 def generate_script(
-    arguments: dict[str, Any], *, save_to: str | None = None, dataset_examples: int | None = None
+    arguments: dict[str, Any],
+    *,
+    save_to: str | None = None,
+    dataset_examples: int | None = None,
+    recommendation: Recommendation | None = None,
 ) -> GeneratedScript:
     """Validate, resolve, render, check and save. Raises `GenerationError` with every fix at once.
 
     `arguments`: training arguments by name (None = the default); `dataset_examples`: rows in the training
-    split when known, for the time and cost estimate."""
+    split when known, for the time and cost estimate; `recommendation`: the hardware model's answer for
+    this request when the caller already has it (prepare_training), so it is not estimated twice."""
     from hf_train_mcp.training.arguments import RequestError, parse_request
     from hf_train_mcp.training.render import RenderError, render_script, training_pins
     from hf_train_mcp.training.resolve import resolve
@@ -82,7 +88,9 @@ def generate_script(
             "The training request is invalid:\n"
             + "\n".join(f"- {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in exc.problems)
         ) from None
-    plan = resolve(request, pinned=training_pins(), dataset_examples=dataset_examples)
+    plan = resolve(
+        request, pinned=training_pins(), dataset_examples=dataset_examples, recommendation=recommendation
+    )
     if not plan.ok:
         raise GenerationError(
             "The run would fail; nothing was generated. Fix these and call again:\n"

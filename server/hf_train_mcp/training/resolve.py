@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from hf_train_mcp.hardware.api import FlavorInfo, HardwareError, Recommendation, bundled_flavors, flavor_info
-from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, UNKNOWN_TIMEOUT_S
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, UNKNOWN_TIMEOUT_S, friendly_timeout
 from hf_train_mcp.hardware.recommend import format_duration as job_timeout
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS
 from hf_train_mcp.training.arguments import (
@@ -56,6 +56,7 @@ class Run:
     estimate: dict[str, Any] | None = None
     timeout_s: int = 0
     dataset_examples: int | None = None
+    recommendation: Recommendation | None = None  # the caller's hardware answer for this request, if any
 
     def check(self, name: str, status: str, message: str, fix: str | None = None) -> None:
         self.checks.append(Check(name, status, message, fix))  # type: ignore[arg-type]
@@ -91,6 +92,9 @@ def estimate_for(run: Run, flavor: str | None) -> Recommendation | None:
     from hf_train_mcp.hardware import api
     from hf_train_mcp.training.arguments import hardware_plan
 
+    given = run.recommendation
+    if given is not None and (flavor is None or given.flavor == flavor):
+        return given
     plan = hardware_plan(run.req, dataset_examples=run.dataset_examples)
     try:
         return api.recommend(plan) if flavor is None else api.estimate(plan, flavor)
@@ -192,14 +196,14 @@ def decide_timeout(run: Run) -> dict[str, Any]:
     est_hours = estimate.get("est_hours")
     if timeout_s is not None:
         if est_hours:
-            needed = math.ceil(est_hours * 3600 * TIMEOUT_FACTOR / 900) * 900  # next quarter hour
+            needed = math.ceil(est_hours * 3600 * TIMEOUT_FACTOR)
             if timeout_s < needed:
                 run.check(
                     "timeout",
                     "fail",
                     f"timeout {job_timeout(timeout_s)} is below {TIMEOUT_FACTOR} x the estimated run "
                     f"({est_hours:.2f} h): the job would be killed before it finishes",
-                    f"pass timeout={job_timeout(needed)!r} or more",
+                    f"pass timeout={friendly_timeout(needed)[0]!r} or more",
                 )
             else:
                 run.check(
@@ -479,11 +483,18 @@ STEPS: list[Step] = [
 ]
 
 
-def resolve(req: Request, *, pinned: dict[str, str], dataset_examples: int | None = None) -> Plan:
+def resolve(
+    req: Request,
+    *,
+    pinned: dict[str, str],
+    dataset_examples: int | None = None,
+    recommendation: Recommendation | None = None,
+) -> Plan:
     """Run every step and decide every value. Never raises for a bad setting: see Plan.checks.
 
-    `dataset_examples`: rows in the training split when the caller knows (time and cost estimate)."""
-    run = Run(req=req, pinned=pinned, dataset_examples=dataset_examples)
+    `dataset_examples`: rows in the training split when the caller knows (time and cost estimate);
+    `recommendation`: the hardware model's answer for this request when the caller already has one."""
+    run = Run(req=req, pinned=pinned, dataset_examples=dataset_examples, recommendation=recommendation)
     config: dict[str, Any] = {
         "method": req.method,
         "peft": req.peft,

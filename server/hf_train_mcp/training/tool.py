@@ -188,10 +188,7 @@ def register(server: MCPServer) -> None:
         seed: A.Seed = A.D.seed,
         model_revision: A.ModelRevision = None,
         trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
-        save_to: Annotated[
-            str | None,
-            Field(description="also write the script to this path (file or folder). Default: data dir only"),
-        ] = None,
+        save_to: A.SaveTo = None,
     ) -> Any:
         """Generate a validated fine-tuning uv script (SFT/DPO; full, LoRA, QLoRA) and its hf_jobs call.
 
