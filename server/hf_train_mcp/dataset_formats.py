@@ -81,15 +81,42 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversations", "conversation", "dialog", "dialogue", "chat", "turns", "conv"),
     "text": ("text", "content", "document", "passage", "body", "raw_text"),
     "prompt": ("prompt", "question", "query", "instruction", "input", "problem", "user"),
-    "completion": ("completion", "answer", "response", "output", "target", "solution", "assistant",
-                   "reply", "generation"),
-    "chosen": ("chosen", "accepted", "preferred", "good", "positive", "chosen_response", "response_chosen",
-               "better", "winner", "response_j"),
-    "rejected": ("rejected", "bad", "dispreferred", "negative", "rejected_response", "response_rejected",
-                 "worse", "loser", "response_k"),
+    "completion": (
+        "completion",
+        "answer",
+        "response",
+        "output",
+        "target",
+        "solution",
+        "assistant",
+        "reply",
+        "generation",
+    ),
+    "chosen": (
+        "chosen",
+        "accepted",
+        "preferred",
+        "good",
+        "positive",
+        "chosen_response",
+        "response_chosen",
+        "better",
+        "winner",
+        "response_j",
+    ),
+    "rejected": (
+        "rejected",
+        "bad",
+        "dispreferred",
+        "negative",
+        "rejected_response",
+        "response_rejected",
+        "worse",
+        "loser",
+        "response_k",
+    ),
     "label": ("label", "labels", "desirable", "is_desirable", "kto_label"),
 }
-
 
 
 # --- value styles -------------------------------------------------------------------------------
@@ -229,8 +256,12 @@ def _kind_fits(kind: str, columns: set[str], styles: dict[str, str]) -> tuple[bo
     if any(s not in _TEXTUAL for s in seen):
         return False, False, _why_not(needed, columns, styles)
     if len(set(seen)) > 1:  # TRL wants plain strings everywhere or message lists everywhere
-        return False, False, "columns " + ", ".join(f"`{c}` ({styles[c]})" for c in textual) + (
-            " mix plain strings and message lists; TRL wants all of them one way"
+        return (
+            False,
+            False,
+            "columns "
+            + ", ".join(f"`{c}` ({styles[c]})" for c in textual)
+            + (" mix plain strings and message lists; TRL wants all of them one way"),
         )
     if "label" in needed and styles["label"] not in ("bool", "int", "unseen"):
         return False, False, f"`label` must be a boolean (found {styles['label']})"
@@ -313,8 +344,11 @@ def detect_format(columns: list[str], rows: list[dict]) -> FormatReport:
     for method in METHODS:
         if method not in ready and method not in not_ready:
             # A format whose columns are all there but hold the wrong values says more than "needs".
-            typed = [why[k] for k in KINDS if method in KIND_METHODS[k] and why.get(k)
-                     and not why[k].startswith(("missing", "no "))]
+            typed = [
+                why[k]
+                for k in KINDS
+                if method in KIND_METHODS[k] and why.get(k) and not why[k].startswith(("missing", "no "))
+            ]
             not_ready[method] = "; ".join(dict.fromkeys(typed)) if typed else f"needs {METHOD_NEEDS[method]}"
 
     kind = kinds[0] if kinds else "unknown"
@@ -322,16 +356,23 @@ def detect_format(columns: list[str], rows: list[dict]) -> FormatReport:
     if kind == "unknown":
         reasons.append(
             "No TRL format found: "
-            + "; ".join(f"{k}: {why[k]}" for k in ("language_modeling", "prompt_completion", "preference")
-                        if why.get(k))
+            + "; ".join(
+                f"{k}: {why[k]}"
+                for k in ("language_modeling", "prompt_completion", "preference")
+                if why.get(k)
+            )
             + ". A column mapping may fix it (see suggest_mapping)."
         )
     used = _kind_columns(kind, present, styles)
     all_used = {c for k in kinds for c in _kind_columns(k, present, styles).values()}
     unused = sorted(present - all_used)
     if used and unused:
-        notes.append("Other columns (" + ", ".join(f"`{c}`" for c in unused[:12])
-                     + (", ..." if len(unused) > 12 else "") + ") are not used by the trainers' formats.")
+        notes.append(
+            "Other columns ("
+            + ", ".join(f"`{c}`" for c in unused[:12])
+            + (", ..." if len(unused) > 12 else "")
+            + ") are not used by the trainers' formats."
+        )
     return FormatReport(
         kind=kind,
         conversational=conversational_of.get(kind, False),
@@ -414,8 +455,13 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
     report = detect_format(present, rows)
     if method in report.ready_for:
         used = _columns_for_method(method, report, present, rows)
-        return MappingSuggestion(method, used, ready_as_is=True, kind=report.kind,
-                                 reasons=[f"ready for {method} as is ({report.kind})"])
+        return MappingSuggestion(
+            method,
+            used,
+            ready_as_is=True,
+            kind=report.kind,
+            reasons=[f"ready for {method} as is ({report.kind})"],
+        )
 
     reasons: list[str] = []
     tried: set[tuple[tuple[str, str], ...]] = set()
@@ -425,9 +471,11 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
             if key in tried:
                 continue
             tried.add(key)
-            conversion = "sharegpt" if any(
-                column_style(rows, src)[0] == "sharegpt" for src in mapping.values()
-            ) else None
+            conversion = (
+                "sharegpt"
+                if any(column_style(rows, src)[0] == "sharegpt" for src in mapping.values())
+                else None
+            )
             mapped_rows = [apply_mapping(row, mapping, conversion=conversion) for row in rows]
             mapped_columns = list(rename_plan(present, mapping)[2])
             result = detect_format(mapped_columns, mapped_rows)
@@ -439,8 +487,12 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
                         '{role, content} messages (conversion "sharegpt").'
                     )
                 return MappingSuggestion(
-                    method, mapping, conversion=conversion, kind=result.kind,
-                    reasons=[f"renaming {_describe(mapping)} gives {result.kind} data"], notes=notes,
+                    method,
+                    mapping,
+                    conversion=conversion,
+                    kind=result.kind,
+                    reasons=[f"renaming {_describe(mapping)} gives {result.kind} data"],
+                    notes=notes,
                 )
             why = result.not_ready.get(method) or ", ".join(result.reasons)
             reasons.append(f"{_describe(mapping)}: {why}")
@@ -458,8 +510,9 @@ def suggest_mapping(method: str, columns: list[str], rows: list[dict]) -> dict[s
     return explain_mapping(method, columns, rows).mapping
 
 
-def _columns_for_method(method: str, report: FormatReport, present: list[str],
-                        rows: list[dict]) -> dict[str, str]:
+def _columns_for_method(
+    method: str, report: FormatReport, present: list[str], rows: list[dict]
+) -> dict[str, str]:
     for kind in report.kinds:
         if method in KIND_METHODS[kind]:
             if method == "grpo":
@@ -491,21 +544,28 @@ def _mapping_notes(method: str, mapping: dict[str, str], present: list[str]) -> 
     notes: list[str] = []
     used = set(mapping.values())
     norms = {_norm(c): c for c in present}
-    if mapping.get("prompt") and _norm(mapping["prompt"]) == "instruction" and "input" in norms \
-            and norms["input"] not in used:
+    if (
+        mapping.get("prompt")
+        and _norm(mapping["prompt"]) == "instruction"
+        and "input" in norms
+        and norms["input"] not in used
+    ):
         notes.append(
             f"`{norms['input']}` (extra context for the instruction) is not part of the prompt: join it to "
             f"`{mapping['prompt']}` before training if it matters."
         )
     if method == "sft" and mapping.get("completion") and _norm(mapping["completion"]) in SYNONYMS["chosen"]:
-        notes.append(f"SFT learns the preferred answers (`{mapping['completion']}`); "
-                     "the rejected ones are unused.")
+        notes.append(
+            f"SFT learns the preferred answers (`{mapping['completion']}`); the rejected ones are unused."
+        )
     if method == "sft" and mapping.get("messages") and _norm(mapping["messages"]) in SYNONYMS["chosen"]:
-        notes.append(f"SFT learns the preferred conversations (`{mapping['messages']}`); "
-                     "the rejected ones are unused.")
+        notes.append(
+            f"SFT learns the preferred conversations (`{mapping['messages']}`); the rejected ones are unused."
+        )
     if method == "kto" and "chosen" in mapping:
-        notes.append("KTO unpairs the preference pairs itself: chosen -> label true, "
-                     "rejected -> label false.")
+        notes.append(
+            "KTO unpairs the preference pairs itself: chosen -> label true, rejected -> label false."
+        )
     return notes
 
 
@@ -551,8 +611,9 @@ def validate_mapping(mapping: Mapping[str, str], columns: list[str] | None = Non
         raise ValueError("column_mapping uses one dataset column for two TRL columns")
 
 
-def apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, str], *,
-                  conversion: str | None = None) -> dict[str, Any]:
+def apply_mapping(
+    row: Mapping[str, Any], mapping: Mapping[str, str], *, conversion: str | None = None
+) -> dict[str, Any]:
     """Rename the mapped columns of one row (see the module doc); with conversion "sharegpt",
     convert ShareGPT message lists in the mapped columns to {role, content}."""
     drop, renames, _ = rename_plan(list(row), mapping)

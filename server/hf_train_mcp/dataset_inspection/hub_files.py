@@ -51,8 +51,11 @@ def list_data_files(repo_id: str, token: str | None) -> list[tuple[str, int | No
         lambda: list(api.list_repo_tree(repo_id, repo_type="dataset", recursive=True)),
         what=f"list the files of dataset {repo_id}",
     )
-    return [(e.path, getattr(e, "size", None)) for e in entries
-            if isinstance(e, RepoFile) and local_reader.is_data_file(e.path)]
+    return [
+        (e.path, getattr(e, "size", None))
+        for e in entries
+        if isinstance(e, RepoFile) and local_reader.is_data_file(e.path)
+    ]
 
 
 def config_of(path: str) -> str:
@@ -64,8 +67,9 @@ def config_of(path: str) -> str:
     return "default"
 
 
-def inspect_hub_files(repo_id: str, config: str | None, split: str | None, n: int, token: str | None,
-                      reason: str) -> DatasetSample:
+def inspect_hub_files(
+    repo_id: str, config: str | None, split: str | None, n: int, token: str | None, reason: str
+) -> DatasetSample:
     """Read up to `n` rows of `split` from a data file of the repo; `reason` says why (for the notes)."""
     try:
         files = list_data_files(repo_id, token)
@@ -85,13 +89,17 @@ def inspect_hub_files(repo_id: str, config: str | None, split: str | None, n: in
     if config is None:
         config = configs[0]
     elif config not in by_config:
-        raise ToolError(f"Dataset '{repo_id}' has no config '{config}'. Its data files suggest: "
-                        f"{', '.join(configs)}. Pass one of them as `config`.")
+        raise ToolError(
+            f"Dataset '{repo_id}' has no config '{config}'. Its data files suggest: "
+            f"{', '.join(configs)}. Pass one of them as `config`."
+        )
     sizes = dict(by_config[config])
     splits_of = {c: list(local_reader.group_splits([p for p, _ in fs])) for c, fs in by_config.items()}
     groups = local_reader.group_splits(list(sizes))
-    notes = [f"The dataset viewer could not preview this dataset ({reason}); rows read from a data file "
-             "downloaded from the Hub."]
+    notes = [
+        f"The dataset viewer could not preview this dataset ({reason}); rows read from a data file "
+        "downloaded from the Hub."
+    ]
     split = choose_split(repo_id, groups, split, notes)
     candidates = sorted(groups[split], key=lambda p: (sizes.get(p) is None, sizes.get(p) or 0, p))
     path = candidates[0]
@@ -138,8 +146,9 @@ def choose_split(name: str, groups: dict[str, list[str]], split: str | None, not
         raise ToolError(f"'{name}' has no data files.")
     if split is not None:
         if split not in groups:
-            raise ToolError(f"'{name}' has no split '{split}'. Splits: {', '.join(groups)}. "
-                            "Pass one of them as `split`.")
+            raise ToolError(
+                f"'{name}' has no split '{split}'. Splits: {', '.join(groups)}. Pass one of them as `split`."
+            )
         return split
     if "train" in groups:
         return "train"

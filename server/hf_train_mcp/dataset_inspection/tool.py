@@ -38,12 +38,16 @@ def register(server: MCPServer) -> None:
         dataset: Annotated[
             str, Field(description='Hub dataset id ("trl-lib/Capybara") or a local file/folder path')
         ],
-        config: Annotated[str | None, Field(description="Config (subset) name; default: the only one, "
-                                                        "or 'default', or the first")] = None,
+        config: Annotated[
+            str | None,
+            Field(description="Config (subset) name; default: the only one, or 'default', or the first"),
+        ] = None,
         split: Annotated[str | None, Field(description="Split; default: train (or the first split)")] = None,
         rows: Annotated[int, Field(ge=0, le=100, description="Sample rows to show (at most 20)")] = 5,
-        method: Annotated[str | None, Field(description="Focus the readiness report on one method: "
-                                                        "sft, dpo, grpo, kto or reward")] = None,
+        method: Annotated[
+            str | None,
+            Field(description="Focus the readiness report on one method: sft, dpo, grpo, kto or reward"),
+        ] = None,
         subset: Annotated[str | None, Field(description="Alias of `config`")] = None,
     ) -> CallToolResult:
         from hf_train_mcp.dataset_inspection.inspect import inspect_dataset as run

@@ -96,7 +96,9 @@ Flavor = _arg(
     str,
     "Jobs hardware flavor (e.g. a10g-large, l4x1, a100-large) or 'local'. Default: recommended for the run",
 )
-Timeout = _arg(str | int, "job timeout ('2h', '90m'); at least 1.3 x the estimate. Default: from the estimate")
+Timeout = _arg(
+    str | int, "job timeout ('2h', '90m'); at least 1.3 x the estimate. Default: from the estimate"
+)
 Dtype = _arg(DtypeChoice, "weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto")
 Attention = _arg(
     AttnChoice, "attention kernel; auto: sdpa (flash_attention_2 is not in the pinned stack). Default auto"
@@ -132,7 +134,11 @@ TrackioProject = _arg(str, "trackio project name. Default: output_dir")
 TrackioSpace = _arg(str, "Space for a live trackio dashboard, 'user/name'. Default none")
 RunName = _arg(str, "name of the run in the logs and trackio. Default: output_dir")
 # --- per method ---------------------------------------------------------------------------------
-Packing = _arg(bool, "SFT only: pack samples (refused: unsafe with the pinned stack). Default false")
+Packing = _arg(
+    bool,
+    "SFT only: pack samples into full rows, no padding (the generator refuses it: unsafe with the pinned "
+    "stack). Default false",
+)
 AssistantOnlyLoss = _arg(bool, "SFT only: loss on assistant turns of 'messages' data. Default false")
 CompletionOnlyLoss = _arg(
     bool, "SFT only: loss on the completion of prompt/completion data. Default: TRL's (true for that format)"
@@ -352,15 +358,22 @@ class RequestError(ValueError):
 
 
 def parse_request(data: dict[str, Any]) -> _Request:
-    """The request model for data["method"]; None values mean "the default". Errors: `RequestError`."""
+    """The request model for data["method"]; None values mean "the default". Errors: `RequestError`.
+
+    Another method's argument at its default (packing=False for DPO, as a tool signature sends it) is
+    dropped; set to anything else, it is refused."""
     from hf_train_mcp.training.config import Check
 
     data = {k: v for k, v in data.items() if v is not None}
-    method = data.get("method")
-    model_cls = REQUEST_MODELS.get(method)  # type: ignore[arg-type]
+    method = data.setdefault("method", default("method"))
+    model_cls = REQUEST_MODELS.get(method)
     if model_cls is None:
         known = " or ".join(repr(m) for m in REQUEST_MODELS)
         raise RequestError([Check("method", "fail", f"method {method!r} is not supported", f"use {known}")])
+    for other in REQUEST_MODELS.values():
+        for name, spec in other.model_fields.items():
+            if name not in model_cls.model_fields and name in data and data[name] == spec.get_default():
+                del data[name]
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:
