@@ -476,7 +476,11 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
                 if any(column_style(rows, src)[0] == "sharegpt" for src in mapping.values())
                 else None
             )
-            mapped_rows = [apply_mapping(row, mapping, conversion=conversion) for row in rows]
+            try:
+                mapped_rows = [apply_mapping(row, mapping, conversion=conversion) for row in rows]
+            except ConversionError as exc:  # the script would stop on these rows: not a fitting mapping
+                reasons.append(f"{_describe(mapping)}: {exc}")
+                continue
             mapped_columns = list(rename_plan(present, mapping)[2])
             result = detect_format(mapped_columns, mapped_rows)
             if method in result.ready_for:
