@@ -179,11 +179,20 @@ def render_script(plan: Plan) -> str:
 
     usage, head, tail = script_parts()
     config = json.loads(json.dumps(plan.config))  # plain data only (tuples -> lists)
+    literal = py_literal(config)
+    # The safety check: the literal parses back, as inert data, to exactly the validated settings. It is
+    # parsed alone: the rest of the text is the package's own code (compiled by the static checks).
+    try:
+        round_trip = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        round_trip = None
+    if round_trip != config:
+        raise RenderError("the rendered CONFIG literal does not match the validated settings")
     text = (
         _environment()
         .get_template(TEMPLATE)
         .render(
-            config=config,
+            config_literal=literal,
             dependencies=dependencies_for(plan),
             title=f"{plan.method.upper()} fine-tuning script ({PEFT_TITLES[plan.peft]}).",
             generator_version=__version__,
@@ -192,8 +201,8 @@ def render_script(plan: Plan) -> str:
             body_tail=tail,
         )
     )
-    if extract_config(text) != config:
-        raise RenderError("the rendered CONFIG literal does not match the validated settings")
+    if text.count(f"\nCONFIG = {literal}\n") != 1:
+        raise RenderError("the template did not write the CONFIG literal exactly once")
     return text
 
 
