@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError  # hub.py's worded Hub errors pass through
 
 from hf_train_mcp import hub
 from hf_train_mcp.dataset_inspection import local_reader
+from hf_train_mcp.dataset_inspection.errors import InspectionError
 from hf_train_mcp.dataset_inspection.sample import DatasetSample, gated_message, not_found_message
 
 MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
@@ -26,13 +27,14 @@ def _is_gated(exc: BaseException) -> bool:
     return isinstance(exc, GatedRepoError)
 
 
-def translate(exc: BaseException, repo_id: str, token: str | None, what: str) -> ToolError:
-    if isinstance(exc, ToolError):
+def translate(exc: BaseException, repo_id: str, token: str | None, what: str) -> Exception:
+    """A Hub client error as the error to raise: ours for gated/missing datasets, else hub.py's."""
+    if isinstance(exc, InspectionError | ToolError):
         return exc
     if _is_gated(exc):
-        return ToolError(gated_message(repo_id, token))
+        return InspectionError(gated_message(repo_id, token))
     if _is_not_found(exc):
-        return ToolError(not_found_message(repo_id, token))
+        return InspectionError(not_found_message(repo_id, token))
     return hub.hub_tool_error(exc, what=what)
 
 
@@ -76,7 +78,7 @@ def inspect_hub_files(
     except Exception as exc:
         raise translate(exc, repo_id, token, f"list the files of dataset {repo_id}") from exc
     if not files:
-        raise ToolError(
+        raise InspectionError(
             f"Dataset '{repo_id}' has no data files this tool can read (.jsonl, .json, .csv, .tsv, "
             f".parquet), and the dataset viewer could not preview it ({reason}). It may use a loading "
             "script, which TRL's load_dataset no longer runs; use a dataset with data files, or convert "
@@ -89,7 +91,7 @@ def inspect_hub_files(
     if config is None:
         config = configs[0]
     elif config not in by_config:
-        raise ToolError(
+        raise InspectionError(
             f"Dataset '{repo_id}' has no config '{config}'. Its data files suggest: "
             f"{', '.join(configs)}. Pass one of them as `config`."
         )
@@ -105,7 +107,7 @@ def inspect_hub_files(
     path = candidates[0]
     size = sizes.get(path)
     if size is not None and size > MAX_DOWNLOAD_BYTES:
-        raise ToolError(
+        raise InspectionError(
             f"The dataset viewer could not preview '{repo_id}' ({reason}) and its smallest '{split}' file "
             f"({path}) is {size / 2**20:.0f} MB, too large to fetch for a preview. Retry later (the viewer "
             "may still be processing it), or inspect a local excerpt of the file."
@@ -121,7 +123,7 @@ def inspect_hub_files(
     try:
         read = local_reader.read_rows(local_path, n)
     except local_reader.DataFileError as exc:
-        raise ToolError(f"Dataset '{repo_id}': {exc}") from exc
+        raise InspectionError(f"Dataset '{repo_id}': {exc}") from exc
     num_rows = read.num_rows if len(groups[split]) == 1 else None
     if len(groups[split]) > 1:
         notes.append(f"Split '{split}' has {len(groups[split])} files; rows come from {path}.")
@@ -141,12 +143,12 @@ def inspect_hub_files(
 
 
 def choose_split(name: str, groups: dict[str, list[str]], split: str | None, notes: list[str]) -> str:
-    """The requested split, or "train", or the first one (with a note); a ToolError if absent."""
+    """The requested split, or "train", or the first one (with a note); an InspectionError if absent."""
     if not groups:
-        raise ToolError(f"'{name}' has no data files.")
+        raise InspectionError(f"'{name}' has no data files.")
     if split is not None:
         if split not in groups:
-            raise ToolError(
+            raise InspectionError(
                 f"'{name}' has no split '{split}'. Splits: {', '.join(groups)}. Pass one of them as `split`."
             )
         return split

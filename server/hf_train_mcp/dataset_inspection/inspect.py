@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcp.server.mcpserver.exceptions import ToolError
-
 from hf_train_mcp import dataset_formats as fmt
 from hf_train_mcp import hub
 from hf_train_mcp.dataset_inspection import hub_files, local_reader
+from hf_train_mcp.dataset_inspection.errors import InspectionError
 from hf_train_mcp.dataset_inspection.sample import DatasetSample, gated_message
 from hf_train_mcp.dataset_inspection.viewer_client import (
     ViewerClient,
@@ -92,14 +91,14 @@ def inspect_dataset(
 ) -> Inspection:
     dataset = (dataset or "").strip()
     if not dataset:
-        raise ToolError(
+        raise InspectionError(
             '`dataset` is empty: pass a Hub id like "trl-lib/Capybara" or a local file or folder path.'
         )
     focus = None
     if method is not None and method.strip():
         focus = method.strip().lower()
         if focus not in fmt.METHODS:
-            raise ToolError(f"Unknown method '{method}'. Choose one of: {', '.join(fmt.METHODS)}.")
+            raise InspectionError(f"Unknown method '{method}'. Choose one of: {', '.join(fmt.METHODS)}.")
     notes: list[str] = []
     if rows > MAX_ROWS:
         notes.append(f"Showing {MAX_ROWS} rows at most (asked for {rows}).")
@@ -127,7 +126,7 @@ def _local_path(dataset: str) -> Path | None:
         or (dataset.count("/") > 1 and not dataset.startswith(("hf://", "http")))
     )
     if looks_local:
-        raise ToolError(
+        raise InspectionError(
             f"No such file or folder: {dataset}. Pass an existing local path (a .jsonl, .json, "
             ".csv, .tsv or .parquet file, or a folder of them) or a Hub dataset id like "
             '"trl-lib/Capybara".'
@@ -146,7 +145,7 @@ def _repo_id(dataset: str) -> str:
         value = match.group(1)
     value = value.split("@", 1)[0].strip("/")
     if not REPO_ID_RE.match(value):
-        raise ToolError(
+        raise InspectionError(
             f"'{dataset}' is neither an existing local path nor a Hub dataset id (owner/name, "
             'e.g. "trl-lib/Capybara").'
         )
@@ -158,14 +157,14 @@ def inspect_local(path: Path, config: str | None, split: str | None, n: int) -> 
     notes: list[str] = []
     if path.is_file():
         if not local_reader.is_data_file(path.name):
-            raise ToolError(
+            raise InspectionError(
                 f"{path} is not a data file this tool reads: use .jsonl, .json, .csv, .tsv or .parquet."
             )
         groups = {"train": [path.name]}
         base = path.parent
         inferred = local_reader.split_of(path.name) or "train"
         if split is not None and split not in (inferred, "train"):
-            raise ToolError(
+            raise InspectionError(
                 f"{path.name} is a single file (split '{inferred}'); `split` cannot select "
                 f"'{split}' in it. Pass the folder to choose among split files."
             )
@@ -173,12 +172,12 @@ def inspect_local(path: Path, config: str | None, split: str | None, n: int) -> 
     else:
         all_files = local_reader.list_local_data_files(path)
         if not all_files:
-            raise ToolError(f"{path} holds no data files (.jsonl, .json, .csv, .tsv, .parquet).")
+            raise InspectionError(f"{path} holds no data files (.jsonl, .json, .csv, .tsv, .parquet).")
         if config:
             scoped = [f for f in all_files if f.split("/")[0] == config]
             if not scoped:
                 tops = sorted({f.split("/")[0] for f in all_files if "/" in f})
-                raise ToolError(
+                raise InspectionError(
                     f"{path} has no sub-folder '{config}' with data files"
                     + (f"; sub-folders: {', '.join(tops)}" if tops else "")
                     + "."
@@ -191,7 +190,7 @@ def inspect_local(path: Path, config: str | None, split: str | None, n: int) -> 
     try:
         read = local_reader.read_rows(base / files[0], n)
     except local_reader.DataFileError as exc:
-        raise ToolError(str(exc)) from exc
+        raise InspectionError(str(exc)) from exc
     num_rows = read.num_rows
     if len(files) > 1:
         extra = 0
@@ -253,7 +252,7 @@ def inspect_hub(repo_id: str, config: str | None, split: str | None, n: int) -> 
     notes: list[str] = []
     config = _choose_config(repo_id, splits, config, notes)
     if split is not None and split not in splits[config]:
-        raise ToolError(
+        raise InspectionError(
             f"Dataset '{repo_id}' (config '{config}') has no split '{split}'. Splits: "
             f"{', '.join(splits[config])}. Pass one of them as `split`."
         )
@@ -307,7 +306,7 @@ def _reason(exc: ViewerError) -> str:
 def _choose_config(repo_id: str, splits: dict[str, list[str]], config: str | None, notes: list[str]) -> str:
     if config is not None:
         if config not in splits:
-            raise ToolError(
+            raise InspectionError(
                 f"Dataset '{repo_id}' has no config '{config}'. Configs: {', '.join(splits)}. "
                 "Pass one of them as `config`."
             )
@@ -353,9 +352,9 @@ def _diagnose_then_fallback(
         error = hub_files.translate(hub_exc, repo_id, token, f"read dataset {repo_id}")
         raise error from hub_exc
     if getattr(info, "gated", False) and not token:
-        raise ToolError(gated_message(repo_id, token))
+        raise InspectionError(gated_message(repo_id, token))
     if getattr(info, "disabled", False):
-        raise ToolError(f"Dataset '{repo_id}' is disabled on the Hub; it cannot be used.")
+        raise InspectionError(f"Dataset '{repo_id}' is disabled on the Hub; it cannot be used.")
     return hub_files.inspect_hub_files(repo_id, config, split, n, token, _reason(exc))
 
 

@@ -154,11 +154,15 @@ def _check_dataset(
 ) -> tuple[dict[str, str], str | None]:
     """The column mapping that makes the dataset ready for `method`, and the conversion its rows need
     (None, or "sharegpt" for SFT conversations in {from, value} turns)."""
+    from hf_train_mcp.dataset_inspection.errors import InspectionError
     from hf_train_mcp.dataset_inspection.inspect import inspect_dataset
 
-    inspection = inspect_dataset(
-        request["dataset"], request.get("dataset_config"), request.get("split"), rows=3, method=method
-    )
+    try:
+        inspection = inspect_dataset(
+            request["dataset"], request.get("dataset_config"), request.get("split"), rows=3, method=method
+        )
+    except InspectionError as exc:
+        raise PrepareError(str(exc)) from None
     data = inspection.data()
     columns = [c["name"] for c in data["columns"]]
     run.dataset = {
