@@ -28,9 +28,10 @@ OPTIONAL_PINS = _HERE / "requirements-optional.txt"
 _REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
 TEMPLATE = "script.py.j2"
 BODY_MARKER = "# hf-train-mcp: script body\n"
-INLINE_START = "# hf-train-mcp: inline sharegpt\n"
+INLINE_START = "# hf-train-mcp: inline\n"
 INLINE_END = "# hf-train-mcp: end inline\n"
-SHAREGPT_MARKER = "# hf-train-mcp: inlined into scripts from here\n"
+MODULE_MARKER = "# hf-train-mcp: inlined into scripts from here\n"
+PACKAGE = "hf_train_mcp.training."
 CONFIG_LINE = re.compile(r"^CONFIG: dict\[str, Any\] = \{\}.*\n", re.MULTILINE)
 PEFT_TITLES = {
     "full": "full fine-tuning",
@@ -150,23 +151,49 @@ def _after(text: str, marker: str, what: str) -> str:
     return text.split(marker, 1)[1]
 
 
+def _package_modules(code: str) -> list[str]:
+    """The hf_train_mcp.training modules `code` imports from, in order."""
+    names = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
+            names.append(node.module.removeprefix(PACKAGE))  # type: ignore[union-attr]
+    return names
+
+
+def _without_package_imports(code: str) -> str:
+    """`code` without its `from hf_train_mcp... import` statements (their code is inlined instead)."""
+    lines = code.splitlines(keepends=True)
+    for node in reversed(ast.parse(code).body):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
+            del lines[node.lineno - 1 : node.end_lineno]
+    return "".join(lines)
+
+
+def _inline(names: list[str], seen: set[str]) -> str:
+    """The code of each module (after its marker), its own package imports first, each module once."""
+    parts = []
+    for name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        source = (_HERE / f"{name}.py").read_text(encoding="utf-8")
+        parts.append(_inline(_package_modules(source), seen))
+        code = _without_package_imports(_after(source, MODULE_MARKER, f"{name}.py")).strip()
+        parts.append(f"# --- hf_train_mcp.training.{name} (inlined) ---\n{code}\n\n\n")
+    return "".join(parts)
+
+
 @cache
 def script_parts() -> tuple[str, str, str]:
-    """(usage text, code before CONFIG, code after CONFIG) from runner.py, the converter inlined."""
+    """(usage text, code before CONFIG, code after CONFIG): runner.py with the modules it imports from
+    the package inlined in place of its import block, so the script is one self-contained file."""
     runner = (_HERE / "runner.py").read_text(encoding="utf-8")
     usage = ast.get_docstring(ast.parse(runner)) or ""
     usage = usage[usage.index("Run it as a uv script:") :]
     body = _after(runner, BODY_MARKER, "runner.py")
-    converter = _after((_HERE / "sharegpt.py").read_text(encoding="utf-8"), SHAREGPT_MARKER, "sharegpt.py")
     head, rest = body.split(INLINE_START, 1)
-    tail = _after(rest, INLINE_END, "runner.py")
-    body = (
-        head
-        + "# The ShareGPT converter (hf_train_mcp.training.sharegpt), inlined.\n"
-        + converter.strip()
-        + "\n\n"
-        + tail
-    )
+    block, tail = rest.split(INLINE_END, 1)
+    body = head + _inline(_package_modules(block), set()) + tail.lstrip("\n")
     parts = CONFIG_LINE.split(body, maxsplit=1)
     if len(parts) != 2:
         raise RenderError("runner.py lost its CONFIG placeholder line")

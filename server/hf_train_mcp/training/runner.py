@@ -24,21 +24,28 @@ import argparse
 import copy
 import json
 import os
-import re
 import sys
 import time
 from typing import Any, NamedTuple
 
-# hf-train-mcp: inline sharegpt
-from hf_train_mcp.training.sharegpt import ConversionError, sharegpt_to_messages
+# hf-train-mcp: inline
+from hf_train_mcp.training.runner_data import load_split, to_trl_format
+from hf_train_mcp.training.runner_io import (
+    fail,
+    find_checkpoint,
+    log,
+    maybe_relaunch,
+    peak_memory_gb,
+    push_last_checkpoint,
+    resolve_hub_model_id,
+    write_model_card,
+)
 
 # hf-train-mcp: end inline
 
 CONFIG: dict[str, Any] = {}  # hf-train-mcp: CONFIG (the renderer writes the run's settings here)
 
 SUMMARY_PREFIX = "HF_TRAIN_SUMMARY"
-LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}
-CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 
 
 def sft_args(cfg: dict) -> dict:
@@ -74,16 +81,6 @@ METHODS: dict[str, Method] = {
         "DPOConfig", "DPOTrainer", (("prompt", "chosen", "rejected"), ("chosen", "rejected")), dpo_args
     ),
 }
-
-
-def log(message: str) -> None:
-    print(f"[hf-train] {message}", flush=True)
-
-
-def fail(message: str) -> None:
-    """Stop with a message that says what to change; exit code 2 (a setup problem, not a crash)."""
-    print(f"[hf-train] ERROR: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(2)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -142,225 +139,17 @@ def resolve_config(args: argparse.Namespace) -> dict:
     return cfg
 
 
-# --------------------------------------------------------------------------------------------------
-# Launch: all GPUs of a multi-GPU flavor, and the checkpoint to continue from
-# --------------------------------------------------------------------------------------------------
-
-
-def last_local_checkpoint(output_dir: str) -> str | None:
-    """The newest complete checkpoint-N folder (one with trainer_state.json) in output_dir."""
-    if not os.path.isdir(output_dir):
-        return None
-    found = []
-    for name in os.listdir(output_dir):
-        match = CHECKPOINT_RE.match(name)
-        path = os.path.join(output_dir, name)
-        if match and os.path.isfile(os.path.join(path, "trainer_state.json")):
-            found.append((int(match.group(1)), path))
-    return max(found)[1] if found else None
-
-
-def resolve_hub_model_id(cfg: dict) -> None:
-    """'name' -> 'token-owner/name', so the resume lookup and the push name the same repo."""
-    hub_id = cfg["hub_model_id"]
-    if cfg["push_to_hub"] and hub_id and "/" not in hub_id:
-        from huggingface_hub import HfApi
-
-        try:
-            owner = HfApi().whoami()["name"]
-        except Exception as exc:
-            fail(
-                f"cannot tell whose namespace {hub_id!r} goes to ({type(exc).__name__}: {exc}). Pass the job "
-                'secrets={"HF_TOKEN": "$HF_TOKEN"} (a write token), or a full hub_model_id such as '
-                '"user/name".'
-            )
-        cfg["hub_model_id"] = f"{owner}/{hub_id}"
-        log(f"pushing to {cfg['hub_model_id']}")
-
-
-def hub_checkpoint(cfg: dict) -> str | None:
-    """Download last-checkpoint/ from the Hub repo if an earlier run of this job pushed one."""
-    hub_id = cfg["hub_model_id"]
-    if not (cfg["push_to_hub"] and hub_id):
-        return None
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import RepositoryNotFoundError
-
-    api = HfApi()
-    files = None
-    for attempt in range(3):
-        try:
-            files = api.list_repo_files(hub_id, repo_type="model")
-            break
-        except RepositoryNotFoundError:
-            return None
-        except Exception as exc:  # network trouble: do not silently start over and overwrite a checkpoint
-            if attempt == 2:
-                fail(
-                    f"could not check {hub_id} for a checkpoint to resume from "
-                    f"({type(exc).__name__}: {exc}). "
-                    "Re-run, or pass --no-resume to start over."
-                )
-            time.sleep(5 * (attempt + 1))
-    if not any(f.startswith("last-checkpoint/") for f in files or ()):
-        return None
-    target = os.path.join(cfg["output_dir"], "_hub_resume")
-    snapshot_download(hub_id, repo_type="model", allow_patterns=["last-checkpoint/*"], local_dir=target)
-    path = os.path.join(target, "last-checkpoint")
-    return path if os.path.isfile(os.path.join(path, "trainer_state.json")) else None
-
-
-def push_last_checkpoint(cfg: dict) -> None:
-    """Make the Hub's last-checkpoint/ the final save. The Trainer skips a checkpoint push while the previous
-    one is still uploading (hub_always_push=False), so the last save may never reach the Hub and a re-run
-    would resume from an older step. Files the Hub already has are not sent again."""
-    checkpoint = last_local_checkpoint(cfg["output_dir"])
-    if checkpoint is None:
-        return
-    from huggingface_hub import HfApi
-
-    HfApi().upload_folder(
-        repo_id=cfg["hub_model_id"],
-        folder_path=checkpoint,
-        path_in_repo="last-checkpoint",
-        commit_message=f"Last checkpoint ({os.path.basename(checkpoint)})",
-    )
-
-
-def find_checkpoint(cfg: dict, args: argparse.Namespace) -> str | None:
-    if args.resume_from:
-        return None if args.resume_from == "none" else args.resume_from
-    if args.no_resume:
-        return None
-    local = last_local_checkpoint(cfg["output_dir"])
-    if local:
-        return local
-    return hub_checkpoint(cfg)
-
-
-def maybe_relaunch(cfg: dict, args: argparse.Namespace, argv: list[str], resume: str | None) -> None:
-    """On a multi-GPU flavor, re-run this script under torchrun with one process per GPU."""
-    wanted = int(cfg["gpu_count"] or 0)
-    if wanted <= 1 or "LOCAL_RANK" in os.environ or args.dry_run:
-        return
-    import torch
-
-    available = torch.cuda.device_count()
-    script = os.path.abspath(sys.argv[0])
-    if available <= 1 or not os.path.isfile(script):
-        log(f"running on one process: {available} GPU(s) visible, script file {script!r}")
-        return
-    nproc = min(wanted, available)
-    extra = ["--resume-from", resume or "none"]
-    if cfg["hub_model_id"]:
-        extra += ["--hub-model-id", cfg["hub_model_id"]]
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc_per_node={nproc}",
-        script,
-        *argv,
-        *extra,
-    ]
-    log(f"launching {nproc} processes (one per GPU) with torchrun")
-    sys.stdout.flush()
-    os.execv(sys.executable, command)
-
-
-# --------------------------------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------------------------------
-
-
-def load_split(spec: dict, split: str):
-    from datasets import DatasetDict, load_dataset, load_from_disk
-
-    source = os.path.expanduser(spec["id"])
-    if os.path.isdir(source):
-        if any(os.path.exists(os.path.join(source, f)) for f in ("dataset_dict.json", "state.json")):
-            data = load_from_disk(source)
-            if isinstance(data, DatasetDict):
-                if split not in data:
-                    fail(f"split {split!r} is not in {source} (splits: {list(data)})")
-                return data[split]
-            return data
-        return load_dataset(source, name=spec["config"], split=split)
-    if os.path.isfile(source):
-        builder = LOCAL_BUILDERS.get(os.path.splitext(source)[1].lower())
-        if builder is None:
-            fail(f"{source}: unsupported file type; use .jsonl, .json, .parquet or .csv")
-        if split.split("[")[0] != "train":
-            fail(
-                f"{source} is a single file with only a 'train' split; use eval_fraction instead of {split!r}"
-            )
-        return load_dataset(builder, data_files=source, split=split)
-    return load_dataset(spec["id"], name=spec["config"], split=split)
-
-
-def to_trl_format(dataset, spec: dict, method: str, what: str):
-    """Rename columns per the column mapping, check the TRL format, drop the columns TRL does not read."""
-    mapping = {source: target for target, source in spec["column_mapping"].items() if source != target}
-    missing = [source for source in mapping if source not in dataset.column_names]
-    if missing:
-        fail(
-            f"{what}: column_mapping reads {missing}, but the dataset has {dataset.column_names}. "
-            "Fix column_mapping (TRL column -> dataset column)."
-        )
-    clash = [t for t in mapping.values() if t in dataset.column_names and t not in mapping]
-    if clash:
-        dataset = dataset.remove_columns(clash)
-    if mapping:
-        dataset = dataset.rename_columns(mapping)
-    columns = set(dataset.column_names)
-    formats = METHODS[method].formats
-    for fmt in formats:
-        if set(fmt) <= columns:
-            drop = [c for c in dataset.column_names if c not in fmt]
-            dataset = dataset.remove_columns(drop) if drop else dataset
-            return convert_rows(dataset, spec, what)
-    options = " or ".join("+".join(fmt) for fmt in formats)
-    fail(
-        f"{what}: columns {sorted(columns)} are not a {method.upper()} dataset ({options}). "
-        'Pass column_mapping from TRL column to dataset column, e.g. {"prompt": "question", ...}.'
-    )
-
-
-def convert_rows(dataset, spec: dict, what: str):
-    """Apply the dataset conversion (after the column mapping); values are data, converted, never run."""
-    conversion = spec.get("conversion")
-    if not conversion:
-        return dataset
-    if conversion != "sharegpt":
-        fail(f"unknown dataset conversion {conversion!r}; this script knows 'sharegpt'")
-    if "messages" not in dataset.column_names:
-        fail(
-            f"{what}: dataset conversion 'sharegpt' converts a 'messages' column, but the columns are "
-            f"{dataset.column_names}. Map the conversation column onto it: column_mapping "
-            '{"messages": "conversations"}.'
-        )
-    try:
-        converted = dataset.map(
-            lambda row, index: {"messages": sharegpt_to_messages(row["messages"], index)},
-            with_indices=True,
-            desc="ShareGPT -> messages",
-        )
-    except ConversionError as exc:
-        fail(f"{what}: {exc}")
-    log(f"{what}: converted ShareGPT turns to role/content messages")
-    return converted
-
-
 def load_data(cfg: dict):
+    method = cfg["method"]
+    formats = METHODS[method].formats
     spec = cfg["dataset"]
     train = load_split(spec, spec["split"])
     evaluation = None
     if spec["eval_split"]:
-        evaluation = to_trl_format(load_split(spec, spec["eval_split"]), spec, cfg["method"], "eval split")
+        evaluation = to_trl_format(load_split(spec, spec["eval_split"]), spec, formats, method, "eval split")
     if spec["max_rows"]:
         train = train.select(range(min(spec["max_rows"], len(train))))
-    train = to_trl_format(train, spec, cfg["method"], "train split")
+    train = to_trl_format(train, spec, formats, method, "train split")
     if spec["eval_fraction"]:
         parts = train.train_test_split(test_size=spec["eval_fraction"], seed=cfg["seed"])
         train, evaluation = parts["train"], parts["test"]
@@ -416,19 +205,6 @@ def precision(cfg: dict, args: argparse.Namespace) -> dict:
     }
 
 
-def peak_memory_gb(device: str) -> float | None:
-    try:
-        if device == "cuda":
-            import torch
-
-            return round(torch.cuda.max_memory_allocated() / 1e9, 3)
-        import resource
-
-        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 3)  # Linux: KiB -> GB
-    except Exception:
-        return None
-
-
 def check_versions(cfg: dict) -> None:
     import importlib.metadata as md
 
@@ -468,74 +244,6 @@ def make_callback(cfg: dict, device: str):
             self.last_save = time.time()
 
     return Progress()
-
-
-def write_model_card(cfg: dict, output_dir: str, summary: dict) -> str:
-    """Append the run's details (base model, data, method, hyperparameters, result) to README.md."""
-    path = os.path.join(output_dir, "README.md")
-    existing = ""
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as handle:
-            existing = handle.read()
-    spec = cfg["dataset"]
-    rows = [
-        ("base model", cfg["model"]),
-        (
-            "dataset",
-            spec["id"] + (f" ({spec['config']})" if spec["config"] else "") + f", split {spec['split']}",
-        ),
-        ("method", f"{cfg['method'].upper()} ({cfg['peft']})"),
-        ("flavor", cfg["flavor"]),
-    ]
-    keys = [
-        "learning_rate",
-        "num_train_epochs",
-        "max_steps",
-        "per_device_train_batch_size",
-        "gradient_accumulation_steps",
-        "max_length",
-        "lr_scheduler_type",
-        "warmup_ratio",
-        "weight_decay",
-        "dtype",
-        "mixed_precision",
-        "attn_implementation",
-        "gradient_checkpointing",
-        "seed",
-        "beta",
-        "loss_type",
-    ]
-    rows += [(k, cfg[k]) for k in keys if k in cfg and cfg[k] is not None]
-    if "lora" in cfg:
-        rows += [(f"lora_{k}", v) for k, v in cfg["lora"].items()]
-    if spec["column_mapping"]:
-        rows.append(("column_mapping", json.dumps(spec["column_mapping"])))
-    if spec.get("conversion"):
-        rows.append(("dataset_conversion", spec["conversion"]))
-
-    def cell(value) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = [
-        "",
-        "## Training details (hf-train-mcp)",
-        "",
-        "| setting | value |",
-        "|---|---|",
-        *[f"| {cell(k)} | {cell(v)} |" for k, v in rows],
-        "",
-        "Result: " + ", ".join(f"{k} {v}" for k, v in summary.items() if v is not None),
-        "",
-    ]
-    if not existing:
-        base = cfg["model"]
-        existing = (
-            f"---\nbase_model: {json.dumps(base)}\nlibrary_name: transformers\n"
-            f"tags:\n- trl\n- {cfg['method']}\n---\n"
-        )
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(existing.rstrip("\n") + "\n" + "\n".join(lines))
-    return path
 
 
 # --------------------------------------------------------------------------------------------------
