@@ -3,7 +3,8 @@
     python benchmarks/render.py [N]
 
 Measures what generate_training_script does before it answers: request validation and pre-flight
-checks, Jinja rendering, the CONFIG round trip, and the static checks of the rendered text. The first
+checks, rendering (header + CONFIG literal + the runner code), the CONFIG round trip, and the static checks
+of the rendered text. The first
 call (template compilation, JSON of the pinned config fields) is reported separately.
 """
 
@@ -14,8 +15,8 @@ import sys
 import time
 
 from hf_train_mcp.training.arguments import parse_request
-from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.static_checks import validate_script
 
 TARGET_MS = 50.0

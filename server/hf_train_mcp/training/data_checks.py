@@ -8,13 +8,32 @@ from typing import TYPE_CHECKING
 from hf_train_mcp.training.runner import METHODS
 
 if TYPE_CHECKING:
+    from hf_train_mcp.training.arguments import Request
     from hf_train_mcp.training.resolve import Run
+
+# TRL column names per method (../shared/notes/training-facts.md, "Dataset formats TRL accepts").
+TRL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sft": ("text", "messages", "prompt", "completion"),
+    "dpo": ("prompt", "chosen", "rejected"),
+}
+# An example mapping per method, for the fixes.
+MAPPING_EXAMPLES = {
+    "sft": '{"prompt": "question", "completion": "answer"}',
+    "dpo": '{"prompt": "instruction", "chosen": "good", "rejected": "bad"}',
+}
+
+
+def mapped_columns(req: Request) -> set[str]:
+    """The dataset's columns after the column mapping (needs dataset_columns)."""
+    columns = set(req.dataset_columns or ())
+    for target, source in req.column_mapping.items():
+        columns.discard(source)
+        columns.add(target)
+    return columns
 
 
 def check_conversion(run: Run) -> None:
     """ShareGPT conversion rewrites SFT conversations; DPO pairs are not conversations of one column."""
-    from hf_train_mcp.training.resolve import mapped_columns
-
     req = run.req
     if req.dataset_conversion is None:
         return
@@ -48,8 +67,6 @@ def check_conversion(run: Run) -> None:
 
 def check_columns(run: Run) -> None:
     """The mapping targets TRL's names, reads existing columns, and leaves a complete format."""
-    from hf_train_mcp.training.resolve import MAPPING_EXAMPLES, TRL_COLUMNS, mapped_columns
-
     req = run.req
     allowed = TRL_COLUMNS[req.method]
     example = MAPPING_EXAMPLES[req.method]

@@ -6,8 +6,8 @@ are collected, not raised, so an agent can fix them all in one go (see `Plan.che
 
 To add a decision (checkpointing, micro-batch, packing...): write `def decide_x(run: Run) -> dict` and put
 it in `STEPS` after the steps it reads (`flavor` facts and the hardware `estimate` come first). To add a
-method: its request model in `arguments`, its row in `runner.METHODS`, its rules in `METHOD_RULES` and its
-TRL column names in `TRL_COLUMNS`.
+method: its request model in `arguments.REQUEST_MODELS`, its row in `runner.METHODS`, its rules in
+`method_rules.METHOD_RULES` and its TRL column names in `data_checks.TRL_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -23,25 +23,16 @@ from hf_train_mcp.hardware.recommend import format_duration as job_timeout
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS
 from hf_train_mcp.training.arguments import (
     DEFAULT_LR,
-    DPORequest,
     Request,
-    SFTRequest,
     batch_of,
+    hardware_plan,
     is_local_only,
 )
 from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, Plan, ScriptConfig, parse_timeout
-from hf_train_mcp.training.runner import METHODS
+from hf_train_mcp.training.data_checks import MAPPING_EXAMPLES, TRL_COLUMNS, check_columns, check_conversion
+from hf_train_mcp.training.method_rules import METHOD_RULES, decide_method
 
-# TRL column names per method (../shared/notes/training-facts.md, "Dataset formats TRL accepts").
-TRL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sft": ("text", "messages", "prompt", "completion"),
-    "dpo": ("prompt", "chosen", "rejected"),
-}
-# An example mapping per method, for the fixes.
-MAPPING_EXAMPLES = {
-    "sft": '{"prompt": "question", "completion": "answer"}',
-    "dpo": '{"prompt": "instruction", "chosen": "good", "rejected": "bad"}',
-}
+__all__ = ["MAPPING_EXAMPLES", "METHOD_RULES", "STEPS", "TRL_COLUMNS", "Run", "resolve"]
 
 
 @dataclass
@@ -89,8 +80,7 @@ def _estimate_dict(rec: Recommendation) -> dict[str, Any]:
 def estimate_for(run: Run, flavor: str | None) -> Recommendation | None:
     """The hardware model's recommendation (flavor None) or estimate for `flavor`; None with a check
     when it cannot tell (unknown model size, nothing fits)."""
-    from hf_train_mcp.hardware import api
-    from hf_train_mcp.training.arguments import hardware_plan
+    from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
 
     given = run.recommendation
     if given is not None and (flavor is None or given.flavor == flavor):
@@ -288,74 +278,8 @@ def decide_attention(run: Run) -> dict[str, Any]:
     return {"attn_implementation": attn}
 
 
-def _sft_rules(run: Run) -> dict[str, Any]:
-    req = cast(SFTRequest, run.req)
-    if req.packing:
-        run.check(
-            "packing",
-            "fail",
-            "packing is not safe with the pinned stack: TRL's 'bfd' packing needs a FlashAttention kernel "
-            "(padding-free batches), which the pinned stack does not ship, and 'wrapped' packing lets "
-            "samples attend across each other",
-            "leave packing=False (TRL pads each batch to its longest sample)",
-        )
-    else:
-        run.check("packing", "pass", "no packing")
-    if req.assistant_only_loss and req.dataset_columns is not None and "messages" not in mapped_columns(req):
-        run.check(
-            "assistant_only_loss",
-            "fail",
-            "assistant_only_loss needs conversational data (a 'messages' column)",
-            "map the conversation column onto 'messages', or set assistant_only_loss=False",
-        )
-    return {"assistant_only_loss": req.assistant_only_loss, "completion_only_loss": req.completion_only_loss}
-
-
-def _dpo_rules(run: Run) -> dict[str, Any]:
-    req = cast(DPORequest, run.req)
-    if req.peft == "full":
-        run.check(
-            "reference_model",
-            "info",
-            "full DPO keeps a second frozen copy of the model as reference (twice the weights in memory)",
-            "use peft='lora' to train without a reference copy",
-        )
-    return {"beta": req.beta, "loss_type": req.loss_type}
-
-
-# method -> its own checks and CONFIG keys (a new method adds a row).
-METHOD_RULES: dict[str, Step] = {"sft": _sft_rules, "dpo": _dpo_rules}
-
-
-def decide_method(run: Run) -> dict[str, Any]:
-    """Adapter and method rules: the LoRA settings, QLoRA's note, then `METHOD_RULES[method]`."""
-    req = run.req
-    out: dict[str, Any] = {}
-    if req.peft == "qlora":
-        run.check("quantization", "pass", "4-bit NF4 base weights with a LoRA adapter (QLoRA)")
-    if req.peft in ("lora", "qlora"):
-        out["lora"] = {
-            "r": req.lora_r,
-            "alpha": req.lora_alpha,
-            "dropout": req.lora_dropout,
-            "target_modules": req.lora_target_modules,
-        }
-    return {**out, **METHOD_RULES[req.method](run)}
-
-
-def mapped_columns(req: Request) -> set[str]:
-    """The dataset's columns after the column mapping (needs dataset_columns)."""
-    columns = set(req.dataset_columns or ())
-    for target, source in req.column_mapping.items():
-        columns.discard(source)
-        columns.add(target)
-    return columns
-
-
 def decide_data(run: Run) -> dict[str, Any]:
     """Column mapping and format, the ShareGPT conversion, eval data and strategy."""
-    from hf_train_mcp.training.data_checks import check_columns, check_conversion
-
     req = run.req
     check_columns(run)
     check_conversion(run)
@@ -516,8 +440,3 @@ def resolve(
         checks=run.checks,
         estimate=run.estimate,
     )
-
-
-def formats(method: str) -> tuple[tuple[str, ...], ...]:
-    """The column sets that make a complete dataset for `method` (the script's own table)."""
-    return METHODS[method].formats
