@@ -4,8 +4,8 @@
 
 Measures what generate_training_script does before it answers: request validation and pre-flight
 checks, rendering (header + CONFIG literal + the runner code), the CONFIG round trip, and the static checks
-of the rendered text. The first
-call (template compilation, JSON of the pinned config fields) is reported separately.
+of the rendered text. The first call (template compilation, JSON of the pinned config fields) is
+reported separately.
 """
 
 from __future__ import annotations
