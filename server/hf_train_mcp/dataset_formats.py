@@ -27,13 +27,21 @@ names (human/gpt) and must be converted with `convert_sharegpt_messages` (TRL re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hf_train_mcp.dataset_rows import KIND_COLUMNS as KIND_COLUMNS
+from hf_train_mcp.dataset_rows import apply_mapping as apply_mapping
+from hf_train_mcp.dataset_rows import column_style as column_style
+from hf_train_mcp.dataset_rows import convert_sharegpt_messages as convert_sharegpt_messages
+from hf_train_mcp.dataset_rows import rename_plan as rename_plan
+from hf_train_mcp.dataset_rows import schema_mappings
+from hf_train_mcp.dataset_rows import validate_mapping as validate_mapping
+from hf_train_mcp.dataset_rows import value_style as value_style
+from hf_train_mcp.dataset_rows import value_type as value_type
 from hf_train_mcp.training.sharegpt import SHAREGPT_ROLES as SHAREGPT_ROLES  # one role table
 from hf_train_mcp.training.sharegpt import ConversionError as ConversionError
-from hf_train_mcp.training.sharegpt import sharegpt_to_messages
 
 METHODS = ("sft", "dpo", "grpo", "kto", "reward")
 
@@ -57,14 +65,6 @@ KIND_METHODS: dict[str, tuple[str, ...]] = {
     "unknown": (),
 }
 
-# TRL columns each kind needs (language modelling: one of the two).
-KIND_COLUMNS: dict[str, tuple[str, ...]] = {
-    "preference": ("prompt", "chosen", "rejected"),
-    "implicit_preference": ("chosen", "rejected"),
-    "unpaired_preference": ("prompt", "completion", "label"),
-    "prompt_completion": ("prompt", "completion"),
-    "prompt_only": ("prompt",),
-}
 
 # What each method needs, in words (for messages).
 METHOD_NEEDS: dict[str, str] = {
@@ -117,76 +117,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "label": ("label", "labels", "desirable", "is_desirable", "kto_label"),
 }
-
-
-# --- value styles -------------------------------------------------------------------------------
-def _is_message_list(value: Any, keys: tuple[str, str]) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) > 0
-        and all(isinstance(m, dict) and keys[0] in m and keys[1] in m for m in value)
-    )
-
-
-def value_style(value: Any) -> str:
-    """One value's style: "string", "messages" ({role, content} list), "sharegpt" ({from, value}
-    list), "bool", "int", "float", "null", "list", "dict" or "other"."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if _is_message_list(value, ("role", "content")):
-        return "messages"
-    if _is_message_list(value, ("from", "value")):
-        return "sharegpt"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "dict"
-    return "other"
-
-
-def column_style(rows: list[dict], column: str) -> tuple[str, int]:
-    """The style shared by the non-null sample values of `column`, and how many values were null.
-
-    "mixed" when values disagree, "unseen" when there are no rows, "null" when all are null.
-    """
-    if not rows:
-        return "unseen", 0
-    styles: set[str] = set()
-    nulls = 0
-    for row in rows:
-        style = value_style(row.get(column))
-        if style == "null":
-            nulls += 1
-        else:
-            styles.add(style)
-    if not styles:
-        return "null", nulls
-    if styles == {"int", "float"}:
-        return "float", nulls
-    if len(styles) > 1:
-        return "mixed", nulls
-    return styles.pop(), nulls
-
-
-def value_type(values: Iterable[Any]) -> str:
-    """A short type name for a column from sample values (used when no schema is known)."""
-    names: set[str] = set()
-    for value in values:
-        style = value_style(value)
-        if style == "null":
-            continue
-        names.add({"messages": "list[{role, content}]", "sharegpt": "list[{from, value}]"}.get(style, style))
-    if not names:
-        return "null"
-    return names.pop() if len(names) == 1 else " | ".join(sorted(names))
 
 
 _TEXTUAL = ("string", "messages")
@@ -466,7 +396,7 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
     reasons: list[str] = []
     tried: set[tuple[tuple[str, str], ...]] = set()
     for schema in _SCHEMAS[method]:
-        for mapping in _schema_mappings(schema, present):
+        for mapping in schema_mappings(schema, present, _candidates):
             key = tuple(sorted(mapping.items()))
             if key in tried:
                 continue
@@ -526,24 +456,6 @@ def _columns_for_method(
     return dict(report.columns)
 
 
-def _schema_mappings(schema: tuple[tuple[str, str], ...], present: list[str]) -> Iterable[dict[str, str]]:
-    """Every assignment of distinct dataset columns to the schema's TRL columns, best first."""
-
-    def walk(i: int, chosen: dict[str, str]) -> Iterable[dict[str, str]]:
-        if i == len(schema):
-            yield dict(chosen)
-            return
-        target, role = schema[i]
-        for col in _candidates(role, present):
-            if col in chosen.values():
-                continue
-            chosen[target] = col
-            yield from walk(i + 1, chosen)
-            del chosen[target]
-
-    yield from walk(0, {})
-
-
 def _mapping_notes(method: str, mapping: dict[str, str], present: list[str]) -> list[str]:
     notes: list[str] = []
     used = set(mapping.values())
@@ -575,69 +487,3 @@ def _mapping_notes(method: str, mapping: dict[str, str], present: list[str]) -> 
 
 def _describe(mapping: Mapping[str, str]) -> str:
     return ", ".join(f"`{src}` -> `{dst}`" for dst, src in mapping.items())
-
-
-def rename_plan(
-    columns: list[str], mapping: Mapping[str, str]
-) -> tuple[list[str], dict[str, str], list[str]]:
-    """How to apply `mapping` to a dataset with `columns`: (columns to drop first, renames
-    old -> new, the resulting columns). Mirrors `apply_mapping` for `datasets` code:
-    ``ds.remove_columns(drop).rename_columns(renames)``."""
-    validate_mapping(mapping, columns)
-    sources = set(mapping.values())
-    drop = [c for c in columns if c in mapping and mapping[c] != c and c not in sources]
-    renames = {src: dst for dst, src in mapping.items() if src != dst}
-    result = [renames.get(c, c) for c in columns if c not in drop]
-    # A source renamed away while another source takes its name keeps one copy only.
-    return drop, renames, list(dict.fromkeys(result))
-
-
-def validate_mapping(mapping: Mapping[str, str], columns: list[str] | None = None) -> None:
-    """Raise ValueError when `mapping` is not a {trl_column: dataset_column} map this project can apply."""
-    known = {c for schema in KIND_COLUMNS.values() for c in schema} | {"messages", "text"}
-    if not isinstance(mapping, Mapping):
-        raise ValueError("column_mapping must be an object {trl_column: dataset_column}")
-    for dst, src in mapping.items():
-        if not isinstance(dst, str) or not isinstance(src, str) or not src:
-            raise ValueError("column_mapping keys and values must be non-empty column names")
-        if dst not in known:
-            raise ValueError(
-                f"column_mapping key {dst!r} is not a TRL column; keys are TRL names "
-                f"({', '.join(sorted(known))}) and values the dataset's columns, e.g. "
-                '{"prompt": "question", "completion": "answer"}'
-            )
-        if columns is not None and src not in columns:
-            raise ValueError(
-                f"column_mapping value {src!r} is not a column of the dataset ({', '.join(columns)})"
-            )
-    values = list(mapping.values())
-    if len(values) != len(set(values)):
-        raise ValueError("column_mapping uses one dataset column for two TRL columns")
-
-
-def apply_mapping(
-    row: Mapping[str, Any], mapping: Mapping[str, str], *, conversion: str | None = None
-) -> dict[str, Any]:
-    """Rename the mapped columns of one row (see the module doc); with conversion "sharegpt",
-    convert ShareGPT message lists in the mapped columns to {role, content}."""
-    drop, renames, _ = rename_plan(list(row), mapping)
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key in drop or key in renames:
-            continue
-        out[key] = value
-    for src, dst in renames.items():
-        out[dst] = row[src]
-    if conversion == "sharegpt":
-        for dst in mapping:
-            if value_style(out.get(dst)) == "sharegpt":
-                out[dst] = convert_sharegpt_messages(out[dst])
-    elif conversion is not None:
-        raise ValueError(f"unknown conversion {conversion!r}")
-    return out
-
-
-def convert_sharegpt_messages(messages: list[dict[str, Any]], index: int = 0) -> list[dict[str, Any]]:
-    """[{from, value}] with ShareGPT roles -> [{role, content}]: the converter the scripts run (one
-    definition, `training.sharegpt`); an unknown role raises `ConversionError` there and here."""
-    return sharegpt_to_messages(messages, index)
