@@ -17,7 +17,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR
 
 if TYPE_CHECKING:
     from hf_train_mcp.hardware.api import TrainingPlan
@@ -97,7 +99,9 @@ Flavor = _arg(
     "Jobs hardware flavor (e.g. a10g-large, l4x1, a100-large) or 'local'. Default: recommended for the run",
 )
 Timeout = _arg(
-    str | int, "job timeout ('2h', '90m'); at least 1.3 x the estimate. Default: from the estimate"
+    str | StrictInt,
+    f"job timeout ('2h', '90m', or seconds); at least {TIMEOUT_FACTOR} x the estimate. Default: from the "
+    "estimate",
 )
 Dtype = _arg(DtypeChoice, "weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto")
 Attention = _arg(
