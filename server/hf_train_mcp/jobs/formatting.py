@@ -7,15 +7,25 @@ secret values are never shown: only their names.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobView, MetricsSample
 from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.jobs.uv_command import PAYLOAD_ENV_PREFIX, describe_command
+from hf_train_mcp.redact import MASK
 from hf_train_mcp.toolkit import md_table
 
 CELL = 40  # max characters of a table cell (ids excepted)
+MAX_LINE_CHARS = 2000  # one log line in an answer; a longer one is cut in the middle
+MAX_LOG_BYTES = 48_000  # all log lines of one answer together (UTF-8)
+MIN_MASKED_VALUE = 4  # shorter env values would mask ordinary words ("1", "true")
+
+# ANSI escape sequences (colors, cursor moves, OSC titles) and the remaining C0/C1 control characters.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _cut(text: str | None, width: int = CELL) -> str:
@@ -38,6 +48,46 @@ def runtime_seconds(view: JobView) -> float | None:
     start = view.started_at if view.started_at.tzinfo else view.started_at.replace(tzinfo=UTC)
     end = end if end.tzinfo else end.replace(tzinfo=UTC)
     return max(0.0, (end - start).total_seconds())
+
+
+# --- log lines -----------------------------------------------------------------------------------------
+def clean_line(text: str) -> str:
+    """A job's output line made safe to show: escape sequences and control characters removed (tabs
+    kept), at most `MAX_LINE_CHARS` characters (the middle of a longer one is replaced by a marker)."""
+    if len(text) > 4 * MAX_LINE_CHARS:  # do not scan megabytes for escapes we will not show
+        text = text[: 2 * MAX_LINE_CHARS] + text[-2 * MAX_LINE_CHARS :]
+        cut = True
+    else:
+        cut = False
+    text = _CONTROL.sub("", _ANSI.sub("", text))
+    if len(text) > MAX_LINE_CHARS or cut:
+        half = MAX_LINE_CHARS // 2
+        text = text[:half] + " [... long line cut ...] " + text[-half:]
+    return text
+
+
+def value_masker(values: Iterable[Any]) -> Callable[[str], str]:
+    """Replace each of a job's env values (longest first) with the mask: the job's own output would
+    otherwise print them back (`env=plain-value`)."""
+    wanted = sorted(
+        {v for v in values if isinstance(v, str) and len(v) >= MIN_MASKED_VALUE}, key=len, reverse=True
+    )
+    if not wanted:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(v) for v in wanted))
+    return lambda text: pattern.sub(MASK, text)
+
+
+def bound_lines(lines: list[str], max_bytes: int = MAX_LOG_BYTES) -> tuple[list[str], bool]:
+    """The last lines that fit in `max_bytes`; True when earlier ones were left out."""
+    kept: list[str] = []
+    size = 0
+    for line in reversed(lines):
+        size += len(line.encode("utf-8", errors="replace")) + 1
+        if size > max_bytes and kept:
+            return kept[::-1], True
+        kept.append(line)
+    return kept[::-1], False
 
 
 # --- prices -------------------------------------------------------------------------------------------
@@ -107,6 +157,42 @@ def job_dict(view: JobView) -> dict[str, Any]:
         "url": view.url,
         "notes": [n for n in view.notes if not n.startswith("running_secs=")],
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat().replace("+00:00", "Z")
+
+
+def _without_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def owner_out(name: str | None, owner_id: str | None, owner_type: str | None) -> dict[str, Any]:
+    return _without_none({"id": owner_id or name or "", "name": name or "", "type": owner_type})
+
+
+def job_out(view: JobView) -> dict[str, Any]:
+    """A job in the official output schema's shape: names of env vars and secrets, never values."""
+    return _without_none(
+        {
+            "id": view.id,
+            "url": view.url,
+            "created_at": _iso(view.created_at) or "",
+            "finished_at": _iso(view.finished_at),
+            "docker_image": None if view.space_id else (view.image or None),
+            "space_id": view.space_id,
+            "command": list(view.command),
+            "environment_variable_names": sorted(env_names(view)),
+            "secret_names": sorted(view.secret_names),
+            "flavor": view.flavor,
+            "status": _without_none({"stage": view.stage, "message": view.message}),
+            "owner": owner_out(view.owner, view.owner_id, view.owner_type),
+            "labels": dict(view.labels) if view.labels else None,
+            "timeout_seconds": view.timeout_seconds,
+        }
+    )
 
 
 def status_text(view: JobView) -> str:
@@ -278,7 +364,53 @@ def scheduled_dict(info: Any) -> dict[str, Any]:
         "env_names": [n for n in (spec.environment or {}) if not n.startswith(PAYLOAD_ENV_PREFIX)],
         "secret_names": list(secrets) if isinstance(secrets, dict | list) else [],
         "labels": dict(spec.labels or {}),
+        "volumes": [volume_out(v) for v in spec.volumes or []],
     }
+
+
+def volume_out(volume: Any) -> dict[str, Any]:
+    """A mounted volume as the official schema names it (type, source, mount_path, ...)."""
+    return _without_none(
+        {
+            "type": getattr(volume, "type", None) or "model",
+            "source": getattr(volume, "source", ""),
+            "mount_path": getattr(volume, "mount_path", ""),
+            "revision": getattr(volume, "revision", None),
+            "read_only": getattr(volume, "read_only", None),
+            "path": getattr(volume, "path", None),
+        }
+    )
+
+
+def scheduled_out(info: Any) -> dict[str, Any]:
+    """A scheduled job in the official output schema's shape (env and secret names only)."""
+    d = scheduled_dict(info)
+    spec = info.job_spec
+    owner = info.owner
+    return _without_none(
+        {
+            "id": d["id"],
+            "schedule": d["schedule"] or "",
+            "suspended": d["suspend"],
+            "last_run": d["last_job_at"],
+            "next_run": d["next_run_at"],
+            "owner": owner_out(owner.name, owner.id, owner.type) if owner else owner_out("", "", None),
+            "created_at": d["created_at"] or "",
+            "job_spec": _without_none(
+                {
+                    "docker_image": None if d["space_id"] else d["image"],
+                    "space_id": d["space_id"],
+                    "command": [*(spec.command or []), *(spec.arguments or [])],
+                    "environment_variable_names": sorted(d["env_names"]),
+                    "secret_names": sorted(d["secret_names"]),
+                    "flavor": d["flavor"],
+                    "timeout_seconds": d["timeout_seconds"],
+                    "volumes": d["volumes"] or None,
+                    "labels": d["labels"] or None,
+                }
+            ),
+        }
+    )
 
 
 def scheduled_table(items: list[dict[str, Any]]) -> str:
@@ -323,6 +455,10 @@ def scheduled_markdown(d: dict[str, Any]) -> str:
         lines.append(f"- **Env:** {', '.join(d['env_names'])}")
     if d["secret_names"]:
         lines.append(f"- **Secrets:** {', '.join(d['secret_names'])}")
+    for v in d["volumes"]:
+        access = " (read-only)" if v.get("read_only") else ""
+        sub = f"/{v['path']}" if v.get("path") else ""
+        lines.append(f"- **Volume:** {v['type']} {v['source']}{sub} at {v['mount_path']}{access}")
     if d["owner"]:
         lines.append(f"- **Owner:** {d['owner']}")
     return "\n".join(lines)

@@ -15,7 +15,6 @@ from datetime import UTC
 from typing import Any, TypeVar
 
 import anyio
-from mcp.server.mcpserver.exceptions import ToolError
 
 from hf_train_mcp import hub
 from hf_train_mcp.jobs import formatting as fmt
@@ -43,13 +42,15 @@ from hf_train_mcp.jobs.backends import (
     local_hardware,
     no_token_message,
 )
+from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError, hub_error
 from hf_train_mcp.jobs.follow import collect_lines, run_bounded
 from hf_train_mcp.jobs.hub_backend import HubJobsBackend
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobSubmission, JobView, is_local_job_id
+from hf_train_mcp.jobs.output import envelope
 from hf_train_mcp.jobs.submission import build_submission, masked_spec
 from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.redact import MASK
-from hf_train_mcp.toolkit import Answer, fail
+from hf_train_mcp.toolkit import Answer
 
 log = logging.getLogger("hf_train_mcp.jobs")
 T = TypeVar("T")
@@ -65,8 +66,14 @@ async def _thread(func: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(func)
 
 
-def _hub_error(exc: BaseException, what: str) -> Exception:
-    return hub.hub_tool_error(exc, what=what)
+def _hub_error(exc: BaseException, what: str) -> JobsError:
+    return hub_error(exc, what=what)
+
+
+async def _say(progress: Progress | None, message: str) -> None:
+    """One progress notification (the submission steps; log lines go through `collect_lines`)."""
+    if progress is not None:
+        await progress(0, None, message)
 
 
 # --- run / uv ---------------------------------------------------------------------------------------------
@@ -87,7 +94,7 @@ def _flavor_check(flavor: str) -> list[str]:
     close = difflib.get_close_matches(flavor, list(known), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     if live:
-        raise fail(
+        raise JobsArgumentError(
             f'Unknown flavor "{flavor}": the Hub\'s hardware list has no such flavor.{hint} The "hardware" '
             f'operation lists them with prices; flavor "local" runs on this machine.'
         )
@@ -139,7 +146,7 @@ async def _submission(args: SubmitArgs) -> tuple[JobSubmission, str | None, list
     token = hub.get_token()
     local = args.flavor == LOCAL_FLAVOR
     if not local and not token and not args.dry_run:
-        raise fail(no_token_message())
+        raise JobsError(no_token_message())
     sub = build_submission(args, token=token)
     notes = await _thread(lambda: _flavor_check(args.flavor))
     return sub, token, notes
@@ -156,7 +163,9 @@ async def _dry_run(
     local = args.flavor == LOCAL_FLAVOR
     if local:
         if schedule is not None:
-            raise fail('Scheduled jobs run on Hugging Face only; flavor "local" cannot be scheduled.')
+            raise JobsArgumentError(
+                'Scheduled jobs run on Hugging Face only; flavor "local" cannot be scheduled.'
+            )
         spec = _local_spec(sub)
         target = "this machine (local backend)"
     else:
@@ -171,7 +180,7 @@ async def _dry_run(
         if token:
             try:
                 ns = await _thread(lambda: backend.namespace(args.namespace))
-            except ToolError as exc:  # a dry run shows the spec even when the Hub cannot be asked
+            except JobsError as exc:  # a dry run shows the spec even when the Hub cannot be asked
                 ns = "<your user>"
                 notes.append(f"The namespace could not be looked up, so submitting may fail too: {exc}")
         else:
@@ -191,6 +200,7 @@ async def _dry_run(
     return Answer(
         "\n".join(md),
         {
+            **envelope(None, {"kind": "dry_run", "spec": spec, "target": target}),
             "dry_run": True,
             "target": target,
             "spec": spec,
@@ -207,12 +217,15 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     if args.dry_run:
         return await _dry_run(args, sub, token, notes)
     backend = local_backend() if args.flavor == LOCAL_FLAVOR else hub_backend()
+    await _say(progress, "Submitting job.")
     view: JobView = await _thread(lambda: backend.submit(sub))
+    await _say(progress, f"Job {view.id} submitted with status {view.stage}.")
     view.timeout_seconds = view.timeout_seconds or sub.timeout_seconds
     ns = None if view.backend == "local" else view.owner
     explicit_ns = args.namespace
+    mask = fmt.value_masker([*sub.env.values(), *sub.secrets.values(), *view.env.values()])
     cost, cost_data = fmt.cost_lines(args.flavor, sub.timeout_seconds)
-    md = [f"**Job submitted:** `{view.id}`"]
+    md = [f"Job started: {view.id}"]
     if view.url:
         md.append(f"**URL:** {view.url}")
     md += [
@@ -224,16 +237,19 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     logs: list[str] = []
     finished = view.is_terminal
     followed = None
+    logs_error: str | None = None
     if not args.detach and args.wait_seconds > 0 and not finished:
         followed = await collect_lines(
             lambda: backend.logs(view.id, tail=None, follow=True, namespace=ns),
             seconds=args.wait_seconds,
             tail=args.tail,
             on_progress=progress,
+            mask=mask,
         )
         logs = followed.lines
         if followed.error is not None:
-            notes.append(f"Could not follow the logs: {_hub_error(followed.error, 'follow the logs')}")
+            logs_error = str(_hub_error(followed.error, "follow the logs"))
+            notes.append(f"Could not collect logs: {logs_error}")
         try:
             view = await _thread(lambda: backend.inspect(view.id, namespace=ns))
             view.timeout_seconds = view.timeout_seconds or sub.timeout_seconds
@@ -259,7 +275,17 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     md += ["", fmt.next_calls_markdown(calls)]
     if notes:
         md += ["", *[f"Note: {n}" for n in notes]]
+    outcome: dict[str, Any] = {"kind": "job", "job": fmt.job_out(view)}
+    if followed is not None:
+        outcome.update(
+            logs=logs,
+            logs_finished=finished,
+            logs_truncated=followed.count > len(logs) or followed.timed_out or followed.cut,
+        )
+    if logs_error is not None:
+        outcome["logs_error"] = logs_error
     data = {
+        **envelope(None, outcome, 1, 1),
         "job_id": view.id,
         "url": view.url,
         "status": view.stage,
@@ -290,13 +316,21 @@ async def op_ps(args: PsArgs, progress: Progress | None) -> Answer:
     local_ok = local_available()
     views: list[JobView] = []
     notes: list[str] = []
+    hub_failure: str | None = None
     if token:
         backend = HubJobsBackend(token)
-        views += await _thread(
-            lambda: backend.list(include_finished=include_finished, namespace=args.namespace)
-        )
+        try:
+            views += await _thread(
+                lambda: backend.list(include_finished=include_finished, namespace=args.namespace)
+            )
+        except JobsError as exc:
+            if not local_ok or args.namespace is not None or not exc.hub_unreachable:
+                raise
+            # Local jobs are still worth showing: say that the Hub part failed, and why.
+            hub_failure = str(exc)
+            notes.append(f"The Hugging Face jobs could not be listed, only local jobs are shown: {exc}")
     elif not local_ok:
-        raise fail(no_token_message())
+        raise JobsError(no_token_message())
     else:
         notes.append("No Hugging Face token is configured: only local jobs are listed.")
     if local_ok and args.namespace is None:
@@ -317,14 +351,17 @@ async def op_ps(args: PsArgs, progress: Progress | None) -> Answer:
     md = fmt.ps_markdown(shown, total=total, scope=scope, limit=args.limit)
     if notes:
         md += "\n\n" + "\n".join(f"Note: {n}" for n in notes)
+    outcome = {"kind": "jobs", "jobs": [fmt.job_out(v) for v in shown], "total_jobs": total}
     return Answer(
         md,
         {
+            **envelope(None, outcome, total, len(shown)),
             "jobs": [fmt.job_dict(v) for v in shown],
             "total": total,
             "shown": len(shown),
             "omitted": total - len(shown),
             "scope": scope,
+            "hub_error": hub_failure,
             "notes": notes,
         },
     )
@@ -337,7 +374,16 @@ async def _inspect_one(job_id: str, namespace: str | None) -> tuple[Any, JobView
 
 
 async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
-    backend, view = await _inspect_one(args.job_id, args.namespace)
+    try:
+        backend, view = await _inspect_one(args.job_id, args.namespace)
+    except JobsArgumentError:
+        raise
+    except Exception as exc:
+        # Without the job's env we cannot mask its values in the logs: fail closed, like the official tool.
+        reason = _hub_error(exc, "inspect the job")
+        raise JobsError(
+            f"Could not safely retrieve logs because job metadata was unavailable: {reason}"
+        ) from exc
     ns = None if view.backend == "local" else (args.namespace or view.owner)
     calls = fmt.next_calls(view.id, args.namespace, include_cancel=not view.is_terminal)
     if view.stage == "SCHEDULING" and args.wait_seconds <= 0:
@@ -346,9 +392,19 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
             f"`{json.dumps({'operation': 'logs', 'args': {'job_id': view.id, 'wait_seconds': 30}})}` "
             "to wait for the first lines."
         )
+        outcome = {"kind": "logs", "job_id": view.id, "lines": [], "finished": False, "truncated": False}
         return Answer(
-            md, {"job_id": view.id, "status": view.stage, "logs": [], "finished": False, "next_calls": calls}
+            md,
+            {
+                **envelope(None, outcome),
+                "job_id": view.id,
+                "status": view.stage,
+                "logs": [],
+                "finished": False,
+                "next_calls": calls,
+            },
         )
+    mask = fmt.value_masker(view.env.values())
     follow = args.wait_seconds > 0 and not view.is_terminal
     if follow:
         result = await collect_lines(
@@ -356,35 +412,53 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
             seconds=args.wait_seconds,
             tail=args.tail,
             on_progress=progress,
+            mask=mask,
         )
     else:
         result = await collect_lines(
             lambda: backend.logs(view.id, tail=args.tail + 1, follow=False, namespace=ns),
             seconds=LOGS_FETCH_SECONDS,
             tail=args.tail,
+            on_progress=progress,
+            mask=mask,
         )
     if result.error is not None:
         raise _hub_error(result.error, f"fetch the logs of job {view.id}") from result.error
     if follow or not view.is_terminal:
         with contextlib.suppress(Exception):  # the logs are what was asked for; the stage is a bonus
             view = await _thread(lambda: backend.inspect(view.id, namespace=ns))
+    lines, cut = fmt.bound_lines(result.lines)
     md = [
         f"Job `{view.id}` — **{fmt.status_text(view)}**",
         "",
-        fmt.logs_block(result.lines, total=result.count),
+        fmt.logs_block(lines, total=result.count),
     ]
+    if cut:
+        md.append(
+            f"Only the last {len(lines)} lines fit in {fmt.MAX_LOG_BYTES // 1000} kB; ask for fewer with "
+            f'`"tail"` or read the full log at {view.url or "the job page"}.'
+        )
     if not view.is_terminal:
         md.append(
             f"The job is still running. Follow it: "
             f"`{json.dumps({'operation': 'logs', 'args': {'job_id': view.id, 'wait_seconds': 30}})}`"
         )
+    truncated = cut or result.count > len(lines) or result.timed_out or result.cut
+    outcome = {
+        "kind": "logs",
+        "job_id": view.id,
+        "lines": lines,
+        "finished": view.is_terminal,
+        "truncated": truncated,
+    }
     return Answer(
         "\n".join(md),
         {
+            **envelope(None, outcome, max(result.count, len(lines)), len(lines)),
             "job_id": view.id,
             "status": view.stage,
             "finished": view.is_terminal,
-            "logs": result.lines,
+            "logs": lines,
             "next_calls": calls,
         },
     )
@@ -393,22 +467,27 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
 async def op_inspect(args: InspectArgs, progress: Progress | None) -> Answer:
     ids = list(dict.fromkeys(args.job_ids))
     if len(ids) > MAX_INSPECT_IDS:
-        raise fail(f"inspect takes at most {MAX_INSPECT_IDS} job ids at once ({len(ids)} given)")
+        raise JobsArgumentError(f"inspect takes at most {MAX_INSPECT_IDS} job ids at once ({len(ids)} given)")
     blocks: list[str] = []
     jobs: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
+    inspections: list[dict[str, Any]] = []
     for job_id in ids:
         try:
             _, view = await _inspect_one(job_id, args.namespace)
         except Exception as exc:
             if len(ids) == 1:
                 raise
+            message = f"Failed to fetch job {job_id}: {exc}"
             errors[job_id] = str(exc)
-            blocks.append(f"### Job {job_id}\n- **Error:** {exc}")
+            inspections.append({"job_id": job_id, "status": "error", "message": message})
+            blocks.append(f"### Job {job_id}\n- **Error:** {message}")
             continue
         blocks.append(fmt.inspect_markdown(view))
         jobs.append(fmt.job_dict(view))
-    data: dict[str, Any] = {"jobs": jobs, "errors": errors}
+        inspections.append({"job_id": job_id, "status": "success", "job": fmt.job_out(view)})
+    outcome = {"kind": "inspections", "requested_job_ids": ids, "inspections": inspections}
+    data: dict[str, Any] = {**envelope(None, outcome, len(ids), len(jobs)), "jobs": jobs, "errors": errors}
     if len(jobs) == 1 and not errors:
         data["job"] = jobs[0]
         data["next_calls"] = fmt.next_calls(
@@ -417,31 +496,66 @@ async def op_inspect(args: InspectArgs, progress: Progress | None) -> Answer:
     return Answer("\n\n".join(blocks), data)
 
 
+def _acknowledgement(resource_id: str, action: str, message: str) -> dict[str, Any]:
+    outcome = {"kind": "acknowledgement", "resource_id": resource_id, "action": action, "message": message}
+    return envelope(None, outcome, 1, 1)
+
+
 async def op_cancel(args: CancelArgs, progress: Progress | None) -> Answer:
     backend, view = await _inspect_one(args.job_id, args.namespace)
     ns = None if view.backend == "local" else (args.namespace or view.owner)
     if view.is_terminal:
         md = f"Job `{view.id}` had already finished: **{fmt.status_text(view)}**. Nothing to cancel."
         return Answer(
-            md, {"job_id": view.id, "status": view.stage, "canceled": False, "job": fmt.job_dict(view)}
+            md,
+            {
+                **_acknowledgement(view.id, "canceled", md),
+                "job_id": view.id,
+                "status": view.stage,
+                "canceled": False,
+                "job": fmt.job_dict(view),
+            },
         )
     view = await _thread(lambda: backend.cancel(view.id, namespace=ns))
     md = (
         f"Cancel requested for job `{view.id}`; status now **{fmt.status_text(view)}**. Billing stops when "
         "the job is CANCELED."
     )
-    return Answer(md, {"job_id": view.id, "status": view.stage, "canceled": True, "job": fmt.job_dict(view)})
+    return Answer(
+        md,
+        {
+            **_acknowledgement(view.id, "canceled", md),
+            "job_id": view.id,
+            "status": view.stage,
+            "canceled": True,
+            "job": fmt.job_dict(view),
+        },
+    )
 
 
 async def op_stats(args: StatsArgs, progress: Progress | None) -> Answer:
     backend, view = await _inspect_one(args.job_id, args.namespace)
     ns = None if view.backend == "local" else (args.namespace or view.owner)
+
+    def answer(md: str, running: bool, metrics: dict[str, Any] | None) -> Answer:
+        outcome = {"kind": "stats", "job_id": view.id, "metrics": metrics}
+        return Answer(
+            md,
+            {
+                **envelope(None, outcome, 1, 1 if metrics else 0),
+                "job_id": view.id,
+                "status": view.stage,
+                "running": running,
+                "metrics": metrics,
+            },
+        )
+
     if view.stage != "RUNNING":
         md = (
             f"Job `{view.id}` is **{fmt.status_text(view)}**: resource metrics exist only while a job runs."
             + (" Try again once it is RUNNING." if view.stage == "SCHEDULING" else "")
         )
-        return Answer(md, {"job_id": view.id, "status": view.stage, "running": False, "metrics": None})
+        return answer(md, False, None)
     try:
         sample = await run_bounded(
             lambda: backend.metrics(view.id, namespace=ns), seconds=STATS_SECONDS, name="hf-jobs-metrics"
@@ -453,9 +567,9 @@ async def op_stats(args: StatsArgs, progress: Progress | None) -> Answer:
             f"Job `{view.id}` is RUNNING but sent no metrics within {STATS_SECONDS:g} s (it may still be "
             "starting its container). Try again in a minute."
         )
-        return Answer(md, {"job_id": view.id, "status": view.stage, "running": True, "metrics": None})
+        return answer(md, True, None)
     md, data = fmt.metrics_markdown(view, sample)
-    return Answer(md, {"job_id": view.id, "status": view.stage, "running": True, "metrics": data})
+    return answer(md, True, data)
 
 
 # --- hardware -----------------------------------------------------------------------------------------------
@@ -519,18 +633,28 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
         md.append(f'\nFlavor "local" runs jobs on the machine running this server: {description}')
     if notes:
         md += ["", *[f"Note: {n}" for n in notes]]
-    return Answer("\n".join(md), {"source": source, "flavors": rows, "local": local, "notes": notes})
+    outcome = {"kind": "hardware", "flavors": rows}
+    return Answer(
+        "\n".join(md),
+        {
+            **envelope(None, outcome, len(rows), len(rows)),
+            "source": source,
+            "flavors": rows,
+            "local": local,
+            "notes": notes,
+        },
+    )
 
 
 # --- scheduled jobs -----------------------------------------------------------------------------------------
 def _no_local_schedule(job_id: str) -> None:
     if is_local_job_id(job_id):
-        raise fail("Scheduled jobs exist on Hugging Face only; local job ids have no schedule.")
+        raise JobsArgumentError("Scheduled jobs exist on Hugging Face only; local job ids have no schedule.")
 
 
 async def op_scheduled_create(args: ScheduledRunArgs | ScheduledUvArgs, progress: Progress | None) -> Answer:
     if args.flavor == LOCAL_FLAVOR:
-        raise fail(
+        raise JobsArgumentError(
             'Scheduled jobs run on Hugging Face only; flavor "local" cannot be scheduled. Pick a Hub '
             'flavor (the "hardware" operation lists them).'
         )
@@ -562,17 +686,25 @@ async def op_scheduled_create(args: ScheduledRunArgs | ScheduledUvArgs, progress
         md += ["", *[f"Note: {n}" for n in notes]]
     return Answer(
         "\n".join(md),
-        {"scheduled_job": d, "scheduled_job_id": d["id"], **cost_data, "next_calls": calls, "notes": notes},
+        {
+            **envelope(None, {"kind": "scheduled_job", "scheduled_job": fmt.scheduled_out(info)}, 1, 1),
+            "scheduled_job": d,
+            "scheduled_job_id": d["id"],
+            **cost_data,
+            "next_calls": calls,
+            "notes": notes,
+        },
     )
 
 
 async def op_scheduled_ps(args: ScheduledPsArgs, progress: Progress | None) -> Answer:
     backend = hub_backend()
     infos = await _thread(lambda: backend.list_scheduled(namespace=args.namespace))
-    items = [fmt.scheduled_dict(i) for i in infos]
-    total = len(items)
+    pairs = [(i, fmt.scheduled_dict(i)) for i in infos]
+    total = len(pairs)
     if not args.all:
-        items = [d for d in items if not d["suspend"]]
+        pairs = [(i, d) for i, d in pairs if not d["suspend"]]
+    items = [d for _, d in pairs]
     if not items:
         hint = ' Pass {"all": true} to include suspended ones.' if total else ""
         md = f"No {'active ' if not args.all else ''}scheduled jobs.{hint}"
@@ -581,7 +713,12 @@ async def op_scheduled_ps(args: ScheduledPsArgs, progress: Progress | None) -> A
             f" ({total - len(items)} suspended not shown)" if total > len(items) else ""
         )
         md += "\n\n" + fmt.scheduled_table(items)
-    return Answer(md, {"scheduled_jobs": items, "total": total})
+    outcome = {
+        "kind": "scheduled_jobs",
+        "scheduled_jobs": [fmt.scheduled_out(i) for i, _ in pairs],
+        "total_scheduled_jobs": total,
+    }
+    return Answer(md, {**envelope(None, outcome, total, len(items)), "scheduled_jobs": items, "total": total})
 
 
 async def op_scheduled_inspect(args: ScheduledJobArgs, progress: Progress | None) -> Answer:
@@ -589,7 +726,8 @@ async def op_scheduled_inspect(args: ScheduledJobArgs, progress: Progress | None
     backend = hub_backend()
     info = await _thread(lambda: backend.inspect_scheduled(args.scheduled_job_id, namespace=args.namespace))
     d = fmt.scheduled_dict(info)
-    return Answer(fmt.scheduled_markdown(d), {"scheduled_job": d})
+    outcome = {"kind": "scheduled_job", "scheduled_job": fmt.scheduled_out(info)}
+    return Answer(fmt.scheduled_markdown(d), {**envelope(None, outcome, 1, 1), "scheduled_job": d})
 
 
 def _scheduled_action(action: str) -> Callable[[ScheduledJobArgs, Progress | None], Awaitable[Answer]]:
@@ -603,7 +741,15 @@ def _scheduled_action(action: str) -> Callable[[ScheduledJobArgs, Progress | Non
         md = f"Scheduled job `{args.scheduled_job_id}` {past}."
         if action == "delete":
             md += " Runs already started are not canceled (ps lists them)."
-        return Answer(md, {"scheduled_job_id": args.scheduled_job_id, "action": action, "done": True})
+        return Answer(
+            md,
+            {
+                **_acknowledgement(args.scheduled_job_id, past, md),
+                "scheduled_job_id": args.scheduled_job_id,
+                "action": action,
+                "done": True,
+            },
+        )
 
     return handler
 
@@ -622,6 +768,7 @@ async def op_scheduled_trigger(args: ScheduledJobArgs, progress: Progress | None
     return Answer(
         md,
         {
+            **envelope(None, {"kind": "job", "job": fmt.job_out(view)}, 1, 1),
             "scheduled_job_id": args.scheduled_job_id,
             "job_id": view.id,
             "status": view.stage,
@@ -654,4 +801,6 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def dispatch(operation: str, args: OpArgs, progress: Progress | None) -> Answer:
-    return await HANDLERS[operation](args, progress)
+    answer = await HANDLERS[operation](args, progress)
+    answer.data = {"operation": operation, **answer.data}
+    return answer
