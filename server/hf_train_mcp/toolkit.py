@@ -64,7 +64,8 @@ def fail(message: str) -> ToolError:
 
 
 def _as_tool_error(tool_name: str, exc: BaseException) -> ToolError:
-    if isinstance(exc, ToolError):
+    if isinstance(exc, ToolError) or getattr(exc, "actionable", False):
+        # ToolError, or a domain error that marks its message as advice (`actionable = True`).
         return ToolError(redact(str(exc)))
     log.exception("tool %s failed unexpectedly", tool_name)
     return ToolError(

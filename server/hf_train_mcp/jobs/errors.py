@@ -21,6 +21,7 @@ class JobsError(Exception):
     """A jobs failure an agent can act on (the Hub refused, a job does not exist, ...)."""
 
     code: ErrorCode = "execution"
+    actionable = True  # toolkit.agent_tool shows the message as is when another tool lets it through
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)

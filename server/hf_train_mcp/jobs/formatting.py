@@ -136,16 +136,17 @@ def env_names(view: JobView) -> list[str]:
 def job_dict(view: JobView) -> dict[str, Any]:
     """Structured form of a job: names of env vars and secrets, never their values."""
     runtime = runtime_seconds(view)
+    mask = job_masker(view)
     return {
         "id": view.id,
         "backend": view.backend,
         "owner": view.owner,
         "stage": view.stage,
-        "message": view.message,
+        "message": mask(view.message) if view.message else view.message,
         "flavor": view.flavor,
         "image": view.image,
         "space_id": view.space_id,
-        "command": describe_command(view.command),
+        "command": mask(describe_command(view.command)),
         "created_at": view.created_at.isoformat() if view.created_at else None,
         "started_at": view.started_at.isoformat() if view.started_at else None,
         "finished_at": view.finished_at.isoformat() if view.finished_at else None,
@@ -153,7 +154,7 @@ def job_dict(view: JobView) -> dict[str, Any]:
         "timeout_seconds": view.timeout_seconds,
         "env_names": env_names(view),
         "secret_names": list(view.secret_names),
-        "labels": dict(view.labels),
+        "labels": {k: mask(v) for k, v in view.labels.items()},
         "url": view.url,
         "notes": [n for n in view.notes if not n.startswith("running_secs=")],
     }
@@ -173,8 +174,15 @@ def owner_out(name: str | None, owner_id: str | None, owner_type: str | None) ->
     return _without_none({"id": owner_id or name or "", "name": name or "", "type": owner_type})
 
 
+def job_masker(view: JobView) -> Callable[[str], str]:
+    """Masks the job's own env values (a command or message may repeat them)."""
+    return value_masker(view.env.values())
+
+
 def job_out(view: JobView) -> dict[str, Any]:
-    """A job in the official output schema's shape: names of env vars and secrets, never values."""
+    """A job in the official output schema's shape: names of env vars and secrets, never values
+    (env values repeated in the command, message or labels are masked too)."""
+    mask = job_masker(view)
     return _without_none(
         {
             "id": view.id,
@@ -183,13 +191,15 @@ def job_out(view: JobView) -> dict[str, Any]:
             "finished_at": _iso(view.finished_at),
             "docker_image": None if view.space_id else (view.image or None),
             "space_id": view.space_id,
-            "command": list(view.command),
+            "command": [mask(c) for c in view.command],
             "environment_variable_names": sorted(env_names(view)),
             "secret_names": sorted(view.secret_names),
             "flavor": view.flavor,
-            "status": _without_none({"stage": view.stage, "message": view.message}),
+            "status": _without_none(
+                {"stage": view.stage, "message": mask(view.message) if view.message else view.message}
+            ),
             "owner": owner_out(view.owner, view.owner_id, view.owner_type),
-            "labels": dict(view.labels) if view.labels else None,
+            "labels": {k: mask(v) for k, v in view.labels.items()} if view.labels else None,
             "timeout_seconds": view.timeout_seconds,
         }
     )
@@ -253,6 +263,10 @@ def ps_markdown(views: list[JobView], *, total: int, scope: str, limit: int) -> 
 
 
 def inspect_markdown(view: JobView) -> str:
+    return job_masker(view)(_inspect_markdown(view))
+
+
+def _inspect_markdown(view: JobView) -> str:
     runtime = runtime_seconds(view)
     lines = [f"### Job {view.id}", f"- **Status:** {status_text(view)}"]
     if view.url:
@@ -346,6 +360,7 @@ def scheduled_dict(info: Any) -> dict[str, Any]:
     status = info.status
     last = status.last_job if status else None
     secrets = spec.secrets or {}
+    mask = value_masker((spec.environment or {}).values())  # the spec's env values, repeated elsewhere
     return {
         "id": info.id,
         "schedule": info.schedule,
@@ -358,12 +373,12 @@ def scheduled_dict(info: Any) -> dict[str, Any]:
         "next_run_at": status.next_job_run_at.isoformat() if status and status.next_job_run_at else None,
         "image": spec.docker_image,
         "space_id": spec.space_id,
-        "command": describe_command([*(spec.command or []), *(spec.arguments or [])]),
+        "command": mask(describe_command([*(spec.command or []), *(spec.arguments or [])])),
         "flavor": str(getattr(spec.flavor, "value", spec.flavor) or ""),
         "timeout_seconds": spec.timeout,
         "env_names": [n for n in (spec.environment or {}) if not n.startswith(PAYLOAD_ENV_PREFIX)],
         "secret_names": list(secrets) if isinstance(secrets, dict | list) else [],
-        "labels": dict(spec.labels or {}),
+        "labels": {k: mask(v) for k, v in (spec.labels or {}).items()},
         "volumes": [volume_out(v) for v in spec.volumes or []],
     }
 
@@ -387,6 +402,7 @@ def scheduled_out(info: Any) -> dict[str, Any]:
     d = scheduled_dict(info)
     spec = info.job_spec
     owner = info.owner
+    mask = value_masker((spec.environment or {}).values())
     return _without_none(
         {
             "id": d["id"],
@@ -400,7 +416,7 @@ def scheduled_out(info: Any) -> dict[str, Any]:
                 {
                     "docker_image": None if d["space_id"] else d["image"],
                     "space_id": d["space_id"],
-                    "command": [*(spec.command or []), *(spec.arguments or [])],
+                    "command": [mask(c) for c in [*(spec.command or []), *(spec.arguments or [])]],
                     "environment_variable_names": sorted(d["env_names"]),
                     "secret_names": sorted(d["secret_names"]),
                     "flavor": d["flavor"],
@@ -419,17 +435,26 @@ def scheduled_table(items: list[dict[str, Any]]) -> str:
             d["id"],
             _cut(d["labels"].get("name"), 30),
             d["schedule"],
-            "yes" if d["suspend"] else "no",
+            "Yes" if d["suspend"] else "No",
             d["flavor"],
+            _cut(d["space_id"] or d["image"], 30),
             d["last_job_id"] or "-",
             (d["next_run_at"] or "-")[:19].replace("T", " "),
             _cut(d["command"]),
         ]
         for d in items
     ]
-    return md_table(
-        ["ID", "NAME", "SCHEDULE", "SUSPENDED", "FLAVOR", "LAST JOB", "NEXT RUN (UTC)", "COMMAND"], rows
-    )
+    headers = [
+        "ID",
+        "NAME",
+        "SCHEDULE",
+        "SUSPENDED",
+        "FLAVOR",
+        "IMAGE/SPACE",
+        "LAST RUN (JOB)",
+        "NEXT RUN (UTC)",
+    ]
+    return md_table([*headers, "COMMAND"], rows)
 
 
 def scheduled_markdown(d: dict[str, Any]) -> str:

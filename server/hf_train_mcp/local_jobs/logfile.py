@@ -99,21 +99,73 @@ def parse_line(line: str) -> LogLine:
     return LogLine(timestamp=timestamp, text=text)
 
 
-class LogReader:
-    """Reads the complete lines appended to a log file since the last call."""
+MAX_FIRST_READ_BYTES = 2 * 1024 * 1024  # a reader starts at most this far before the end of the file
+_BLOCK = 64 * 1024
 
-    def __init__(self, path: Path) -> None:
+
+def _skipped_note(skipped: int) -> LogLine:
+    return LogLine(
+        timestamp=None,
+        text=f"[hf-train-mcp: {skipped:,} earlier bytes of this log not read; only the end is shown]",
+    )
+
+
+def read_tail(path: Path, lines: int, max_bytes: int = MAX_FIRST_READ_BYTES) -> list[LogLine]:
+    """The last `lines` complete lines, reading backwards from the end and never more than
+    `max_bytes`: the cost depends on what is asked for, not on the size of the log."""
+    if not path.exists():
+        return []
+    with open(path, "rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        pos = end
+        data = b""
+        while pos > 0 and data.count(b"\n") <= lines and end - pos < max_bytes:
+            step = min(_BLOCK, pos, max_bytes - (end - pos))
+            pos -= step
+            handle.seek(pos)
+            data = handle.read(step) + data
+    body, _, _partial = data.rpartition(b"\n")  # the last line may still be being written
+    if not body and not data.endswith(b"\n"):
+        return []
+    chunks = body.split(b"\n")
+    if pos > 0:
+        chunks = chunks[1:]  # the first chunk starts mid-line
+    out = [parse_line(c.decode("utf-8", errors="replace")) for c in chunks[-lines:]] if lines > 0 else []
+    if pos > 0 and len(out) < lines:
+        out.insert(0, _skipped_note(pos))
+    return out
+
+
+class LogReader:
+    """Reads the complete lines appended to a log file since the last call.
+
+    The first call starts at most `MAX_FIRST_READ_BYTES` before the end (a note line says how much
+    was skipped), so asking for the logs of a job with a huge log costs the same as a small one;
+    later calls read only what was appended since.
+    """
+
+    def __init__(self, path: Path, max_first_read: int = MAX_FIRST_READ_BYTES) -> None:
         self.path = path
-        self._offset = 0
+        self._offset: int | None = None
         self._partial = b""
+        self._max_first_read = max_first_read
 
     def read_new(self) -> list[LogLine]:
+        notes: list[LogLine] = []
         try:
             with open(self.path, "rb") as handle:
+                if self._offset is None:
+                    size = handle.seek(0, os.SEEK_END)
+                    start = max(0, size - self._max_first_read)
+                    handle.seek(start)
+                    if start > 0:
+                        handle.readline()  # resume at a line boundary
+                        notes.append(_skipped_note(handle.tell()))
+                    self._offset = handle.tell()
                 handle.seek(self._offset)
                 data = handle.read()
         except FileNotFoundError:
             return []
         self._offset += len(data)
         *lines, self._partial = (self._partial + data).split(b"\n")
-        return [parse_line(line.decode("utf-8", errors="replace")) for line in lines]
+        return notes + [parse_line(line.decode("utf-8", errors="replace")) for line in lines]
