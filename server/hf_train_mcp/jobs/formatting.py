@@ -199,6 +199,11 @@ def job_out(view: JobView) -> dict[str, Any]:
                 {"stage": view.stage, "message": mask(view.message) if view.message else view.message}
             ),
             "owner": owner_out(view.owner, view.owner_id, view.owner_type),
+            "created_by": owner_out(
+                view.created_by.get("name"), view.created_by.get("id"), view.created_by.get("type")
+            )
+            if view.created_by
+            else None,
             "labels": {k: mask(v) for k, v in view.labels.items()} if view.labels else None,
             "timeout_seconds": view.timeout_seconds,
         }

@@ -61,6 +61,8 @@ def view_from_info(info: Any) -> JobView:
         env=dict(info.environment or {}),
         secret_names=[str(s) for s in secret_names],
         labels=dict(info.labels or {}),
+        timeout_seconds=getattr(info, "timeout_seconds", None),
+        created_by=getattr(info, "created_by", None),
     )
     if durations is not None and durations.running_secs is not None:
         view.notes.append(f"running_secs={durations.running_secs}")

@@ -49,6 +49,7 @@ class JobOut(_Open):
     flavor: str
     status: JobStatusOut
     owner: Owner
+    created_by: Owner | None = None
     labels: dict[str, str] | None = None
     timeout_seconds: float | None = None
 

@@ -152,7 +152,13 @@ def install() -> None:
             hf_train_mcp_tolerant = True
 
             def __init__(self, **kwargs: Any) -> None:
-                super().__init__(**normalize_job(kwargs))
+                data = normalize_job(kwargs)
+                super().__init__(**data)
+                # Fields the client does not read but the official output reports.
+                created_by = data.get("createdBy")
+                self.created_by = normalize_owner(created_by) if isinstance(created_by, dict) else None
+                timeout = data.get("timeout", data.get("timeoutSeconds"))
+                self.timeout_seconds = int(timeout) if isinstance(timeout, int | float) else None
 
         class TolerantScheduledJobInfo(_jobs_api.ScheduledJobInfo):
             hf_train_mcp_tolerant = True
