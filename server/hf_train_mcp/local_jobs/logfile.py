@@ -92,8 +92,8 @@ def parse_line(line: str) -> LogLine:
     stamp, sep, text = line.partition("\t")
     if not sep:
         return LogLine(timestamp=None, text=line)
-    try:
-        timestamp = datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    try:  # fromisoformat is ~20x faster than strptime: reading 2 MB of lines must stay quick
+        timestamp = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
     except ValueError:
         return LogLine(timestamp=None, text=line)
     return LogLine(timestamp=timestamp, text=text)
@@ -152,20 +152,22 @@ class LogReader:
 
     def read_new(self) -> list[LogLine]:
         notes: list[LogLine] = []
+        first = self._offset is None
         try:
             with open(self.path, "rb") as handle:
                 if self._offset is None:
                     size = handle.seek(0, os.SEEK_END)
-                    start = max(0, size - self._max_first_read)
-                    handle.seek(start)
-                    if start > 0:
-                        handle.readline()  # resume at a line boundary
-                        notes.append(_skipped_note(handle.tell()))
-                    self._offset = handle.tell()
-                handle.seek(self._offset)
+                    self._offset = max(0, size - self._max_first_read)
+                start = self._offset
+                handle.seek(start)
                 data = handle.read()
         except FileNotFoundError:
             return []
-        self._offset += len(data)
+        self._offset = start + len(data)
+        if first and start > 0:
+            notes.append(_skipped_note(start))
+            newline = data.find(b"\n")
+            if 0 <= newline < len(data) - 1:
+                data = data[newline + 1 :]  # drop the cut first line when a whole one follows
         *lines, self._partial = (self._partial + data).split(b"\n")
         return notes + [parse_line(line.decode("utf-8", errors="replace")) for line in lines]
