@@ -829,10 +829,18 @@ def inventory() -> dict[str, Any]:
     }
 
 
-def test_inventory_counts_every_case() -> None:
+def test_inventory_counts_every_case_and_the_readme_says_so() -> None:
+    from pathlib import Path
+
     data = inventory()
     assert data["official_calls_replayed"] == data["matching"] + data["deliberate_deviations"]
     assert len({c.name for c in CASES}) == len(CASES)
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"replays {data['official_calls_replayed']} calls" in readme
+    assert (
+        f"{data['matching']} match the official expectations and {data['deliberate_deviations']} differ"
+        in readme
+    )
 
 
 if __name__ == "__main__":
