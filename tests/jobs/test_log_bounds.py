@@ -89,3 +89,11 @@ async def test_ps_with_an_unreachable_hub_lists_local_jobs(
         assert listed.data["hub_error"]
     finally:
         await hf_jobs_no_hub("cancel", {"job_id": local_id})
+
+
+async def test_a_followed_run_is_bounded_too(hf_jobs, jobs_api: JobsApiState) -> None:
+    jobs_api.queue_plan(lines=["x" * 1500 for _ in range(100)], scheduling_s=0, line_every_s=0.001)
+    reply = await hf_jobs("run", {"command": ["true"], "wait_seconds": 8, "tail": 100})
+    logs = reply.data["outcome"]["logs"]
+    assert sum(len(x) + 1 for x in logs) <= formatting.MAX_LOG_BYTES and len(logs) < 100
+    assert reply.data["outcome"]["logs_truncated"] is True

@@ -219,6 +219,26 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     backend = local_backend() if args.flavor == LOCAL_FLAVOR else hub_backend()
     await _say(progress, "Submitting job.")
     view: JobView = await _thread(lambda: backend.submit(sub))
+    try:
+        return await _submitted(args, sub, backend, view, notes, progress)
+    except Exception as exc:
+        # The job exists: whatever failed afterwards, the agent must not submit it again.
+        inspect = json.dumps({"operation": "inspect", "args": {"job_id": view.id}})
+        raise JobsError(
+            f"Job started: {view.id}. It was submitted, but the answer could not be completed ({exc}). "
+            f"Follow it with {inspect}; do not submit it again."
+        ) from exc
+
+
+async def _submitted(
+    args: RunArgs | UvArgs,
+    sub: JobSubmission,
+    backend: Any,
+    view: JobView,
+    notes: list[str],
+    progress: Progress | None,
+) -> Answer:
+    """The answer for a job the backend accepted: progress, optional log following, next calls."""
     await _say(progress, f"Job {view.id} submitted with status {view.stage}.")
     view.timeout_seconds = view.timeout_seconds or sub.timeout_seconds
     ns = None if view.backend == "local" else view.owner
@@ -246,7 +266,8 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
             on_progress=progress,
             mask=mask,
         )
-        logs = followed.lines
+        logs, cut = fmt.bound_lines(followed.lines)
+        followed.cut = followed.cut or cut
         if followed.error is not None:
             logs_error = str(_hub_error(followed.error, "follow the logs"))
             notes.append(f"Could not collect logs: {logs_error}")
