@@ -280,9 +280,12 @@ async def create_job_spec_token_placeholders(hf_jobs: Any, jobs_api: Any) -> Non
     from doubles.jobs_api import TOKEN
 
     spec = await submitted_spec(
-        hf_jobs, jobs_api, command="python script.py", secrets={"HF_TOKEN": "$HF_TOKEN", "OTHER": "keep"}
+        hf_jobs,
+        jobs_api,
+        command="python script.py",
+        secrets={"HF_TOKEN": "$HF_TOKEN", "OTHER": "keep-other-value"},
     )
-    assert spec["secrets"] == {"HF_TOKEN": TOKEN, "OTHER": "keep"}
+    assert spec["secrets"] == {"HF_TOKEN": TOKEN, "OTHER": "keep-other-value"}
     spec = await submitted_spec(
         hf_jobs, jobs_api, command="python script.py", env={"HF_TOKEN": "${HF_TOKEN}", "NAME": "demo"}
     )

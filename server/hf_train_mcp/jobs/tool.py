@@ -109,7 +109,7 @@ async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: 
         outcome = {"kind": "help", "operation": op, "reason": "missing_arguments", "instructions": text}
         return Answer(text, {**envelope(op, outcome), "help": True, "required": required_fields(model)})
     parsed = parse_args(op, raw)
-    from hf_train_mcp.jobs.operations import dispatch
+    from hf_train_mcp.jobs.dispatch import dispatch
 
     return await dispatch(op, parsed, _progress_reporter(ctx))
 
