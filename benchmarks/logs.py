@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hf_train_mcp.jobs import formatting
+from hf_train_mcp.jobs import logtext
 from hf_train_mcp.local_jobs import logfile
 
 STAMP = b"2026-11-30T10:00:00.000000Z\t"
@@ -25,8 +25,8 @@ def timed(func):  # type: ignore[no-untyped-def]
 
 
 def answer(lines: list[str], tail: int) -> list[str]:
-    cleaned = [formatting.clean_line(x) for x in lines[-tail:]]
-    return formatting.bound_lines(cleaned)[0]
+    cleaned = [logtext.clean_line(x) for x in lines[-tail:]]
+    return logtext.bound_lines(cleaned)[0]
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from doubles.jobs_api import JobPlan, JobsApiState
-from hf_train_mcp.jobs import formatting
+from hf_train_mcp.jobs import logtext
 
 pytestmark = pytest.mark.anyio
 
@@ -33,21 +33,21 @@ async def test_long_lines_and_many_lines_are_bounded_in_bytes(hf_jobs, jobs_api:
     job = jobs_api.add_job(plan=held(lines), created_ago=2)
     reply = await hf_jobs("logs", {"job_id": job.id, "tail": 1000})
     got = reply.data["outcome"]["lines"]
-    assert len(reply.text.encode()) < formatting.MAX_LOG_BYTES + 2_000
-    assert sum(len(x.encode()) + 1 for x in got) <= formatting.MAX_LOG_BYTES
+    assert len(reply.text.encode()) < logtext.MAX_LOG_BYTES + 2_000
+    assert sum(len(x.encode()) + 1 for x in got) <= logtext.MAX_LOG_BYTES
     assert got[-1] == lines[-1] and reply.data["outcome"]["truncated"] is True
     assert reply.data["total_results"] == 301 and reply.data["results_shared"] == len(got) < 301
     assert "tail" in reply.text  # says how to get a different window
     reply = await hf_jobs("logs", {"job_id": job.id, "tail": 301})
     first = reply.data["logs"][0] if len(reply.data["logs"]) == 301 else None
-    assert first is None or len(first) <= formatting.MAX_LINE_CHARS + 40
+    assert first is None or len(first) <= logtext.MAX_LINE_CHARS + 40
 
 
 def test_clean_line_keeps_both_ends_of_a_long_line() -> None:
     line = "start " + "x" * 100_000 + " end"
-    cleaned = formatting.clean_line(line)
+    cleaned = logtext.clean_line(line)
     assert cleaned.startswith("start ") and cleaned.endswith(" end") and "long line cut" in cleaned
-    assert len(cleaned) <= formatting.MAX_LINE_CHARS + 40
+    assert len(cleaned) <= logtext.MAX_LINE_CHARS + 40
 
 
 async def test_env_values_are_names_only_and_masked_in_logs(hf_jobs, jobs_api: JobsApiState) -> None:
@@ -95,5 +95,5 @@ async def test_a_followed_run_is_bounded_too(hf_jobs, jobs_api: JobsApiState) ->
     jobs_api.queue_plan(lines=["x" * 1500 for _ in range(100)], scheduling_s=0, line_every_s=0.001)
     reply = await hf_jobs("run", {"command": ["true"], "wait_seconds": 8, "tail": 100})
     logs = reply.data["outcome"]["logs"]
-    assert sum(len(x) + 1 for x in logs) <= formatting.MAX_LOG_BYTES and len(logs) < 100
+    assert sum(len(x) + 1 for x in logs) <= logtext.MAX_LOG_BYTES and len(logs) < 100
     assert reply.data["outcome"]["logs_truncated"] is True

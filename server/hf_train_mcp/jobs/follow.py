@@ -107,7 +107,7 @@ async def collect_lines(
 
     Each line is cleaned (`formatting.clean_line`) and passed through `mask` (the job's env values).
     """
-    from hf_train_mcp.jobs.formatting import clean_line
+    from hf_train_mcp.jobs.logtext import clean_line
 
     def produce(emit: Callable[[Any], None]) -> None:
         stream = open_stream()

@@ -7,25 +7,17 @@ secret values are never shown: only their names.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from hf_train_mcp.jobs.logtext import value_masker
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobView, MetricsSample
 from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.jobs.uv_command import PAYLOAD_ENV_PREFIX, describe_command
-from hf_train_mcp.redact import MASK
 from hf_train_mcp.toolkit import md_table
 
 CELL = 40  # max characters of a table cell (ids excepted)
-MAX_LINE_CHARS = 2000  # one log line in an answer; a longer one is cut in the middle
-MAX_LOG_BYTES = 48_000  # all log lines of one answer together (UTF-8)
-MIN_MASKED_VALUE = 4  # shorter env values would mask ordinary words ("1", "true")
-
-# ANSI escape sequences (colors, cursor moves, OSC titles) and the remaining C0/C1 control characters.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _cut(text: str | None, width: int = CELL) -> str:
@@ -48,46 +40,6 @@ def runtime_seconds(view: JobView) -> float | None:
     start = view.started_at if view.started_at.tzinfo else view.started_at.replace(tzinfo=UTC)
     end = end if end.tzinfo else end.replace(tzinfo=UTC)
     return max(0.0, (end - start).total_seconds())
-
-
-# --- log lines -----------------------------------------------------------------------------------------
-def clean_line(text: str) -> str:
-    """A job's output line made safe to show: escape sequences and control characters removed (tabs
-    kept), at most `MAX_LINE_CHARS` characters (the middle of a longer one is replaced by a marker)."""
-    if len(text) > 4 * MAX_LINE_CHARS:  # do not scan megabytes for escapes we will not show
-        text = text[: 2 * MAX_LINE_CHARS] + text[-2 * MAX_LINE_CHARS :]
-        cut = True
-    else:
-        cut = False
-    text = _CONTROL.sub("", _ANSI.sub("", text))
-    if len(text) > MAX_LINE_CHARS or cut:
-        half = MAX_LINE_CHARS // 2
-        text = text[:half] + " [... long line cut ...] " + text[-half:]
-    return text
-
-
-def value_masker(values: Iterable[Any]) -> Callable[[str], str]:
-    """Replace each of a job's env values (longest first) with the mask: the job's own output would
-    otherwise print them back (`env=plain-value`)."""
-    wanted = sorted(
-        {v for v in values if isinstance(v, str) and len(v) >= MIN_MASKED_VALUE}, key=len, reverse=True
-    )
-    if not wanted:
-        return lambda text: text
-    pattern = re.compile("|".join(re.escape(v) for v in wanted))
-    return lambda text: pattern.sub(MASK, text)
-
-
-def bound_lines(lines: list[str], max_bytes: int = MAX_LOG_BYTES) -> tuple[list[str], bool]:
-    """The last lines that fit in `max_bytes`; True when earlier ones were left out."""
-    kept: list[str] = []
-    size = 0
-    for line in reversed(lines):
-        size += len(line.encode("utf-8", errors="replace")) + 1
-        if size > max_bytes and kept:
-            return kept[::-1], True
-        kept.append(line)
-    return kept[::-1], False
 
 
 # --- prices -------------------------------------------------------------------------------------------

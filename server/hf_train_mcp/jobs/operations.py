@@ -18,6 +18,7 @@ import anyio
 
 from hf_train_mcp import hub
 from hf_train_mcp.jobs import formatting as fmt
+from hf_train_mcp.jobs import logtext
 from hf_train_mcp.jobs.args import (
     RunArgs,
     ScheduledRunArgs,
@@ -232,7 +233,7 @@ async def _submitted(
     view.timeout_seconds = view.timeout_seconds or sub.timeout_seconds
     ns = None if view.backend == "local" else view.owner
     explicit_ns = args.namespace
-    mask = fmt.value_masker([*sub.env.values(), *sub.secrets.values(), *view.env.values()])
+    mask = logtext.value_masker([*sub.env.values(), *sub.secrets.values(), *view.env.values()])
     cost, cost_data = fmt.cost_lines(args.flavor, sub.timeout_seconds)
     md = [f"Job started: {view.id}"]
     if view.url:
@@ -255,7 +256,7 @@ async def _submitted(
             on_progress=progress,
             mask=mask,
         )
-        logs, cut = fmt.bound_lines(followed.lines)
+        logs, cut = logtext.bound_lines(followed.lines)
         followed.cut = followed.cut or cut
         if followed.error is not None:
             logs_error = str(hub_failure(followed.error, "follow the logs"))

@@ -10,6 +10,7 @@ from typing import Any
 
 from hf_train_mcp import hub
 from hf_train_mcp.jobs import formatting as fmt
+from hf_train_mcp.jobs import logtext
 from hf_train_mcp.jobs.args import (
     CancelArgs,
     HardwareArgs,
@@ -140,7 +141,7 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
                 "next_calls": calls,
             },
         )
-    mask = fmt.value_masker(view.env.values())
+    mask = logtext.value_masker(view.env.values())
     follow = args.wait_seconds > 0 and not view.is_terminal
     if follow:
         result = await collect_lines(
@@ -163,7 +164,7 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
     if follow or not view.is_terminal:
         with contextlib.suppress(Exception):  # the logs are what was asked for; the stage is a bonus
             view = await in_thread(lambda: backend.inspect(view.id, namespace=ns))
-    lines, cut = fmt.bound_lines(result.lines)
+    lines, cut = logtext.bound_lines(result.lines)
     md = [
         f"Job `{view.id}` — **{fmt.status_text(view)}**",
         "",
@@ -171,7 +172,7 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
     ]
     if cut:
         md.append(
-            f"Only the last {len(lines)} lines fit in {fmt.MAX_LOG_BYTES // 1000} kB; ask for fewer with "
+            f"Only the last {len(lines)} lines fit in {logtext.MAX_LOG_BYTES // 1000} kB; ask for fewer with "
             f'`"tail"` or read the full log at {view.url or "the job page"}.'
         )
     if not view.is_terminal:
