@@ -133,7 +133,7 @@ async def test_estimate_cost_plan_that_does_not_fit() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ({"flavor": "a100-huge", "hours": 1}, "Valid flavors"),
+        ({"flavor": "a100-huge", "hours": 1}, "Did you mean 'a100-large'"),
         ({"flavor": "a10g-large"}, "hours/minutes"),
         ({"flavor": "a10g-large", "hours": 1, "minutes": 5}, "not both"),
         ({"flavor": "a10g-large", "model": "nobody/nothing"}, "params_b"),
