@@ -84,6 +84,7 @@ class TrainingPlan:
     # fp32: a model loaded by name with no dtype (TRL's float32 default): 4 B/param and an fp32 residual
     load_dtype: Literal["16bit", "fp32"] = "16bit"
     lora_dropout: float = 0.05  # > 0 keeps a dropped copy of each adapted linear's input
+    adapter_dtype: Literal["fp32", "bf16"] | None = None  # None: what TRL does (LoRA fp32, QLoRA bf16)
 
 
 @dataclass

@@ -206,19 +206,27 @@ def activation_bytes_per_token_layer(shape: ModelShape, *, adapter_input_bytes: 
     return out + adapter_input_bytes * (5 * h + q + inter)
 
 
-def adapter_input_bytes(peft: str, lora_dropout: float) -> float:
+def adapter_dtype_bytes(plan: TrainingPlan) -> float:
+    """Bytes per adapter value: TRL keeps LoRA adapters in fp32 (PEFT's default) and turns QLoRA's to bf16."""
+    dtype = plan.adapter_dtype or ("bf16" if plan.peft == "qlora" else "fp32")
+    return BF16_BYTES if dtype == "bf16" else FP32_BYTES
+
+
+def adapter_input_bytes(peft: str, lora_dropout: float, adapter_bytes: float | None = None) -> float:
     """Per input feature of an adapted linear, what LoRA keeps besides the base layer's own activations.
 
     PEFT casts the input to the adapter's dtype, then applies dropout; lora_A keeps that input and dropout
-    its bool mask (1 B). LoRA adapters are fp32 (a 4 B copy even without dropout); TRL turns QLoRA's
-    adapters to bf16 (sft_trainer.py), so a 2 B copy only when dropout makes one.
+    its bool mask (1 B). fp32 adapters (LoRA): a 4 B copy even without dropout; bf16 adapters (TRL's
+    QLoRA, sft_trainer.py): a 2 B copy only when dropout makes one.
     """
     if peft == "full":
         return 0.0
+    if adapter_bytes is None:
+        adapter_bytes = BF16_BYTES if peft == "qlora" else FP32_BYTES
     mask = 1.0 if lora_dropout > 0 else 0.0
-    if peft == "qlora":
+    if adapter_bytes == BF16_BYTES:
         return (BF16_BYTES if lora_dropout > 0 else 0.0) + mask
-    return FP32_BYTES + mask
+    return adapter_bytes + mask
 
 
 def eager_scores_bytes(shape: ModelShape, seq_len: int, sequences: int) -> float:
@@ -289,7 +297,7 @@ def estimate_memory(
         quantized = plan.peft == "qlora"
         est.weights_gb = base_weight_bytes(shape, quantized, fp32=fp32_weights) / shard
         adapters = lora_params(shape, plan.lora_r, plan.lora_targets)
-        adapter_bytes = BF16_BYTES if quantized else FP32_BYTES  # TRL casts QLoRA adapters to bf16
+        adapter_bytes = adapter_dtype_bytes(plan)
         per = LORA_BYTES_PER_PARAM * adapter_bytes / FP32_BYTES
         if plan.optimizer == "adamw_8bit":
             per = 2 * adapter_bytes + ADAMW_8BIT_BYTES
@@ -298,7 +306,7 @@ def estimate_memory(
         grad_bytes = FP32_BYTES
         details["adapter_params"] = adapters
         base = "NF4" if quantized else ("fp32 (no dtype given)" if fp32_weights else "16-bit")
-        details["precision"] = f"{base} base + {'bf16' if quantized else 'fp32'} adapters"
+        details["precision"] = f"{base} base + {'bf16' if adapter_bytes == BF16_BYTES else 'fp32'} adapters"
 
     # -- reference model
     ref = False
@@ -321,7 +329,8 @@ def estimate_memory(
     seq = plan.max_length
     sequences = plan.batch_size * (2 if plan.method == "dpo" else 1)  # DPO: chosen + rejected
     tokens = sequences * seq  # worst case: a micro-batch padded (or packed) to max_length
-    per_feature = adapter_input_bytes(plan.peft, plan.lora_dropout)
+    adapter_bytes = adapter_dtype_bytes(plan)
+    per_feature = adapter_input_bytes(plan.peft, plan.lora_dropout, adapter_bytes)
     residual = (FP32_BYTES if fp32_weights else BF16_BYTES) * shape.hidden
     layer = activation_bytes_per_token_layer(shape, adapter_input_bytes=per_feature)
     if fp32_weights:
