@@ -85,13 +85,14 @@ def estimate(plan: TrainingPlan, flavor: str) -> Recommendation:
     return _engine.estimate(plan, flavor)
 
 
-def fit(plan: TrainingPlan, flavor: str | FlavorInfo) -> Fit:
+def fit(plan: TrainingPlan, flavor: str | FlavorInfo, *, allow_hub: bool = True) -> Fit:
     """Does `plan` fit one GPU of `flavor` with the margin? Need, usable, limit and headroom in GiB.
 
     The function to search over settings with: change `gradient_checkpointing`, `batch_size`,
     `packing`, `peft`, `optimizer`, `load_dtype`, `sharding` on the plan and ask again (microseconds
-    for a bundled model). Raises UnknownFlavorError, UnknownModelError.
+    for a bundled model). allow_hub=False: bundled and local models only, no network. Raises
+    UnknownFlavorError, UnknownModelError.
     """
     info = lookup(flavor) if isinstance(flavor, str) else flavor
-    shape = resolve(plan.model, plan.params_b)
+    shape = resolve(plan.model, plan.params_b, allow_hub=allow_hub)
     return memory.fit(shape, plan, info)
