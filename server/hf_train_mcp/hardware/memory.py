@@ -1,27 +1,30 @@
-"""Peak GPU memory of a training (or inference) run, per GPU, term by term.
+"""What must fit on each GPU for a training (or inference) run: reserved memory + CUDA context.
 
 Every figure is in GiB (2**30 bytes, what torch and nvidia-smi report); the `_gb` names follow the
-tool contract. The terms, for a model of N parameters with shape (L layers, hidden h, intermediate I,
-vocabulary V), T tokens per micro-batch on each GPU:
+tool contract. The model follows what the generated scripts do (pure bf16 full fine-tuning on bf16
+GPUs, fp32 LoRA adapters, TRL 1.16's fused chunked LM head, checkpointing, no packing, a micro-batch
+padded to max_length at worst), and every setting is an explicit field of the plan, so a caller can
+search over them with `fit()`. The terms, for a model of N parameters with shape (L layers, hidden h,
+intermediate I, vocabulary V), T tokens per micro-batch on each GPU:
 
-weights         16-bit: 2 B/param. QLoRA: the linear layers of the blocks in NF4, 0.5 B/param plus
-                0.127 bit/param of double-quantized constants; embeddings, output head and norms stay 16-bit.
-                Full fine-tuning with fp32 master weights (AMP, and always on a T4, which has no bf16):
-                4 B/param plus the 16-bit copies autocast keeps during the forward (2 B/param).
+weights         16-bit: 2 B/param; loaded without a dtype (TRL's float32 default, plan.load_dtype="fp32"):
+                4 B/param. QLoRA: the blocks' linears in NF4 (0.5 B/param + 0.127 bit of constants);
+                embeddings, head and norms stay 16-bit. Full fine-tuning with fp32 master weights (AMP,
+                and always on a T4): 4 B/param plus autocast's 16-bit copies (2 B/param).
 gradients       full fine-tuning only: one per weight, in the weights' dtype (2 or 4 B/param).
-optimizer       AdamW keeps two moments per trained parameter, in the parameter's dtype: 4 B/param for
-                bf16 weights, 8 for fp32; 8-bit AdamW: 2 B/param.
-adapters        LoRA/QLoRA: r x (d_in + d_out) per adapted linear; PEFT keeps adapters in fp32, so
-                16 B per adapter parameter (weight 4, gradient 4, two moments 8).
-activations     per layer and token (16-bit, sdpa/flash attention, gated MLP, RMSNorm):
-                12h (two norms keep their fp32 input and 16-bit output) + 2(q + 2kv) (q, k, v for the
-                attention backward) + 2q (attention output) + 8I (gate, up, SiLU output, product).
-                With gradient checkpointing (TRL's default) each layer keeps only its 16-bit input (2h) and
-                one layer at a time is recomputed with its full activations. Eager attention (Gemma 2)
-                also keeps 5 x heads x s^2 bytes per layer and sequence (Korthikanti et al. 2022).
-logits          plain cross-entropy: 16 B per vocabulary entry per token (bf16 logits, fp32 upcast,
-                softmax and its gradient); TRL's chunked loss (default since 1.7): CHUNKED_LOSS_BYTES;
-                DPO/GRPO per-token log-probabilities: LOGPROB_BYTES.
+optimizer       AdamW: two moments in the parameter's dtype: 4 B/param for bf16 weights (pure bf16, what
+                the scripts do), 8 for fp32; 8-bit AdamW: 2 B/param.
+adapters        LoRA: r x (d_in + d_out) per adapted linear, fp32 (PEFT): 16 B each (weight, gradient,
+                two moments); QLoRA: TRL turns them bf16, 8 B each.
+activations     per layer and token (16-bit, sdpa/flash, gated MLP, RMSNorm): 12h + 2(q + 2kv) + 2q + 8I,
+                plus what LoRA keeps per adapted input feature (adapter_input_bytes: the input cast to
+                the adapter's dtype, and dropout's mask). Checkpointing (TRL's default): each layer keeps
+                its input (2h; 4h with fp32 weights) and RECOMPUTE_LAYERS layers are alive in the
+                backward. Eager attention (Gemma 2) also keeps 5 x heads x s^2 bytes per layer.
+                DPO with an adapter: the reference forward's transients (DPO_REFERENCE_TRANSIENT).
+logits          TRL 1.16's fused chunked head (SFT, DPO, GRPO): a [<=4096 tokens, <=32768 vocab] tile,
+                per-token copies, and with full fine-tuning the head's fp32 gradient (fused_head_bytes);
+                plain cross-entropy (chunked_loss=False): 16 B per vocabulary entry per token.
 reference_model DPO without an adapter (full fine-tuning): a second frozen 16-bit copy; with an adapter
                 the reference is the base with the adapter disabled (no copy). GRPO only when beta > 0.
 kv_cache        GRPO generation (batch x accumulation sequences, at least num_generations) and inference:
@@ -29,15 +32,17 @@ kv_cache        GRPO generation (batch x accumulation sequences, at least num_ge
 ddp_buckets     data parallel (DDP) keeps a second buffer of the trained parameters' gradients.
 sharding        FSDP / ZeRO-3: weights, gradients, optimizer and reference divided by the GPU count, plus
                 the gathered unit (largest block or the embeddings) twice (prefetch) and its fp32 gradient.
-cuda_overhead   CUDA context, cuBLAS workspaces and kernels (CUDA_CONTEXT_GIB, outside torch's own
-                statistics) plus allocator fragmentation (FRAGMENTATION of everything else).
+cuda_overhead   the CUDA context (CUDA_CONTEXT_GIB, measured, outside torch's statistics) plus the
+                caching allocator's reserved-but-free memory (fragmentation_bytes).
 
 Peak: the static terms plus the largest of the phases that are never alive together — end of forward
-(kept activations + logits), recomputation of one layer in the backward, generation (KV cache). The
-answer lists every term and `not_coresident_gb`, what the sum of the terms exceeds the peak by.
+(kept activations + logits), recomputation in the backward, generation (KV cache). The answer lists
+every term and `not_coresident_gb`, what the sum of the terms exceeds the peak by.
 
-Calibrated against the public torchtune peaks in ../shared/notes/training-facts.md
-(benchmarks/estimates.py prints them).
+Calibration: every H200 run of ../shared/notes/gpu-measurements.md (generated scripts and a plain
+harness, 0.5B to 32B, SFT/DPO, full/LoRA/QLoRA, 1k to 8k tokens) lands at 1.02-1.18x its measured
+reserved memory + context; benchmarks/estimates.py prints each, with the public torchtune peaks. A pick
+keeps FIT_MARGIN of the card free on top.
 """
 
 from __future__ import annotations
