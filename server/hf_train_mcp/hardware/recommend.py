@@ -194,7 +194,8 @@ def _gpu_flavors() -> list[FlavorInfo]:
 
 
 def _cheapest_fit(shape: ModelShape, plan: TrainingPlan) -> Recommendation | None:
-    fitting = [r for r in (evaluate(shape, plan, f) for f in _gpu_flavors()) if r.fits]
+    fits = [f for f in _gpu_flavors() if memory.fit(shape, plan, f).fits]  # memory first: cheaper
+    fitting = [evaluate(shape, plan, f) for f in fits]
     return _order(fitting)[0] if fitting else None
 
 
