@@ -2,8 +2,9 @@
 
 Every figure is in GiB (2**30 bytes, what torch and nvidia-smi report); the `_gb` names follow the
 tool contract. The model follows what the generated scripts do (pure bf16 full fine-tuning on bf16
-GPUs, fp32 LoRA adapters, TRL 1.16's fused chunked LM head, checkpointing, no packing, a micro-batch
-padded to max_length at worst), and every setting is an explicit field of the plan, so a caller can
+GPUs, fp32 LoRA adapters, TRL 1.16's fused chunked LM head, checkpointing, a micro-batch of
+batch x max_length tokens: the worst unpacked batch pads to it and a packed one is filled to it, so
+packing changes speed, not the peak), and every setting is an explicit field of the plan, so a caller can
 search over them with `fit()`. The terms, for a model of N parameters with shape (L layers, hidden h,
 intermediate I, vocabulary V), T tokens per micro-batch on each GPU:
 
