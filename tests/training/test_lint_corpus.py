@@ -219,3 +219,26 @@ def test_verdict_would_fail_only_with_a_fail() -> None:
     assert verdict([Check("x", "warn", "m")]).startswith("runs, with warnings")
     assert verdict([Check("x", "pass", "m")]).startswith("runs")
     assert verdict([Check("x", "warn", "m"), Check("y", "fail", "m")]).startswith("would fail")
+
+
+LOADED = """
+import torch
+from datasets import load_dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from trl import SFTConfig, SFTTrainer
+
+tokenizer = AutoTokenizer.from_pretrained("meta-llama/Llama-3.1-8B")
+model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B", dtype=torch.bfloat16)
+args = SFTConfig(output_dir="out", max_length=2048, per_device_train_batch_size=2, push_to_hub=True,
+                 hub_model_id="alice/llama-full", hub_strategy="checkpoint")
+SFTTrainer(model=model, args=args, processing_class=tokenizer,
+           train_dataset=load_dataset("trl-lib/Capybara", split="train")).train()
+"""
+
+
+def test_a_model_loaded_with_from_pretrained_is_fitted_too() -> None:
+    # full fine-tuning of 8B in pure bf16 (8 B/param): ~70 GiB, more than an L40S holds, less than an A100
+    assert "does not fit l40sx1" in fails(script(LOADED), flavor="l40sx1")["memory"][0]
+    assert "memory" not in fails(script(LOADED), flavor="a100-large")
+    checks = validate_script(script(LOADED), flavor="a100-large", secrets=SECRETS, timeout="2h")
+    assert any(c.name == "memory" and c.status == "pass" for c in checks)

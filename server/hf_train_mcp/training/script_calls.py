@@ -62,6 +62,7 @@ class Call:
     line: int
     keywords: dict[str, ast.expr]
     positional: list[ast.expr]
+    owner: str | None = None  # `AutoModelForCausalLM` in AutoModelForCausalLM.from_pretrained(...)
 
     def const(self, key: str, default: Any = None) -> Any:
         node = self.keywords.get(key)
@@ -137,7 +138,8 @@ def read_calls(tree: ast.Module) -> ScriptFacts:
         if name in TRAINERS or name.endswith("Trainer") or name == "train":
             facts.trains = True
         keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg is not None}
-        facts.calls.append(Call(name, node.lineno, keywords, list(node.args)))
+        owner = name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+        facts.calls.append(Call(name, node.lineno, keywords, list(node.args), owner))
     return facts
 
 

@@ -9,6 +9,7 @@ known, so a script with an argument parser is not judged. Only bundled or local 
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from hf_train_mcp.training import script_calls as sc
@@ -24,10 +25,18 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
     """A hardware TrainingPlan for the script's first trainer given a model by name, or None."""
     from hf_train_mcp.hardware.api import TrainingPlan
 
-    trainer = next((c for c in facts.of(*sc.TRAINERS) if sc.trainer_model(c, facts)), None)
-    if trainer is None or facts.cli_values:
+    if facts.cli_values:
         return None
+    trainers = facts.of(*sc.TRAINERS)
+    if not trainers:
+        return None
+    trainer = next((c for c in trainers if sc.trainer_model(c, facts)), trainers[0])
     model = sc.trainer_model(trainer, facts)
+    loaded = _loaded_model(facts) if model is None else None
+    if model is None and loaded is None:
+        return None
+    if loaded is not None:
+        model = loaded[0]
     method = sc.METHOD_OF.get(trainer.name, "sft")
     args = next(iter(facts.of(*sc.ARGS_CLASSES)), None)
     bnb = next(iter(facts.of("BitsAndBytesConfig")), None)
@@ -41,7 +50,7 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
         value = args.const(key, default) if args is not None else default
         return default if value is sc.Unknown or value is None else value
 
-    dtype = sc.model_init_dtype(facts)
+    dtype = sc.model_init_dtype(facts) if loaded is None else loaded[1]
     if isinstance(dtype, str):
         load = "16bit" if dtype.removeprefix("torch.") in HALF else "fp32"
     else:
@@ -66,6 +75,30 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
         )
     except (TypeError, ValueError):
         return None
+
+
+def _loaded_model(facts: sc.ScriptFacts) -> tuple[str, Any] | None:
+    """`AutoModelForCausalLM.from_pretrained("id", dtype=...)`: the id and its dtype.
+
+    transformers 5 loads with dtype "auto" (the checkpoint's, 16-bit for current models) when none is
+    given, so a missing dtype counts as 16-bit here, unlike a model TRL loads by name.
+    """
+    for call in facts.of("from_pretrained"):
+        model = sc.resolve_string(call.positional[0] if call.positional else None, facts) or (
+            sc.resolve_string(call.keywords.get("pretrained_model_name_or_path"), facts)
+        )
+        owner = call.owner or ""
+        if model is None or "Model" not in owner or any(w in owner for w in ("Config", "Tokenizer")):
+            continue
+        node = call.keywords.get("dtype", call.keywords.get("torch_dtype"))
+        if node is None:
+            return model, "auto"
+        value = sc.constant(node)
+        if isinstance(value, str):
+            return model, value
+        text = ast.unparse(node)  # torch.bfloat16, torch.float32
+        return model, text.rsplit(".", 1)[-1] if "float" in text else sc.Unknown
+    return None
 
 
 def fit_checks(facts: sc.ScriptFacts, info: Any) -> list[Check]:
