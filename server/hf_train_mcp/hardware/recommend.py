@@ -281,7 +281,7 @@ def _why_not(rec: Recommendation) -> list[str]:
         return []
     return [
         f"does not fit {rec.flavor}: about {rec.memory['total_gb']:.1f} GiB per GPU needed, "
-        f"{rec.fit_limit_gb:.1f} GiB usable ({rec.vram_gb:g} GB GPUs)"
+        f"{rec.fit_limit_gb:.1f} GiB allowed ({rec.vram_gb:g} GB GPUs, {memory.FIT_MARGIN:.0%} kept free)"
     ]
 
 
@@ -352,8 +352,9 @@ def _reason(chosen: Recommendation, n_fit: int, n_all: int) -> str:
     mem = chosen.memory["total_gb"]
     basis = "estimated cost" if chosen.est_cost_usd is not None else "price per hour"
     return (
-        f"{chosen.flavor}: lowest {basis} of the {n_fit} of {n_all} GPU flavors that fit; peak about "
-        f"{mem:.1f} GiB per GPU of {chosen.fit_limit_gb:.1f} GiB usable"
+        f"{chosen.flavor}: lowest {basis} of the {n_fit} of {n_all} GPU flavors that fit; needs about "
+        f"{mem:.1f} GiB per GPU (reserved + CUDA context) of {chosen.fit_limit_gb:.1f} GiB allowed "
+        f"({chosen.usable_gb:.1f} usable less the {memory.FIT_MARGIN:.0%} margin)"
     )
 
 
