@@ -21,14 +21,27 @@ the mapping are kept (GRPO passes them to reward functions), except a column tha
 target name and is not its source: it is dropped first (see `rename_plan`). A mapping may come with a
 `conversion`: ``"sharegpt"`` means the mapped message lists use ``{"from", "value"}`` and ShareGPT role
 names (human/gpt) and must be converted with `convert_sharegpt_messages` (TRL renames the keys of a
-`conversations` column itself, but not the role names, which chat templates reject).
+`conversations` column itself, but not the role names, which chat templates reject). That converter is
+`training.sharegpt`, the same code every generated script runs: an unknown role is refused in both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from hf_train_mcp.dataset_rows import KIND_COLUMNS as KIND_COLUMNS
+from hf_train_mcp.dataset_rows import apply_mapping as apply_mapping
+from hf_train_mcp.dataset_rows import column_style as column_style
+from hf_train_mcp.dataset_rows import convert_sharegpt_messages as convert_sharegpt_messages
+from hf_train_mcp.dataset_rows import rename_plan as rename_plan
+from hf_train_mcp.dataset_rows import schema_mappings
+from hf_train_mcp.dataset_rows import validate_mapping as validate_mapping
+from hf_train_mcp.dataset_rows import value_style as value_style
+from hf_train_mcp.dataset_rows import value_type as value_type
+from hf_train_mcp.training.sharegpt import SHAREGPT_ROLES as SHAREGPT_ROLES  # one role table
+from hf_train_mcp.training.sharegpt import ConversionError as ConversionError
 
 METHODS = ("sft", "dpo", "grpo", "kto", "reward")
 
@@ -52,14 +65,6 @@ KIND_METHODS: dict[str, tuple[str, ...]] = {
     "unknown": (),
 }
 
-# TRL columns each kind needs (language modelling: one of the two).
-KIND_COLUMNS: dict[str, tuple[str, ...]] = {
-    "preference": ("prompt", "chosen", "rejected"),
-    "implicit_preference": ("chosen", "rejected"),
-    "unpaired_preference": ("prompt", "completion", "label"),
-    "prompt_completion": ("prompt", "completion"),
-    "prompt_only": ("prompt",),
-}
 
 # What each method needs, in words (for messages).
 METHOD_NEEDS: dict[str, str] = {
@@ -76,90 +81,42 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "messages": ("messages", "conversations", "conversation", "dialog", "dialogue", "chat", "turns", "conv"),
     "text": ("text", "content", "document", "passage", "body", "raw_text"),
     "prompt": ("prompt", "question", "query", "instruction", "input", "problem", "user"),
-    "completion": ("completion", "answer", "response", "output", "target", "solution", "assistant",
-                   "reply", "generation"),
-    "chosen": ("chosen", "accepted", "preferred", "good", "positive", "chosen_response", "response_chosen",
-               "better", "winner", "response_j"),
-    "rejected": ("rejected", "bad", "dispreferred", "negative", "rejected_response", "response_rejected",
-                 "worse", "loser", "response_k"),
+    "completion": (
+        "completion",
+        "answer",
+        "response",
+        "output",
+        "target",
+        "solution",
+        "assistant",
+        "reply",
+        "generation",
+    ),
+    "chosen": (
+        "chosen",
+        "accepted",
+        "preferred",
+        "good",
+        "positive",
+        "chosen_response",
+        "response_chosen",
+        "better",
+        "winner",
+        "response_j",
+    ),
+    "rejected": (
+        "rejected",
+        "bad",
+        "dispreferred",
+        "negative",
+        "rejected_response",
+        "response_rejected",
+        "worse",
+        "loser",
+        "response_k",
+    ),
     "label": ("label", "labels", "desirable", "is_desirable", "kto_label"),
 }
-
-SHAREGPT_ROLES = {
-    "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "model": "assistant",
-    "chatgpt": "assistant", "bing": "assistant", "bard": "assistant", "system": "system",
-    "function_call": "assistant", "tool": "tool", "observation": "tool", "function_response": "tool",
-}
-
-
-# --- value styles -------------------------------------------------------------------------------
-def _is_message_list(value: Any, keys: tuple[str, str]) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) > 0
-        and all(isinstance(m, dict) and keys[0] in m and keys[1] in m for m in value)
-    )
-
-
-def value_style(value: Any) -> str:
-    """One value's style: "string", "messages" ({role, content} list), "sharegpt" ({from, value}
-    list), "bool", "int", "float", "null", "list", "dict" or "other"."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if _is_message_list(value, ("role", "content")):
-        return "messages"
-    if _is_message_list(value, ("from", "value")):
-        return "sharegpt"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "dict"
-    return "other"
-
-
-def column_style(rows: list[dict], column: str) -> tuple[str, int]:
-    """The style shared by the non-null sample values of `column`, and how many values were null.
-
-    "mixed" when values disagree, "unseen" when there are no rows, "null" when all are null.
-    """
-    if not rows:
-        return "unseen", 0
-    styles: set[str] = set()
-    nulls = 0
-    for row in rows:
-        style = value_style(row.get(column))
-        if style == "null":
-            nulls += 1
-        else:
-            styles.add(style)
-    if not styles:
-        return "null", nulls
-    if styles == {"int", "float"}:
-        return "float", nulls
-    if len(styles) > 1:
-        return "mixed", nulls
-    return styles.pop(), nulls
-
-
-def value_type(values: Iterable[Any]) -> str:
-    """A short type name for a column from sample values (used when no schema is known)."""
-    names: set[str] = set()
-    for value in values:
-        style = value_style(value)
-        if style == "null":
-            continue
-        names.add({"messages": "list[{role, content}]", "sharegpt": "list[{from, value}]"}.get(style, style))
-    if not names:
-        return "null"
-    return names.pop() if len(names) == 1 else " | ".join(sorted(names))
 
 
 _TEXTUAL = ("string", "messages")
@@ -229,8 +186,12 @@ def _kind_fits(kind: str, columns: set[str], styles: dict[str, str]) -> tuple[bo
     if any(s not in _TEXTUAL for s in seen):
         return False, False, _why_not(needed, columns, styles)
     if len(set(seen)) > 1:  # TRL wants plain strings everywhere or message lists everywhere
-        return False, False, "columns " + ", ".join(f"`{c}` ({styles[c]})" for c in textual) + (
-            " mix plain strings and message lists; TRL wants all of them one way"
+        return (
+            False,
+            False,
+            "columns "
+            + ", ".join(f"`{c}` ({styles[c]})" for c in textual)
+            + (" mix plain strings and message lists; TRL wants all of them one way"),
         )
     if "label" in needed and styles["label"] not in ("bool", "int", "unseen"):
         return False, False, f"`label` must be a boolean (found {styles['label']})"
@@ -313,8 +274,11 @@ def detect_format(columns: list[str], rows: list[dict]) -> FormatReport:
     for method in METHODS:
         if method not in ready and method not in not_ready:
             # A format whose columns are all there but hold the wrong values says more than "needs".
-            typed = [why[k] for k in KINDS if method in KIND_METHODS[k] and why.get(k)
-                     and not why[k].startswith(("missing", "no "))]
+            typed = [
+                why[k]
+                for k in KINDS
+                if method in KIND_METHODS[k] and why.get(k) and not why[k].startswith(("missing", "no "))
+            ]
             not_ready[method] = "; ".join(dict.fromkeys(typed)) if typed else f"needs {METHOD_NEEDS[method]}"
 
     kind = kinds[0] if kinds else "unknown"
@@ -322,16 +286,23 @@ def detect_format(columns: list[str], rows: list[dict]) -> FormatReport:
     if kind == "unknown":
         reasons.append(
             "No TRL format found: "
-            + "; ".join(f"{k}: {why[k]}" for k in ("language_modeling", "prompt_completion", "preference")
-                        if why.get(k))
+            + "; ".join(
+                f"{k}: {why[k]}"
+                for k in ("language_modeling", "prompt_completion", "preference")
+                if why.get(k)
+            )
             + ". A column mapping may fix it (see suggest_mapping)."
         )
     used = _kind_columns(kind, present, styles)
     all_used = {c for k in kinds for c in _kind_columns(k, present, styles).values()}
     unused = sorted(present - all_used)
     if used and unused:
-        notes.append("Other columns (" + ", ".join(f"`{c}`" for c in unused[:12])
-                     + (", ..." if len(unused) > 12 else "") + ") are not used by the trainers' formats.")
+        notes.append(
+            "Other columns ("
+            + ", ".join(f"`{c}`" for c in unused[:12])
+            + (", ..." if len(unused) > 12 else "")
+            + ") are not used by the trainers' formats."
+        )
     return FormatReport(
         kind=kind,
         conversational=conversational_of.get(kind, False),
@@ -414,21 +385,32 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
     report = detect_format(present, rows)
     if method in report.ready_for:
         used = _columns_for_method(method, report, present, rows)
-        return MappingSuggestion(method, used, ready_as_is=True, kind=report.kind,
-                                 reasons=[f"ready for {method} as is ({report.kind})"])
+        return MappingSuggestion(
+            method,
+            used,
+            ready_as_is=True,
+            kind=report.kind,
+            reasons=[f"ready for {method} as is ({report.kind})"],
+        )
 
     reasons: list[str] = []
     tried: set[tuple[tuple[str, str], ...]] = set()
     for schema in _SCHEMAS[method]:
-        for mapping in _schema_mappings(schema, present):
+        for mapping in schema_mappings(schema, present, _candidates):
             key = tuple(sorted(mapping.items()))
             if key in tried:
                 continue
             tried.add(key)
-            conversion = "sharegpt" if any(
-                column_style(rows, src)[0] == "sharegpt" for src in mapping.values()
-            ) else None
-            mapped_rows = [apply_mapping(row, mapping, conversion=conversion) for row in rows]
+            conversion = (
+                "sharegpt"
+                if any(column_style(rows, src)[0] == "sharegpt" for src in mapping.values())
+                else None
+            )
+            try:
+                mapped_rows = [apply_mapping(row, mapping, conversion=conversion) for row in rows]
+            except ConversionError as exc:  # the script would stop on these rows: not a fitting mapping
+                reasons.append(f"{_describe(mapping)}: {exc}")
+                continue
             mapped_columns = list(rename_plan(present, mapping)[2])
             result = detect_format(mapped_columns, mapped_rows)
             if method in result.ready_for:
@@ -439,8 +421,12 @@ def explain_mapping(method: str, columns: list[str], rows: list[dict]) -> Mappin
                         '{role, content} messages (conversion "sharegpt").'
                     )
                 return MappingSuggestion(
-                    method, mapping, conversion=conversion, kind=result.kind,
-                    reasons=[f"renaming {_describe(mapping)} gives {result.kind} data"], notes=notes,
+                    method,
+                    mapping,
+                    conversion=conversion,
+                    kind=result.kind,
+                    reasons=[f"renaming {_describe(mapping)} gives {result.kind} data"],
+                    notes=notes,
                 )
             why = result.not_ready.get(method) or ", ".join(result.reasons)
             reasons.append(f"{_describe(mapping)}: {why}")
@@ -458,8 +444,9 @@ def suggest_mapping(method: str, columns: list[str], rows: list[dict]) -> dict[s
     return explain_mapping(method, columns, rows).mapping
 
 
-def _columns_for_method(method: str, report: FormatReport, present: list[str],
-                        rows: list[dict]) -> dict[str, str]:
+def _columns_for_method(
+    method: str, report: FormatReport, present: list[str], rows: list[dict]
+) -> dict[str, str]:
     for kind in report.kinds:
         if method in KIND_METHODS[kind]:
             if method == "grpo":
@@ -469,116 +456,34 @@ def _columns_for_method(method: str, report: FormatReport, present: list[str],
     return dict(report.columns)
 
 
-def _schema_mappings(schema: tuple[tuple[str, str], ...], present: list[str]) -> Iterable[dict[str, str]]:
-    """Every assignment of distinct dataset columns to the schema's TRL columns, best first."""
-
-    def walk(i: int, chosen: dict[str, str]) -> Iterable[dict[str, str]]:
-        if i == len(schema):
-            yield dict(chosen)
-            return
-        target, role = schema[i]
-        for col in _candidates(role, present):
-            if col in chosen.values():
-                continue
-            chosen[target] = col
-            yield from walk(i + 1, chosen)
-            del chosen[target]
-
-    yield from walk(0, {})
-
-
 def _mapping_notes(method: str, mapping: dict[str, str], present: list[str]) -> list[str]:
     notes: list[str] = []
     used = set(mapping.values())
     norms = {_norm(c): c for c in present}
-    if mapping.get("prompt") and _norm(mapping["prompt"]) == "instruction" and "input" in norms \
-            and norms["input"] not in used:
+    if (
+        mapping.get("prompt")
+        and _norm(mapping["prompt"]) == "instruction"
+        and "input" in norms
+        and norms["input"] not in used
+    ):
         notes.append(
             f"`{norms['input']}` (extra context for the instruction) is not part of the prompt: join it to "
             f"`{mapping['prompt']}` before training if it matters."
         )
     if method == "sft" and mapping.get("completion") and _norm(mapping["completion"]) in SYNONYMS["chosen"]:
-        notes.append(f"SFT learns the preferred answers (`{mapping['completion']}`); "
-                     "the rejected ones are unused.")
+        notes.append(
+            f"SFT learns the preferred answers (`{mapping['completion']}`); the rejected ones are unused."
+        )
     if method == "sft" and mapping.get("messages") and _norm(mapping["messages"]) in SYNONYMS["chosen"]:
-        notes.append(f"SFT learns the preferred conversations (`{mapping['messages']}`); "
-                     "the rejected ones are unused.")
+        notes.append(
+            f"SFT learns the preferred conversations (`{mapping['messages']}`); the rejected ones are unused."
+        )
     if method == "kto" and "chosen" in mapping:
-        notes.append("KTO unpairs the preference pairs itself: chosen -> label true, "
-                     "rejected -> label false.")
+        notes.append(
+            "KTO unpairs the preference pairs itself: chosen -> label true, rejected -> label false."
+        )
     return notes
 
 
 def _describe(mapping: Mapping[str, str]) -> str:
     return ", ".join(f"`{src}` -> `{dst}`" for dst, src in mapping.items())
-
-
-def rename_plan(
-    columns: list[str], mapping: Mapping[str, str]
-) -> tuple[list[str], dict[str, str], list[str]]:
-    """How to apply `mapping` to a dataset with `columns`: (columns to drop first, renames
-    old -> new, the resulting columns). Mirrors `apply_mapping` for `datasets` code:
-    ``ds.remove_columns(drop).rename_columns(renames)``."""
-    validate_mapping(mapping, columns)
-    sources = set(mapping.values())
-    drop = [c for c in columns if c in mapping and mapping[c] != c and c not in sources]
-    renames = {src: dst for dst, src in mapping.items() if src != dst}
-    result = [renames.get(c, c) for c in columns if c not in drop]
-    # A source renamed away while another source takes its name keeps one copy only.
-    return drop, renames, list(dict.fromkeys(result))
-
-
-def validate_mapping(mapping: Mapping[str, str], columns: list[str] | None = None) -> None:
-    """Raise ValueError when `mapping` is not a {trl_column: dataset_column} map this project can apply."""
-    known = {c for schema in KIND_COLUMNS.values() for c in schema} | {"messages", "text"}
-    if not isinstance(mapping, Mapping):
-        raise ValueError("column_mapping must be an object {trl_column: dataset_column}")
-    for dst, src in mapping.items():
-        if not isinstance(dst, str) or not isinstance(src, str) or not src:
-            raise ValueError("column_mapping keys and values must be non-empty column names")
-        if dst not in known:
-            raise ValueError(
-                f"column_mapping key {dst!r} is not a TRL column; keys are TRL names "
-                f"({', '.join(sorted(known))}) and values the dataset's columns, e.g. "
-                '{"prompt": "question", "completion": "answer"}'
-            )
-        if columns is not None and src not in columns:
-            raise ValueError(
-                f"column_mapping value {src!r} is not a column of the dataset ({', '.join(columns)})"
-            )
-    values = list(mapping.values())
-    if len(values) != len(set(values)):
-        raise ValueError("column_mapping uses one dataset column for two TRL columns")
-
-
-def apply_mapping(row: Mapping[str, Any], mapping: Mapping[str, str], *,
-                  conversion: str | None = None) -> dict[str, Any]:
-    """Rename the mapped columns of one row (see the module doc); with conversion "sharegpt",
-    convert ShareGPT message lists in the mapped columns to {role, content}."""
-    drop, renames, _ = rename_plan(list(row), mapping)
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if key in drop or key in renames:
-            continue
-        out[key] = value
-    for src, dst in renames.items():
-        out[dst] = row[src]
-    if conversion == "sharegpt":
-        for dst in mapping:
-            if value_style(out.get(dst)) == "sharegpt":
-                out[dst] = convert_sharegpt_messages(out[dst])
-    elif conversion is not None:
-        raise ValueError(f"unknown conversion {conversion!r}")
-    return out
-
-
-def convert_sharegpt_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """[{from, value}] with ShareGPT roles -> [{role, content}] with user/assistant/system/tool."""
-    out = []
-    for message in messages:
-        role = str(message.get("from", "")).strip()
-        converted = {k: v for k, v in message.items() if k not in ("from", "value")}
-        converted["role"] = SHAREGPT_ROLES.get(role.lower(), role)
-        converted["content"] = message.get("value")
-        out.append(converted)
-    return out

@@ -324,3 +324,13 @@ def test_property_detection_never_crashes_and_is_consistent(row) -> None:
         if suggestion.mapping is not None:
             mapped = fmt.apply_mapping(row, suggestion.mapping, conversion=suggestion.conversion)
             assert method in fmt.detect_format(list(mapped), [mapped]).ready_for
+
+
+def test_an_unknown_sharegpt_role_is_a_reason_not_a_mapping() -> None:
+    """The script refuses a role it does not know; so does the inspection's suggestion (one converter)."""
+    rows = rows_of(conversations=[{"from": "human", "value": "hi"}, {"from": "narrator", "value": "so"}])
+    suggestion = fmt.explain_mapping("sft", ["conversations"], rows)
+    assert suggestion.mapping is None
+    assert any("unknown ShareGPT role 'narrator'" in r for r in suggestion.reasons), suggestion.reasons
+    with pytest.raises(fmt.ConversionError):
+        fmt.apply_mapping(rows[0], {"messages": "conversations"}, conversion="sharegpt")

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 from hf_train_mcp.hardware import api
-from hf_train_mcp.training.config import (
-    FALLBACK_FLAVOR,
-    RequestError,
-    format_timeout,
-    parse_request,
-    parse_timeout,
-    resolve,
-)
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, friendly_timeout
+from hf_train_mcp.training.arguments import RequestError, hardware_plan, parse_request
+from hf_train_mcp.training.config import parse_timeout
 from hf_train_mcp.training.render import training_pins
+from hf_train_mcp.training.resolve import job_timeout, resolve
 from training.helpers import request
 
 
@@ -24,7 +20,7 @@ def failed(plan) -> dict[str, str]:
     return {c.name: f"{c.message} || {c.fix}" for c in plan.failures}
 
 
-def test_a_plain_request_passes(no_hardware_model):
+def test_a_plain_request_passes():
     plan = plan_for(flavor="a10g-large")
     assert plan.ok and plan.flavor == "a10g-large" and plan.timeout == "2h"
 
@@ -63,7 +59,7 @@ def test_a_plain_request_passes(no_hardware_model):
         ({"assistant_only_loss": True, "dataset_columns": ["text"]}, "assistant_only_loss", "messages"),
     ],
 )
-def test_bad_settings_fail_with_a_fix(overrides, check, fix_words, no_hardware_model):
+def test_bad_settings_fail_with_a_fix(overrides, check, fix_words):
     problems = failed(plan_for(**overrides))
     assert check in problems, problems
     assert fix_words in problems[check]
@@ -91,7 +87,7 @@ def test_malformed_values_are_refused_before_anything_renders(overrides, field):
     assert all(p.message for p in info.value.problems)
 
 
-def test_dataset_format_passes_after_the_mapping(no_hardware_model):
+def test_dataset_format_passes_after_the_mapping():
     plan = plan_for(
         method="dpo",
         dataset_columns=["instruction", "good", "bad"],
@@ -100,10 +96,24 @@ def test_dataset_format_passes_after_the_mapping(no_hardware_model):
     assert plan.ok and any(c.name == "dataset_format" and c.status == "pass" for c in plan.checks)
 
 
-def test_without_the_hardware_model_a_conservative_default_is_used(no_hardware_model):
+def test_without_a_flavor_the_hardware_model_chooses_flavor_and_timeout():
+    """No stub: the real memory and time model with the bundled flavor table picks them."""
     plan = plan_for(flavor=None, timeout=None)
-    assert plan.ok and plan.flavor == FALLBACK_FLAVOR and plan.timeout == "2h"
-    assert any(c.name == "flavor" and "not available" in c.message for c in plan.checks)
+    rec = api.recommend(hardware_plan(parse_request(request(flavor=None, timeout=None))))
+    assert plan.ok and (plan.flavor, plan.timeout, plan.timeout_seconds) == (
+        rec.flavor,
+        job_timeout(rec.timeout_seconds),
+        rec.timeout_seconds,
+    )
+    assert plan.estimate and plan.estimate["flavor"] == rec.flavor
+    assert any(c.name == "flavor" and rec.flavor in c.message for c in plan.checks)
+
+
+def test_a_given_flavor_gets_the_hardware_models_estimate():
+    plan = plan_for(flavor="a10g-large", timeout=None)
+    rec = api.estimate(hardware_plan(parse_request(request(flavor="a10g-large", timeout=None))), "a10g-large")
+    assert plan.ok and plan.timeout_seconds == rec.timeout_seconds
+    assert plan.estimate and plan.estimate["est_hours"] == rec.est_hours
 
 
 def _rec(est_hours: float, flavor: str = "l4x1", fits: bool = True):
@@ -114,7 +124,7 @@ def _rec(est_hours: float, flavor: str = "l4x1", fits: bool = True):
         price_per_hour=0.8,
         est_hours=est_hours,
         est_cost_usd=est_hours * 0.8,
-        timeout=format_timeout(int(est_hours * 3600 * 1.5)),
+        timeout=job_timeout(int(est_hours * 3600 * 1.5)),
         timeout_seconds=int(est_hours * 3600 * 1.5),
         fits=fits,
         notes=["too big"] if not fits else [],
@@ -131,8 +141,10 @@ def test_the_recommendation_is_used_when_the_hardware_model_answers(monkeypatch)
 def test_timeout_must_cover_1_3_times_the_estimate(monkeypatch):
     monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(2.0, flavor))
     problems = failed(plan_for(flavor="l4x1", timeout="2h"))
-    assert "timeout" in problems and "165m" in problems["timeout"]  # 2 h x 1.3 = 2.6 h -> next quarter hour
-    assert plan_for(flavor="l4x1", timeout="3h").ok
+    suggested, seconds = friendly_timeout(2.0 * 3600 * TIMEOUT_FACTOR)  # the hardware model's rounding
+    assert "timeout" in problems and f"timeout={suggested!r}" in problems["timeout"]
+    assert plan_for(flavor="l4x1", timeout=seconds).ok
+    assert not plan_for(flavor="l4x1", timeout=int(2.0 * 3600 * TIMEOUT_FACTOR) - 60).ok
 
 
 def test_a_run_that_does_not_fit_is_flagged(monkeypatch):
@@ -142,9 +154,7 @@ def test_a_run_that_does_not_fit_is_flagged(monkeypatch):
 
 
 def test_a_hardware_model_error_becomes_a_check(monkeypatch):
-    error = getattr(api, "HardwareError", None)
-    if error is None:
-        pytest.skip("this hardware contract has no HardwareError")
+    error = api.HardwareError
 
     def unknown(plan, **kwargs):
         raise error("cannot find the shape of x/y")
@@ -179,15 +189,13 @@ def test_timeouts_refused(text):
         parse_timeout(text)
 
 
-def test_timeouts_format():
-    assert [format_timeout(s) for s in (7200, 9000, 5400 + 60, 61)] == ["2h", "2.5h", "91m", "2m"]
-
-
 def test_the_generator_formats_are_the_ones_inspect_dataset_calls_ready():
-    """The column sets the script accepts per method (training.config.FORMATS, rendered into every script)
-    are exactly those dataset_formats reports ready for that method: one notion of "ready" for both."""
+    """The column sets the script accepts per method (runner.METHODS, the code of every script) are
+    exactly those dataset_formats reports ready for that method: one notion of "ready" for both."""
     from hf_train_mcp.dataset_formats import detect_format
-    from hf_train_mcp.training.config import FORMATS
+    from hf_train_mcp.training.runner import METHODS
+
+    FORMATS = {method: spec.formats for method, spec in METHODS.items()}
 
     samples = {
         "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],

@@ -14,8 +14,9 @@ import subprocess
 import sys
 
 import pytest
-from hf_train_mcp.training.config import RequestError, parse_request, resolve
+from hf_train_mcp.training.arguments import RequestError, parse_request
 from hf_train_mcp.training.render import extract_config, render_script, training_pins
+from hf_train_mcp.training.resolve import resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from training.helpers import request

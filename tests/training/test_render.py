@@ -10,7 +10,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hf_train_mcp.training.config import parse_request, resolve
+from hf_train_mcp.training.arguments import parse_request
+from hf_train_mcp.training.introspect import load_fields
 from hf_train_mcp.training.render import (
     RenderError,
     extract_config,
@@ -19,6 +20,7 @@ from hf_train_mcp.training.render import (
     render_script,
     training_pins,
 )
+from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.static_checks import PEP723_RE, validate_script
 from training.helpers import request
 
@@ -39,7 +41,7 @@ def header(text: str) -> dict:
 
 @pytest.mark.parametrize(("method", "peft"), COMBOS)
 @pytest.mark.parametrize("flavor", ["a10g-large", "t4-small", "a100x4"])
-def test_every_combination_renders_compiles_and_checks_clean(method, peft, flavor, no_hardware_model):
+def test_every_combination_renders_compiles_and_checks_clean(method, peft, flavor):
     plan, text = render(method=method, peft=peft, flavor=flavor)
     compile(text, "train.py", "exec")
     assert extract_config(text) == json.loads(json.dumps(plan.config))
@@ -51,18 +53,26 @@ def test_every_combination_renders_compiles_and_checks_clean(method, peft, flavo
     assert not any(d.startswith("trackio") for d in deps)
     checks = validate_script(text, flavor=flavor, secrets={"HF_TOKEN": "$HF_TOKEN"}, timeout="2h")
     assert [c.as_dict() for c in checks if c.status in ("fail", "warn")] == []
-    tree = ast.parse(text)
-    calls = {
-        getattr(n.func, "id", getattr(n.func, "attr", None))
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call)
-    }
-    assert {"SFTConfig", "SFTTrainer"} <= calls if method == "sft" else {"DPOConfig", "DPOTrainer"} <= calls
-    assert ("LoraConfig" in calls) == (peft != "full")
-    assert ("BitsAndBytesConfig" in calls) == (peft == "qlora")
+    # The script is the runner's code: loading it (without running main) gives the method's TRL classes,
+    # and every keyword it passes to the config class exists in the pinned TRL.
+    script = _load(text)
+    spec = script["METHODS"][method]
+    assert (spec.config, spec.trainer) == {
+        "sft": ("SFTConfig", "SFTTrainer"),
+        "dpo": ("DPOConfig", "DPOTrainer"),
+    }[method]
+    hw = {"dtype": "bfloat16", "bf16": True, "fp16": False, "use_cpu": False, "device": "cuda"}
+    fields = set(load_fields()["classes"][spec.config])
+    assert set(script["training_args"](script["CONFIG"], hw, True)) <= fields
 
 
-def test_dtype_follows_the_gpu(no_hardware_model):
+def _load(text: str) -> dict:
+    namespace: dict = {"__name__": "rendered_script"}
+    exec(compile(text, "train.py", "exec"), namespace)
+    return namespace
+
+
+def test_dtype_follows_the_gpu():
     cfg = lambda **kw: render(**kw)[0].config  # noqa: E731
     assert (cfg(flavor="a10g-large")["dtype"], cfg(flavor="a10g-large")["mixed_precision"]) == (
         "bfloat16",
@@ -76,13 +86,13 @@ def test_dtype_follows_the_gpu(no_hardware_model):
     assert cfg(flavor="local")["dtype"] == "auto"  # decided on the machine it runs on
 
 
-def test_trackio_adds_its_pinned_package(no_hardware_model):
+def test_trackio_adds_its_pinned_package():
     _, text = render(trackio=True, trackio_space_id="me/trackio")
     assert "trackio==" + optional_pins()["trackio"] in header(text)["dependencies"]
     assert validate_script(text, secrets={"HF_TOKEN": "$HF_TOKEN"}, timeout="2h")[0].status == "pass"
 
 
-def test_multi_gpu_flavor_relaunches_under_torchrun(tmp_path, no_hardware_model):
+def test_multi_gpu_flavor_relaunches_under_torchrun(tmp_path):
     plan, text = render(flavor="a100x4")
     assert plan.gpu_count == 4 and plan.config["gpu_count"] == 4
     assert '"torch.distributed.run"' in text and "--nproc_per_node" in text
@@ -99,7 +109,7 @@ def test_multi_gpu_flavor_relaunches_under_torchrun(tmp_path, no_hardware_model)
     assert resolved["gpu_count"] == 4 and resolved["max_steps"] == 3 and resolved["push_to_hub"] is False
 
 
-def test_print_config_reflects_dry_run_overrides(tmp_path, no_hardware_model):
+def test_print_config_reflects_dry_run_overrides(tmp_path):
     _, text = render(eval_split="test")
     script = tmp_path / "train.py"
     script.write_text(text)

@@ -31,10 +31,10 @@ async def test_tools_are_listed_with_a_first_line_and_defaults():
             assert schema.get("description"), (name, arg)
             if arg not in required:
                 assert "Default" in schema["description"], (name, arg, schema["description"])
-    assert set(listed["generate_training_script"].input_schema["required"]) == {"method", "model", "dataset"}
+    assert set(listed["generate_training_script"].input_schema["required"]) == {"model", "dataset"}
 
 
-async def test_generate_returns_script_checks_and_the_hf_jobs_call(tmp_path, no_hardware_model):
+async def test_generate_returns_script_checks_and_the_hf_jobs_call(tmp_path):
     target = tmp_path / "scripts" / "train.py"
     result = await call(
         "generate_training_script",
@@ -79,7 +79,7 @@ async def test_generate_returns_script_checks_and_the_hf_jobs_call(tmp_path, no_
     assert '"operation": "uv"' in text and "dry_run_training_script" in text and str(target) in text
 
 
-async def test_generate_refuses_a_run_that_would_fail_and_says_how_to_fix_it(no_hardware_model):
+async def test_generate_refuses_a_run_that_would_fail_and_says_how_to_fix_it():
     result = await call(
         "generate_training_script",
         {
@@ -108,7 +108,13 @@ async def test_generate_refuses_malformed_arguments():
     assert "hub_model_id" in text and "beta applies to method 'dpo' only" in text
 
 
-async def test_generate_uses_a_conservative_default_without_the_hardware_model(no_hardware_model):
+async def test_generate_without_a_flavor_submits_what_the_hardware_model_recommends():
+    from hf_train_mcp.hardware.api import recommend
+    from hf_train_mcp.training.arguments import hardware_plan, parse_request
+    from hf_train_mcp.training.resolve import job_timeout
+
+    request = {"model": "Qwen/Qwen2.5-0.5B", "dataset": "trl-lib/Capybara", "hub_model_id": "me/x"}
+    rec = recommend(hardware_plan(parse_request({"method": "sft", **request})))
     result = await call(
         "generate_training_script",
         {
@@ -120,7 +126,7 @@ async def test_generate_uses_a_conservative_default_without_the_hardware_model(n
     )
     assert not result.is_error, result.content[0].text
     args = result.structured_content["hf_jobs"]["args"]
-    assert (args["flavor"], args["timeout"]) == ("a10g-large", "2h")
+    assert (args["flavor"], args["timeout"]) == (rec.flavor, job_timeout(rec.timeout_seconds))
 
 
 async def test_a_local_run_may_keep_its_model_on_disk(tmp_path):
@@ -173,7 +179,7 @@ async def test_validate_reports_each_problem_with_its_fix(tmp_path):
     assert "problem(s)" in result.content[0].text
 
 
-async def test_validate_accepts_inline_text_and_passes_a_generated_script(no_hardware_model):
+async def test_validate_accepts_inline_text_and_passes_a_generated_script():
     generated = await call(
         "generate_training_script",
         {

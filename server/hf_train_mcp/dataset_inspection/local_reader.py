@@ -21,9 +21,16 @@ COUNT_ROWS_UNDER_BYTES = 64 * 1024 * 1024  # count the rows of text files smalle
 LOAD_JSON_UNDER_BYTES = 256 * 1024 * 1024  # a JSON (not JSON Lines) file must be loaded whole
 
 SPLIT_WORDS = {
-    "train": "train", "training": "train",
-    "test": "test", "testing": "test", "eval": "test", "evaluation": "test",
-    "validation": "validation", "valid": "validation", "val": "validation", "dev": "validation",
+    "train": "train",
+    "training": "train",
+    "test": "test",
+    "testing": "test",
+    "eval": "test",
+    "evaluation": "test",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
 }
 _KEYWORD = re.compile(
     r"(?:^|[-_./ ])(" + "|".join(sorted(SPLIT_WORDS, key=len, reverse=True)) + r")(?=$|[-_./ 0-9])"
@@ -141,11 +148,15 @@ def _read_jsonl(path: Path, n: int) -> FileRows:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataFileError(f"{path.name} line {lineno} is not valid JSON ({exc.msg}); JSON Lines "
-                                    "files hold one JSON object per line") from exc
+                raise DataFileError(
+                    f"{path.name} line {lineno} is not valid JSON ({exc.msg}); JSON Lines "
+                    "files hold one JSON object per line"
+                ) from exc
             if not isinstance(value, dict):
-                raise DataFileError(f"{path.name} line {lineno} is a JSON {type(value).__name__}, not an "
-                                    "object; each line must be an object like {\"text\": ...}")
+                raise DataFileError(
+                    f"{path.name} line {lineno} is a JSON {type(value).__name__}, not an "
+                    'object; each line must be an object like {"text": ...}'
+                )
             rows.append(value)
             if len(rows) >= n:
                 break
@@ -165,8 +176,10 @@ def _read_json(path: Path, n: int) -> FileRows:
         except json.JSONDecodeError:
             pass
     if path.stat().st_size > LOAD_JSON_UNDER_BYTES:
-        raise DataFileError(f"{path.name} is a {path.stat().st_size // 2**20} MB JSON document; convert it "
-                            "to JSON Lines or Parquet to inspect it")
+        raise DataFileError(
+            f"{path.name} is a {path.stat().st_size // 2**20} MB JSON document; convert it "
+            "to JSON Lines or Parquet to inspect it"
+        )
     with path.open(encoding="utf-8") as fh:
         try:
             data = json.load(fh)
@@ -190,7 +203,7 @@ def _read_json(path: Path, n: int) -> FileRows:
             notes.append(f"{path.name} is columnar JSON ({{column: [values]}}).")
         elif len(lists) == 1:
             key, records = next(iter(lists.items()))
-            notes.append(f"The rows are under the key `{key}` (load with field=\"{key}\").")
+            notes.append(f'The rows are under the key `{key}` (load with field="{key}").')
         else:
             records = [data]
     else:

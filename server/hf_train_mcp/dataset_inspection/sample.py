@@ -37,7 +37,7 @@ def not_found_message(repo_id: str, token: str | None) -> str:
         else "or it is private or gated and no Hugging Face token is configured"
     )
     fix = (
-        "Check the id: it is owner/name as in the dataset's URL, e.g. \"trl-lib/Capybara\" "
+        'Check the id: it is owner/name as in the dataset\'s URL, e.g. "trl-lib/Capybara" '
         "(search at https://huggingface.co/datasets)."
     )
     if not token:

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from hf_train_mcp.toolkit import Answer, agent_tool
+from hf_train_mcp.toolkit import Answer, agent_tool, fail
 
 DESCRIPTION = """\
 Look at a dataset before training on it: configs and splits, columns with types, a few sample rows
@@ -38,16 +38,24 @@ def register(server: MCPServer) -> None:
         dataset: Annotated[
             str, Field(description='Hub dataset id ("trl-lib/Capybara") or a local file/folder path')
         ],
-        config: Annotated[str | None, Field(description="Config (subset) name; default: the only one, "
-                                                        "or 'default', or the first")] = None,
+        config: Annotated[
+            str | None,
+            Field(description="Config (subset) name; default: the only one, or 'default', or the first"),
+        ] = None,
         split: Annotated[str | None, Field(description="Split; default: train (or the first split)")] = None,
         rows: Annotated[int, Field(ge=0, le=100, description="Sample rows to show (at most 20)")] = 5,
-        method: Annotated[str | None, Field(description="Focus the readiness report on one method: "
-                                                        "sft, dpo, grpo, kto or reward")] = None,
+        method: Annotated[
+            str | None,
+            Field(description="Focus the readiness report on one method: sft, dpo, grpo, kto or reward"),
+        ] = None,
         subset: Annotated[str | None, Field(description="Alias of `config`")] = None,
     ) -> CallToolResult:
+        from hf_train_mcp.dataset_inspection.errors import InspectionError
         from hf_train_mcp.dataset_inspection.inspect import inspect_dataset as run
         from hf_train_mcp.dataset_inspection.inspect import to_markdown
 
-        result = run(dataset, config=config or subset, split=split, rows=rows, method=method)
+        try:
+            result = run(dataset, config=config or subset, split=split, rows=rows, method=method)
+        except InspectionError as exc:
+            raise fail(str(exc)) from None
         return Answer(to_markdown(result), result.data())  # type: ignore[return-value]

@@ -51,16 +51,21 @@ class ViewerClient:
         from huggingface_hub.utils import build_hf_headers, get_session
 
         headers = build_hf_headers(token=self._token or False)
-        response = get_session().get(f"{self.base_url}{path}", params=params, headers=headers,
-                                     timeout=TIMEOUT_S, follow_redirects=True)
+        response = get_session().get(
+            f"{self.base_url}{path}", params=params, headers=headers, timeout=TIMEOUT_S, follow_redirects=True
+        )
         if response.status_code >= 400:
             try:
                 body = response.json()
                 message = body.get("error") if isinstance(body, dict) else None
             except ValueError:
                 message = None
-            raise ViewerError(response.status_code, response.headers.get("X-Error-Code"),
-                              str(message or response.text[:300] or response.reason_phrase), response)
+            raise ViewerError(
+                response.status_code,
+                response.headers.get("X-Error-Code"),
+                str(message or response.text[:300] or response.reason_phrase),
+                response,
+            )
         try:
             data = response.json()
         except ValueError as exc:

@@ -24,6 +24,8 @@ from hf_train_mcp.hardware.api import (
 )
 from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
+from hf_train_mcp.training.arguments import D, MaxLength, Packing, PeftArg
+from hf_train_mcp.training.arguments import GradientCheckpointing as Checkpointing
 
 
 def _arg(description: str, **constraints: Any) -> Any:
@@ -44,13 +46,6 @@ ParamsB = Annotated[
     ),
 ]
 MethodArg = Annotated[Literal["sft", "dpo", "grpo", "inference"], _arg("Training method. Default: sft")]
-PeftArg = Annotated[
-    Literal["full", "lora", "qlora"],
-    _arg("Full fine-tuning, LoRA (16-bit base) or QLoRA (4-bit base). Default: lora"),
-]
-MaxLength = Annotated[
-    int, _arg("Tokens per sequence (truncation length). Default: 2048", ge=16, le=1_048_576)
-]
 BatchSize = Annotated[int, _arg("Sequences per GPU per step. Default: 1", ge=1, le=4096)]
 Examples = Annotated[
     int | None, _arg("Examples in the dataset (DPO: pairs; GRPO/inference: prompts). Default: unknown", ge=1)
@@ -62,8 +57,6 @@ Tokens = Annotated[
     ),
 ]
 Epochs = Annotated[float, _arg("Passes over the dataset. Default: 1", gt=0, le=1000)]
-Packing = Annotated[bool, _arg("Pack sequences (no padding waste). Default: false")]
-Checkpointing = Annotated[bool, _arg("Gradient checkpointing, as TRL does. Default: true")]
 Sharding = Annotated[
     Literal["ddp", "fsdp"],
     _arg(
@@ -261,16 +254,16 @@ def register(server: MCPServer) -> None:
         model: Model = None,
         params_b: ParamsB = None,
         method: MethodArg = "sft",
-        peft: PeftArg = "lora",
-        max_length: MaxLength = 2048,
+        peft: PeftArg = D.peft,
+        max_length: MaxLength = D.max_length,
         batch_size: BatchSize = 1,
         dataset_examples: Examples = None,
         dataset_tokens: Tokens = None,
         epochs: Epochs = 1.0,
         budget_usd: Budget = None,
         max_hours: MaxHours = None,
-        packing: Packing = False,
-        gradient_checkpointing: Checkpointing = True,
+        packing: Packing = D.packing,
+        gradient_checkpointing: Checkpointing = D.gradient_checkpointing,
         gradient_accumulation: Accumulation = 1,
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
@@ -334,14 +327,14 @@ def register(server: MCPServer) -> None:
         model: Model = None,
         params_b: ParamsB = None,
         method: MethodArg = "sft",
-        peft: PeftArg = "lora",
-        max_length: MaxLength = 2048,
+        peft: PeftArg = D.peft,
+        max_length: MaxLength = D.max_length,
         batch_size: BatchSize = 1,
         dataset_examples: Examples = None,
         dataset_tokens: Tokens = None,
         epochs: Epochs = 1.0,
-        packing: Packing = False,
-        gradient_checkpointing: Checkpointing = True,
+        packing: Packing = D.packing,
+        gradient_checkpointing: Checkpointing = D.gradient_checkpointing,
         gradient_accumulation: Accumulation = 1,
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,

@@ -29,7 +29,7 @@ def flavors_table() -> str:
 
 def training_defaults_table() -> str:
     """The generator's defaults per method and adapter kind, read from its request models."""
-    from hf_train_mcp.training.config import DEFAULT_BATCH, DEFAULT_LR, REQUEST_MODELS
+    from hf_train_mcp.training.arguments import DEFAULT_BATCH, DEFAULT_LR, REQUEST_MODELS
 
     rows = []
     for (method, peft), lr in DEFAULT_LR.items():

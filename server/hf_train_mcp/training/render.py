@@ -1,4 +1,8 @@
-"""Plan -> script text: the Jinja templates in script_templates/, rendered with StrictUndefined.
+"""Plan -> script text: PEP 723 header + docstring + `CONFIG = {literal}` + the code of `training.runner`.
+
+The frame is script_templates/script.py.j2 (rendered with StrictUndefined); the code is the runner module's
+own source after its "script body" marker, with the ShareGPT converter (`training.sharegpt`) inlined where
+the runner imports it, so the script is one self-contained file for `uv run`.
 
 User values reach a script only as Python literals: the whole resolved config is emitted by `py_literal`
 as one `CONFIG = {...}` literal, and after rendering the literal is parsed back with `ast.literal_eval`
@@ -16,13 +20,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hf_train_mcp.training.config import FORMATS, Plan
+from hf_train_mcp.training.config import Plan
 
 _HERE = Path(__file__).resolve().parent
 TRAIN_PINS = _HERE / "requirements-train.txt"
 OPTIONAL_PINS = _HERE / "requirements-optional.txt"
 _REQUIREMENT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
-TEMPLATES = {"sft": "sft.py.j2", "dpo": "dpo.py.j2"}
+TEMPLATE = "script.py.j2"
+BODY_MARKER = "# hf-train-mcp: script body\n"
+INLINE_START = "# hf-train-mcp: inline\n"
+INLINE_END = "# hf-train-mcp: end inline\n"
+MODULE_MARKER = "# hf-train-mcp: inlined into scripts from here\n"
+PACKAGE = "hf_train_mcp.training."
+CONFIG_LINE = re.compile(r"^CONFIG: dict\[str, Any\] = \{\}.*\n", re.MULTILINE)
 PEFT_TITLES = {
     "full": "full fine-tuning",
     "lora": "LoRA adapter",
@@ -135,25 +145,91 @@ def _environment() -> Any:
     return env
 
 
+def _after(text: str, marker: str, what: str) -> str:
+    if marker not in text:
+        raise RenderError(f"{what} lost its marker {marker.strip()!r}")
+    return text.split(marker, 1)[1]
+
+
+def _package_modules(code: str) -> list[str]:
+    """The hf_train_mcp.training modules `code` imports from, in order."""
+    names = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
+            names.append(node.module.removeprefix(PACKAGE))  # type: ignore[union-attr]
+    return names
+
+
+def _without_package_imports(code: str) -> str:
+    """`code` without its `from hf_train_mcp... import` statements (their code is inlined instead)."""
+    lines = code.splitlines(keepends=True)
+    for node in reversed(ast.parse(code).body):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE):
+            del lines[node.lineno - 1 : node.end_lineno]
+    return "".join(lines)
+
+
+def _inline(names: list[str], seen: set[str]) -> str:
+    """The code of each module (after its marker), its own package imports first, each module once."""
+    parts = []
+    for name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        source = (_HERE / f"{name}.py").read_text(encoding="utf-8")
+        parts.append(_inline(_package_modules(source), seen))
+        code = _without_package_imports(_after(source, MODULE_MARKER, f"{name}.py")).strip()
+        parts.append(f"# --- hf_train_mcp.training.{name} (inlined) ---\n{code}\n\n\n")
+    return "".join(parts)
+
+
+@cache
+def script_parts() -> tuple[str, str, str]:
+    """(usage text, code before CONFIG, code after CONFIG): runner.py with the modules it imports from
+    the package inlined in place of its import block, so the script is one self-contained file."""
+    runner = (_HERE / "runner.py").read_text(encoding="utf-8")
+    usage = ast.get_docstring(ast.parse(runner)) or ""
+    usage = usage[usage.index("Run it as a uv script:") :]
+    body = _after(runner, BODY_MARKER, "runner.py")
+    head, rest = body.split(INLINE_START, 1)
+    block, tail = rest.split(INLINE_END, 1)
+    body = head + _inline(_package_modules(block), set()) + tail.lstrip("\n")
+    parts = CONFIG_LINE.split(body, maxsplit=1)
+    if len(parts) != 2:
+        raise RenderError("runner.py lost its CONFIG placeholder line")
+    return usage, parts[0], parts[1]
+
+
 def render_script(plan: Plan) -> str:
     """Render the script for `plan`. Raises RenderError if the CONFIG literal does not round-trip."""
     from hf_train_mcp import __version__
-    from hf_train_mcp.dataset_formats import SHAREGPT_ROLES
 
-    template = _environment().get_template(TEMPLATES[plan.method])
+    usage, head, tail = script_parts()
     config = json.loads(json.dumps(plan.config))  # plain data only (tuples -> lists)
-    text = template.render(
-        config=config,
-        formats=[list(f) for f in FORMATS[plan.method]],
-        sharegpt_roles=SHAREGPT_ROLES,
-        dependencies=dependencies_for(plan),
-        method=plan.method,
-        peft=plan.peft,
-        title=f"{plan.method.upper()} fine-tuning script ({PEFT_TITLES[plan.peft]}).",
-        generator_version=__version__,
-    )
-    if extract_config(text) != config:
+    literal = py_literal(config)
+    # The safety check: the literal parses back, as inert data, to exactly the validated settings. It is
+    # parsed alone: the rest of the text is the package's own code (compiled by the static checks).
+    try:
+        round_trip = ast.literal_eval(literal)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        round_trip = None
+    if round_trip != config:
         raise RenderError("the rendered CONFIG literal does not match the validated settings")
+    text = (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            config_literal=literal,
+            dependencies=dependencies_for(plan),
+            title=f"{plan.method.upper()} fine-tuning script ({PEFT_TITLES[plan.peft]}).",
+            generator_version=__version__,
+            usage=usage,
+            body_head=head,
+            body_tail=tail,
+        )
+    )
+    if text.count(f"\nCONFIG = {literal}\n") != 1:
+        raise RenderError("the template did not write the CONFIG literal exactly once")
     return text
 
 

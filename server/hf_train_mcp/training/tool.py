@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from hf_train_mcp.paths import data_dir
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
+from hf_train_mcp.training import arguments as A
 
-TOKEN_SECRET = {"HF_TOKEN": "$HF_TOKEN"}
+if TYPE_CHECKING:
+    from hf_train_mcp.training.generate import GeneratedScript
+
 MAX_SCRIPT_CHARS = 500_000
+# The decided settings shown in generate_training_script's answer.
+SETTINGS_SHOWN = (
+    "model",
+    "hub_model_id",
+    "output_dir",
+    "dtype",
+    "mixed_precision",
+    "attn_implementation",
+    "learning_rate",
+    "num_train_epochs",
+    "max_steps",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "max_length",
+    "save_steps",
+    "eval_strategy",
+    "beta",
+)
 
 
-def _checks_table(checks: list[dict[str, Any]]) -> str:
+def checks_table(checks: list[dict[str, Any]]) -> str:
     rows = [
         [c["status"].upper(), c["name"], c["message"], c.get("fix", "")]
         for c in checks
@@ -45,93 +64,21 @@ def _read_script(script: str) -> tuple[str, str | None]:
     return script, None
 
 
-def generate(args: dict[str, Any], save_to: str | None) -> Answer:
-    """The body of generate_training_script: validate, render, check the text, save."""
-    from hf_train_mcp.training.config import RequestError, parse_request, resolve
-    from hf_train_mcp.training.render import RenderError, render_script, training_pins
-    from hf_train_mcp.training.static_checks import validate_script
+def generate(arguments: dict[str, Any], save_to: str | None) -> Answer:
+    """The body of generate_training_script: `generate_script`, as an answer (its errors as ToolError)."""
+    from hf_train_mcp.training.generate import GenerationError, generate_script
 
     try:
-        request = parse_request({k: v for k, v in args.items() if v is not None})
-    except RequestError as exc:
-        raise fail(
-            "The training request is invalid:\n"
-            + "\n".join(f"- {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in exc.problems)
-        ) from None
-    plan = resolve(request, pinned=training_pins())
-    if not plan.ok:
-        raise fail(
-            "The run would fail; nothing was generated. Fix these and call again:\n"
-            + "\n".join(f"- [{c.name}] {c.message} Fix: {c.fix}" for c in plan.failures)
-        )
-    try:
-        text = render_script(plan)
-    except RenderError as exc:
-        raise fail(f"Could not render the script safely: {exc}") from None
-    script_checks = validate_script(
-        text,
-        flavor=plan.flavor,
-        secrets=None if plan.flavor == "local" else TOKEN_SECRET,
-        timeout=plan.timeout,
-    )
-    checks = [c.as_dict() for c in plan.checks] + [
-        {**c.as_dict(), "name": f"script.{c.name}"} for c in script_checks
-    ]
-    broken = [c for c in script_checks if c.status == "fail"]
-    if broken:
-        raise fail(
-            "The rendered script failed its own checks (a bug in hf-train-mcp's templates): "
-            + "; ".join(f"[{c.name}] {c.message}" for c in broken)
-        )
+        script = generate_script(arguments, save_to=save_to)
+    except GenerationError as exc:
+        raise fail(str(exc)) from None
+    return script_answer(script)
 
-    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    name = f"{plan.config['method']}-{plan.config['peft']}-{Path(plan.config['output_dir']).name}-{digest}.py"
-    saved = data_dir() / "scripts" / name
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    saved.write_text(text, encoding="utf-8")
-    written = [str(saved)]
-    if save_to:
-        target = Path(save_to).expanduser()
-        if target.is_dir():
-            target = target / "train.py"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(str(target))
-    script_path = written[-1]
 
-    hf_jobs = {
-        "operation": "uv",
-        "args": {
-            "script": script_path,
-            "flavor": plan.flavor,
-            "timeout": plan.timeout,
-            "secrets": TOKEN_SECRET,
-        },
-    }
-    if plan.flavor == "local":
-        hf_jobs["args"].pop("secrets")
-    cfg = plan.config
-    settings = {
-        k: cfg[k]
-        for k in (
-            "model",
-            "hub_model_id",
-            "output_dir",
-            "dtype",
-            "mixed_precision",
-            "attn_implementation",
-            "learning_rate",
-            "num_train_epochs",
-            "max_steps",
-            "per_device_train_batch_size",
-            "gradient_accumulation_steps",
-            "max_length",
-            "save_steps",
-            "eval_strategy",
-            "beta",
-        )
-        if k in cfg
-    }
+def script_answer(script: GeneratedScript) -> Answer:
+    plan, cfg = script.plan, script.plan.config
+    hf_jobs = script.hf_jobs
+    settings = {k: cfg[k] for k in SETTINGS_SHOWN if k in cfg}  # type: ignore[literal-required]
     if "lora" in cfg:
         settings["lora"] = cfg["lora"]
     multi = (
@@ -140,20 +87,23 @@ def generate(args: dict[str, Any], save_to: str | None) -> Answer:
         if plan.gpu_count > 1
         else ""
     )
+    written = script.saved_paths
     markdown = "\n".join(
         [
             f"## {cfg['method'].upper()} ({cfg['peft']}) script for `{cfg['model']}`",
             "",
-            f"Saved to `{script_path}`" + (f" (copy in `{written[0]}`)" if len(written) > 1 else "") + ". "
+            f"Saved to `{script.script_path}`"
+            + (f" (copy in `{written[0]}`)" if len(written) > 1 else "")
+            + ". "
             f"Flavor `{plan.flavor}`, timeout `{plan.timeout}`, weights `{cfg['dtype']}`, "
             f"attention `{cfg['attn_implementation']}`.{multi}",
             "",
             "Settings: `" + json.dumps(settings) + "`",
             "",
-            _checks_table(checks),
+            checks_table(script.checks),
             "",
             "Rehearse it locally first (a couple of steps on a tiny model): `dry_run_training_script` with "
-            f'{{"script": "{script_path}"}}. Then submit:',
+            f'{{"script": "{script.script_path}"}}. Then submit:',
             "",
             "```json",
             json.dumps(hf_jobs, indent=2),
@@ -166,22 +116,13 @@ def generate(args: dict[str, Any], save_to: str | None) -> Answer:
     )
     data = {
         "ok": True,
-        "script": text,
-        "script_path": script_path,
+        "script": script.text,
+        "script_path": script.script_path,
         "saved_paths": written,
-        "checks": checks,
+        "checks": script.checks,
         "hf_jobs": hf_jobs,
-        "hf_jobs_inline": {**hf_jobs, "args": {**hf_jobs["args"], "script": text}},
-        "plan": {
-            "method": plan.method,
-            "peft": plan.peft,
-            "flavor": plan.flavor,
-            "gpu_count": plan.gpu_count,
-            "timeout": plan.timeout,
-            "timeout_seconds": plan.timeout_seconds,
-            "estimate": plan.estimate,
-            "config": plan.config,
-        },
+        "hf_jobs_inline": {**hf_jobs, "args": {**hf_jobs["args"], "script": script.text}},
+        "plan": script.plan_data(),
     }
     return Answer(markdown, data)
 
@@ -196,164 +137,58 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     def generate_training_script(
-        method: Annotated[
-            Literal["sft", "dpo"], Field(description="sft: supervised fine-tuning; dpo: preference pairs")
-        ],
-        model: Annotated[
-            str, Field(description="base model: Hub id (e.g. 'Qwen/Qwen2.5-0.5B') or local path")
-        ],
-        dataset: Annotated[
-            str, Field(description="Hub dataset id, or a local .jsonl/.json/.parquet/.csv file or folder")
-        ],
-        peft: Annotated[
-            Literal["full", "lora", "qlora"],
-            Field(
-                description="full weights, a LoRA adapter, or QLoRA (4-bit base + LoRA; GPU only). "
-                "Default lora"
-            ),
-        ] = "lora",
-        hub_model_id: Annotated[
-            str | None,
-            Field(description="repo to push the model and checkpoints to, 'user/name'. Default none"),
-        ] = None,
-        push_to_hub: Annotated[
-            bool,
-            Field(
-                description="push the result and checkpoints (needed on Jobs: the disk is discarded). "
-                "Default true"
-            ),
-        ] = True,
-        output_dir: Annotated[
-            str | None, Field(description="local output folder. Default: the repo name, or model-method-peft")
-        ] = None,
-        private: Annotated[bool, Field(description="create the Hub repo private. Default true")] = True,
-        flavor: Annotated[
-            str | None,
-            Field(
-                description="Jobs hardware flavor (e.g. a10g-large, l4x1, a100-large) or 'local'. "
-                "Default: recommended for the run"
-            ),
-        ] = None,
-        timeout: Annotated[
-            str | None,
-            Field(
-                description="job timeout ('2h', '90m'); at least 1.3 x the estimate. "
-                "Default: from the estimate"
-            ),
-        ] = None,
-        split: Annotated[str, Field(description="training split. Default 'train'")] = "train",
-        dataset_config: Annotated[
-            str | None, Field(description="dataset subset/config name. Default none")
-        ] = None,
-        eval_split: Annotated[str | None, Field(description="split to evaluate on. Default none")] = None,
-        eval_fraction: Annotated[
-            float | None, Field(description="hold out this fraction of training rows for eval. Default none")
-        ] = None,
-        max_rows: Annotated[
-            int | None, Field(description="use at most this many training rows. Default all")
-        ] = None,
-        column_mapping: Annotated[
-            dict[str, str] | None,
-            Field(
-                description='TRL column -> dataset column, e.g. {"prompt": "question", "completion": '
-                '"answer"}. Default none'
-            ),
-        ] = None,
-        dataset_conversion: Annotated[
-            Literal["sharegpt"] | None,
-            Field(
-                description="SFT only: 'sharegpt' converts [{from, value}] turns with roles human/gpt/"
-                "system (inspect_dataset's conversion) to {role, content} messages after the column "
-                'mapping; map the conversation column onto messages, e.g. {"messages": "conversations"}. '
-                "Default none"
-            ),
-        ] = None,
-        dataset_columns: Annotated[
-            list[str] | None,
-            Field(
-                description="the dataset's columns (from inspect_dataset), to check the format now. "
-                "Default none"
-            ),
-        ] = None,
-        learning_rate: Annotated[
-            float | None,
-            Field(description="Default per method: SFT 2e-5 full / 2e-4 LoRA; DPO 5e-7 full / 5e-6 LoRA"),
-        ] = None,
-        num_train_epochs: Annotated[float, Field(description="epochs. Default 1")] = 1.0,
-        max_steps: Annotated[
-            int | None, Field(description="stop after N optimizer steps. Default: epochs")
-        ] = None,
-        per_device_train_batch_size: Annotated[
-            int | None, Field(description="batch per GPU. Default SFT 4, DPO 2")
-        ] = None,
-        gradient_accumulation_steps: Annotated[int | None, Field(description="Default SFT 4, DPO 8")] = None,
-        max_length: Annotated[
-            int, Field(description="max tokens per sample (truncated). Default 1024")
-        ] = 1024,
-        lora_r: Annotated[int, Field(description="LoRA rank. Default 16")] = 16,
-        lora_alpha: Annotated[int, Field(description="LoRA alpha. Default 32")] = 32,
-        lora_dropout: Annotated[float, Field(description="LoRA dropout. Default 0.05")] = 0.05,
-        lora_target_modules: Annotated[
-            str | list[str],
-            Field(description="'all-linear' or module names like ['q_proj','v_proj']. Default all-linear"),
-        ] = "all-linear",
-        beta: Annotated[float | None, Field(description="DPO only: KL strength. Default 0.1")] = None,
-        loss_type: Annotated[
-            Literal["sigmoid", "hinge", "ipo", "robust", "sigmoid_norm"] | None,
-            Field(description="DPO only: loss. Default sigmoid"),
-        ] = None,
-        packing: Annotated[
-            bool | None,
-            Field(
-                description="SFT only: pack samples (refused: unsafe with the pinned stack). Default false"
-            ),
-        ] = None,
-        assistant_only_loss: Annotated[
-            bool | None,
-            Field(description="SFT only: loss on assistant turns of 'messages' data. Default false"),
-        ] = None,
-        warmup_ratio: Annotated[
-            float, Field(description="fraction of steps to warm up. Default 0.03")
-        ] = 0.03,
-        lr_scheduler_type: Annotated[
-            Literal["linear", "cosine", "constant", "constant_with_warmup"],
-            Field(description="Default cosine"),
-        ] = "cosine",
-        save_steps: Annotated[
-            int, Field(description="checkpoint (and push) every N steps. Default 100")
-        ] = 100,
-        logging_steps: Annotated[int, Field(description="log the loss every N steps. Default 10")] = 10,
-        eval_steps: Annotated[
-            int | None, Field(description="evaluate every N steps. Default: save_steps")
-        ] = None,
-        save_every_minutes: Annotated[
-            float | None, Field(description="also checkpoint at least this often. Default 30")
-        ] = 30.0,
-        eval_strategy: Annotated[
-            Literal["auto", "no", "steps", "epoch"],
-            Field(description="auto: 'steps' when eval data is given, else 'no'. Default auto"),
-        ] = "auto",
-        dtype: Annotated[
-            Literal["auto", "bfloat16", "float16", "float32"],
-            Field(
-                description="weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto"
-            ),
-        ] = "auto",
-        trackio: Annotated[bool, Field(description="report metrics to trackio. Default false")] = False,
-        trackio_space_id: Annotated[
-            str | None, Field(description="Space for a live trackio dashboard, 'user/name'. Default none")
-        ] = None,
-        seed: Annotated[int, Field(description="random seed. Default 42")] = 42,
-        model_revision: Annotated[
-            str | None, Field(description="model branch/tag/commit. Default main")
-        ] = None,
-        trust_remote_code: Annotated[
-            bool, Field(description="allow the model's own code. Default false")
-        ] = False,
-        save_to: Annotated[
-            str | None,
-            Field(description="also write the script to this path (file or folder). Default: data dir only"),
-        ] = None,
+        model: A.ModelArg,
+        dataset: A.DatasetArg,
+        method: A.MethodArg = A.D.method,
+        peft: A.PeftArg = A.D.peft,
+        hub_model_id: A.HubModelId = None,
+        push_to_hub: A.PushToHub = A.D.push_to_hub,
+        output_dir: A.OutputDir = None,
+        private: A.Private = A.D.private,
+        flavor: A.Flavor = None,
+        timeout: A.Timeout = None,
+        split: A.Split = A.D.split,
+        dataset_config: A.DatasetConfig = None,
+        eval_split: A.EvalSplit = None,
+        eval_fraction: A.EvalFraction = None,
+        max_rows: A.MaxRows = None,
+        column_mapping: A.ColumnMapping = None,
+        dataset_conversion: A.Conversion = None,
+        dataset_columns: A.DatasetColumns = None,
+        learning_rate: A.LearningRate = None,
+        num_train_epochs: A.Epochs = A.D.num_train_epochs,
+        max_steps: A.MaxSteps = None,
+        per_device_train_batch_size: A.BatchSize = None,
+        gradient_accumulation_steps: A.Accumulation = None,
+        max_length: A.MaxLength = A.D.max_length,
+        lora_r: A.LoraR = A.D.lora_r,
+        lora_alpha: A.LoraAlpha = A.D.lora_alpha,
+        lora_dropout: A.LoraDropout = A.D.lora_dropout,
+        lora_target_modules: A.LoraTargets = A.D.lora_target_modules,
+        beta: A.Beta = A.D.beta,
+        loss_type: A.LossTypeArg = A.D.loss_type,
+        packing: A.Packing = A.D.packing,
+        assistant_only_loss: A.AssistantOnlyLoss = A.D.assistant_only_loss,
+        completion_only_loss: A.CompletionOnlyLoss = None,
+        warmup_ratio: A.WarmupRatio = A.D.warmup_ratio,
+        lr_scheduler_type: A.SchedulerArg = A.D.lr_scheduler_type,
+        weight_decay: A.WeightDecay = A.D.weight_decay,
+        gradient_checkpointing: A.GradientCheckpointing = A.D.gradient_checkpointing,
+        save_steps: A.SaveSteps = A.D.save_steps,
+        logging_steps: A.LoggingSteps = A.D.logging_steps,
+        eval_steps: A.EvalSteps = None,
+        save_every_minutes: A.SaveEveryMinutes = A.D.save_every_minutes,
+        eval_strategy: A.EvalStrategyArg = A.D.eval_strategy,
+        dtype: A.Dtype = A.D.dtype,
+        attn_implementation: A.Attention = A.D.attn_implementation,
+        trackio: A.Trackio = A.D.trackio,
+        trackio_project: A.TrackioProject = None,
+        trackio_space_id: A.TrackioSpace = None,
+        run_name: A.RunName = None,
+        seed: A.Seed = A.D.seed,
+        model_revision: A.ModelRevision = None,
+        trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
+        save_to: A.SaveTo = None,
     ) -> Any:
         """Generate a validated fine-tuning uv script (SFT/DPO; full, LoRA, QLoRA) and its hf_jobs call.
 
@@ -416,7 +251,7 @@ def register(server: MCPServer) -> None:
         )
         markdown = (
             f"## Validation of {'`' + path + '`' if path else 'the script'}\n\n{verdict}\n\n"
-            + _checks_table(checks)
+            + checks_table(checks)
         )
         return Answer(markdown, {"ok": not failed, "path": path, "checks": checks})
 

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hf_train_mcp import hub
-from hf_train_mcp.toolkit import fail
 
 WRITE_ROLES = frozenset({"write", "admin"})
+
+
+class PrepareError(ValueError):
+    """The run cannot be prepared; the message says why and what to send instead (the tool layer turns
+    it into an MCP error). Hub failures keep hub.py's own error, already worded for the agent."""
 
 
 @dataclass
@@ -49,7 +53,7 @@ def check_model(model: str) -> str:
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
-            raise fail(
+            raise PrepareError(
                 f"{model} is a local path without a config.json: point `model` at a saved model folder "
                 "(save_pretrained output) or use a Hub model id such as 'Qwen/Qwen2.5-0.5B'."
             )
@@ -60,12 +64,12 @@ def check_model(model: str) -> str:
     try:
         hub.call_with_retries(lambda: api.model_info(model), what=f"model_info {model}")
     except GatedRepoError:
-        raise fail(
+        raise PrepareError(
             f"{model} is gated: accept its terms on {hub.endpoint()}/{model} with the account of your "
             "token, then call again."
         ) from None
     except RepositoryNotFoundError:
-        raise fail(
+        raise PrepareError(
             f"Unknown model '{model}': no such model on {hub.endpoint()} (or it is private and the "
             "token cannot read it). Check the spelling (owner/name, e.g. 'Qwen/Qwen2.5-0.5B')."
         ) from None

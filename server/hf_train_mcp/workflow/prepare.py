@@ -1,9 +1,10 @@
 """prepare_training: from intent (model + dataset + method + budget) to a job that can be submitted.
 
-It chains the same pieces an agent would call one by one — inspect_dataset, the model check,
-recommend_hardware, generate_training_script — and records every decision with its reason, so the
-person approving the spend sees why this flavor, this timeout and this mapping. It refuses early, with
-the fix, anything that would fail on the GPU.
+It composes the domain functions an agent would reach through separate tools — the dataset inspection,
+the model check, ONE hardware recommendation (or estimate for a given flavor) built by
+`training.arguments.hardware_plan`, and `training.generate.generate_script` (which reuses that estimate) —
+and records every decision with its reason, so the person approving the spend sees why this flavor, this
+timeout and this mapping. It refuses early, with the fix (`PrepareError`), what would fail on the GPU.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from typing import Any
 
 from hf_train_mcp import hub
 from hf_train_mcp.dataset_formats import METHOD_NEEDS
-from hf_train_mcp.toolkit import Answer, fail, md_table
-from hf_train_mcp.workflow.checks import Account, account, check_model
+from hf_train_mcp.hardware.api import HardwareError, Recommendation
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR
+from hf_train_mcp.jobs.model import LOCAL_FLAVOR
+from hf_train_mcp.toolkit import Answer, md_table
+from hf_train_mcp.training.arguments import Request, RequestError, hardware_plan, parse_request
+from hf_train_mcp.training.generate import GeneratedScript, GenerationError, generate_script
+from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_model
 
-LOCAL = "local"
 # prepare_training's own options; everything else it takes is a generate_training_script argument.
 PLANNING_OPTIONS = frozenset(
     {"budget_usd", "max_hours", "params_b", "save_to", "submit", "detach", "wait_seconds", "local_python"}
@@ -35,7 +40,7 @@ class Decision:
 @dataclass
 class PreparedRun:
     decisions: list[Decision] = field(default_factory=list)
-    generated: dict[str, Any] = field(default_factory=dict)  # generate_training_script's data
+    script: GeneratedScript | None = None
     recommendation: dict[str, Any] | None = None
     dataset: dict[str, Any] = field(default_factory=dict)
 
@@ -44,17 +49,22 @@ class PreparedRun:
         self.decisions.append(Decision(topic, shown, reason))
 
     @property
+    def generated(self) -> GeneratedScript:
+        assert self.script is not None, "prepare() sets the script before returning"
+        return self.script
+
+    @property
     def hf_jobs_call(self) -> dict[str, Any]:
-        return self.generated["hf_jobs"]
+        return self.generated.hf_jobs
 
 
 def prepare(request: dict[str, Any]) -> PreparedRun:
-    """Plan the run; raises ToolError (via `fail`) with the fix for anything that would fail."""
+    """Plan the run; raises `PrepareError` with the fix for anything that would fail."""
     run = PreparedRun()
-    method: str = request["method"]
+    method: str = request.get("method") or "sft"
     flavor: str | None = request.get("flavor")
-    local = flavor == LOCAL
-    push = bool(request.get("push_to_hub", True))
+    local = flavor == LOCAL_FLAVOR
+    push = request.get("push_to_hub") is not False
 
     who = _check_account(run, request, push=push, local=local)
     where = check_model(request["model"])
@@ -65,34 +75,37 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     hub_model_id = request.get("hub_model_id")
     if push and not hub_model_id:
         if who is None or not who.user:
-            raise fail(
+            raise PrepareError(
                 "push_to_hub needs a hub_model_id ('your-username/model-name') and a token with write "
                 "access; or set push_to_hub to false for a local run."
             )
-        hub_model_id = _default_repo(who.user, request["model"], method, request.get("peft", "lora"))
+        hub_model_id = _default_repo(who.user, request["model"], method, request.get("peft") or "lora")
         run.decide("hub_model_id", hub_model_id, "not given: derived from your user name, model and method")
 
-    if local:
-        timeout = request.get("timeout")
-        run.decide("flavor", flavor, "given: runs on this machine")
-    else:
-        flavor, timeout = _choose_hardware(run, request, method, flavor)
-
-    generate_args = {k: v for k, v in request.items() if k not in PLANNING_OPTIONS and v is not None}
-    generate_args.update(
-        flavor=flavor,
-        timeout=request.get("timeout") or timeout,
+    arguments = {k: v for k, v in request.items() if k not in PLANNING_OPTIONS and v is not None}
+    arguments.update(
+        method=method,
         hub_model_id=hub_model_id,
         column_mapping=mapping or None,
         dataset_conversion=conversion,
         dataset_columns=run.dataset.get("column_names"),
     )
-    from hf_train_mcp.training.tool import generate
-
-    answer = generate({k: v for k, v in generate_args.items() if v is not None}, request.get("save_to"))
-    run.generated = answer.data
-    plan = run.generated["plan"]
-    dtype = plan["config"].get("dtype")
+    rec: Recommendation | None = None
+    if local:
+        run.decide("flavor", flavor, "given: runs on this machine")
+    else:
+        rec = _choose_hardware(run, _parse(arguments), request)
+        arguments.update(flavor=rec.flavor, timeout=request.get("timeout") or rec.timeout)
+    try:
+        run.script = generate_script(
+            arguments,
+            save_to=request.get("save_to"),
+            dataset_examples=run.dataset.get("num_rows"),
+            recommendation=rec,
+        )
+    except GenerationError as exc:
+        raise PrepareError(str(exc)) from None
+    dtype = run.script.plan.config["dtype"]
     if local:
         run.decide("precision", dtype, "chosen by the script from this machine's GPU when it starts")
     else:
@@ -100,18 +113,28 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     return run
 
 
+def _parse(arguments: dict[str, Any]) -> Request:
+    try:
+        return parse_request(arguments)
+    except RequestError as exc:
+        raise PrepareError(
+            "The training request is invalid:\n"
+            + "\n".join(f"- {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in exc.problems)
+        ) from None
+
+
 def _check_account(run: PreparedRun, request: dict[str, Any], *, push: bool, local: bool) -> Account | None:
     who = account()
     needs_hub = push or (request.get("submit") and not local)
     if who is None:
         if needs_hub:
-            raise fail(
+            raise PrepareError(
                 hub.NO_TOKEN_HELP + " Without one, plan a local run: flavor 'local' and push_to_hub false."
             )
         run.decide("account", "no token", "fine for a local run without pushing to the Hub")
         return None
     if push and who.can_write is False:
-        raise fail(
+        raise PrepareError(
             f"The token of {who.user} is read-only: the job could not push the model and checkpoints. "
             "Create a token with write access (https://huggingface.co/settings/tokens) and set HF_TOKEN, "
             "or set push_to_hub to false."
@@ -131,11 +154,15 @@ def _check_dataset(
 ) -> tuple[dict[str, str], str | None]:
     """The column mapping that makes the dataset ready for `method`, and the conversion its rows need
     (None, or "sharegpt" for SFT conversations in {from, value} turns)."""
+    from hf_train_mcp.dataset_inspection.errors import InspectionError
     from hf_train_mcp.dataset_inspection.inspect import inspect_dataset
 
-    inspection = inspect_dataset(
-        request["dataset"], request.get("dataset_config"), request.get("split"), rows=3, method=method
-    )
+    try:
+        inspection = inspect_dataset(
+            request["dataset"], request.get("dataset_config"), request.get("split"), rows=3, method=method
+        )
+    except InspectionError as exc:
+        raise PrepareError(str(exc)) from None
     data = inspection.data()
     columns = [c["name"] for c in data["columns"]]
     run.dataset = {
@@ -151,7 +178,7 @@ def _check_dataset(
     if given:
         missing = sorted(v for v in given.values() if v not in columns)
         if missing:
-            raise fail(
+            raise PrepareError(
                 f"column_mapping names columns the dataset does not have: {', '.join(missing)}. "
                 f"Its columns: {', '.join(columns)}."
             )
@@ -183,14 +210,14 @@ def _check_dataset(
         _decide_sharegpt(run, suggestion["messages"])
         return dict(suggestion), "sharegpt"
     if suggestion and verdict.get("conversion"):
-        raise fail(
+        raise PrepareError(
             f"The dataset {request['dataset']} holds ShareGPT-style conversations ({{from, value}} turns), "
             f"which hf-train-mcp converts for SFT only; {method.upper()} needs {METHOD_NEEDS[method]}. "
             "Convert the data to those columns first, or train with method 'sft'."
         )
     # The inspector's first reason already says what the method needs; say it once, with the columns.
     reasons = verdict.get("reasons") or [f"{method.upper()} needs {METHOD_NEEDS[method]}"]
-    raise fail(
+    raise PrepareError(
         f"The dataset {request['dataset']} is not ready for {method.upper()} and no column mapping fits: "
         f"{reasons[0]}. Its columns: {', '.join(columns)}. Pass column_mapping (TRL column -> dataset "
         "column), or preprocess the data."
@@ -214,36 +241,22 @@ def _sharegpt_source(data: dict[str, Any], mapping: dict[str, str], method: str)
     return "sharegpt" if types.get(mapping["messages"]) == "list[{from, value}]" else None
 
 
-def _choose_hardware(
-    run: PreparedRun, request: dict[str, Any], method: str, given: str | None
-) -> tuple[str, str]:
-    """The cheapest flavor that fits (or check the given one): fit, budget and time, or a refusal."""
-    from hf_train_mcp.hardware import catalog
-    from hf_train_mcp.hardware.api import HardwareError, TrainingPlan, estimate, recommend
+def _choose_hardware(run: PreparedRun, req: Request, request: dict[str, Any]) -> Recommendation:
+    """The cheapest flavor that fits (or check the given one): fit, budget and time, or a refusal.
+
+    The one hardware estimate of the call: `generate_script` reuses it."""
+    from hf_train_mcp.hardware import api, catalog
 
     catalog.refresh()
-    examples = run.dataset.get("num_rows")
-    if examples and request.get("max_rows"):
-        examples = min(examples, request["max_rows"])
-    plan = TrainingPlan(
-        model=request["model"],
-        params_b=request.get("params_b"),
-        method=method,
-        peft=request.get("peft", "lora"),
-        max_length=request.get("max_length") or 1024,
-        batch_size=request.get("per_device_train_batch_size") or (4 if method == "sft" else 2),
-        dataset_examples=examples,
-        epochs=request.get("num_train_epochs") or 1.0,
-        max_steps=request.get("max_steps"),
-    )
-    budget = request.get("budget_usd")
+    plan = hardware_plan(req, dataset_examples=run.dataset.get("num_rows"), params_b=request.get("params_b"))
+    given, budget = req.flavor, request.get("budget_usd")
     try:
         if given:
-            rec = estimate(plan, given)
+            rec = api.estimate(plan, given)
         else:
-            rec = recommend(plan, budget_usd=budget, max_hours=request.get("max_hours"))
+            rec = api.recommend(plan, budget_usd=budget, max_hours=request.get("max_hours"))
     except HardwareError as exc:
-        raise fail(str(exc)) from None
+        raise PrepareError(str(exc)) from None
     run.recommendation = {
         **rec.summary(),
         "memory": rec.memory,
@@ -251,20 +264,20 @@ def _choose_hardware(
         "alternatives": [alt.summary() for alt in rec.alternatives],
     }
     need = f"{rec.memory.get('total_gb')} GB per GPU"
-    what = f"{request['model']} ({method}, {plan.peft}, max_length {plan.max_length})"
+    what = f"{req.model} ({req.method}, {plan.peft}, max_length {plan.max_length})"
     if not rec.fits:
         if given:
-            raise fail(
+            raise PrepareError(
                 f"{what} does not fit {given}: it needs {need}, {given} has {rec.vram_gb:g} GB. "
                 f"{' '.join(rec.notes)} Leave flavor out to get the cheapest flavor that fits."
             )
-        raise fail(f"Nothing fits: {what} needs {need}. {' '.join(rec.notes)}")
+        raise PrepareError(f"Nothing fits: {what} needs {need}. {' '.join(rec.notes)}")
     cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "cost unknown"
     hours = f"{rec.est_hours:.2f} h" if rec.est_hours is not None else "unknown time"
     over_budget = budget is not None and rec.est_cost_usd is not None and rec.est_cost_usd > budget
     if over_budget or (not given and budget is not None and rec.within_budget is False):
         subject = f"{given} is" if given else f"the cheapest flavor that fits, {rec.flavor}, is"
-        raise fail(
+        raise PrepareError(
             f"Nothing fits the budget of ${budget:g}: {subject} estimated at {cost} ({hours} at "
             f"${rec.price_per_hour:.2f}/h). Raise budget_usd, train on fewer rows (max_rows) or steps "
             "(max_steps), use a shorter max_length, or QLoRA."
@@ -273,10 +286,12 @@ def _choose_hardware(
     run.decide("flavor", rec.flavor, f"{why} — {need} of {rec.vram_gb:g} GB; {hours}, {cost}")
     timeout = request.get("timeout") or rec.timeout
     reason = (
-        "given" if request.get("timeout") else "at least 1.3x the estimate, never below the start-up time"
+        "given"
+        if request.get("timeout")
+        else f"at least {TIMEOUT_FACTOR}x the estimate, never below the start-up time"
     )
     run.decide("timeout", timeout, reason)
-    return rec.flavor, timeout
+    return rec
 
 
 def _default_repo(user: str, model: str, method: str, peft: str) -> str:
@@ -285,19 +300,18 @@ def _default_repo(user: str, model: str, method: str, peft: str) -> str:
 
 
 def to_answer(run: PreparedRun, submitted: Answer | None = None) -> Answer:
-    generated = run.generated
-    plan = generated["plan"]
-    estimate = plan.get("estimate") or {}
+    script = run.generated
+    plan = script.plan_data()
     rows = [[d.topic, f"`{d.choice}`", d.reason] for d in run.decisions]
-    passed = sum(1 for c in generated["checks"] if c["status"] == "pass")
-    warnings = [c for c in generated["checks"] if c["status"] != "pass"]
+    passed = sum(1 for c in script.checks if c["status"] == "pass")
+    warnings = [c for c in script.checks if c["status"] != "pass"]
     lines = [
         f"## Plan: {plan['method'].upper()} ({plan['peft']}) on `{plan['flavor']}`",
         "",
         md_table(["decision", "choice", "why"], rows),
         "",
-        _cost_line(plan, estimate, run.recommendation),
-        f"Script: `{generated['script_path']}` — {passed} checks passed"
+        _cost_line(plan, plan.get("estimate") or {}, run.recommendation),
+        f"Script: `{script.script_path}` — {passed} checks passed"
         + (f", {len(warnings)} warnings: " + "; ".join(w["message"] for w in warnings) if warnings else "."),
         "",
     ]
@@ -306,9 +320,9 @@ def to_answer(run: PreparedRun, submitted: Answer | None = None) -> Answer:
         "dataset": run.dataset,
         "recommendation": run.recommendation,
         "plan": plan,
-        "checks": generated["checks"],
-        "script_path": generated["script_path"],
-        "hf_jobs": generated["hf_jobs"],
+        "checks": script.checks,
+        "script_path": script.script_path,
+        "hf_jobs": script.hf_jobs,
         "submitted": submitted is not None,
     }
     if submitted is None:
@@ -317,7 +331,7 @@ def to_answer(run: PreparedRun, submitted: Answer | None = None) -> Answer:
             '`"submit": true`, or this call:',
             "",
             "```json",
-            _json(generated["hf_jobs"]),
+            _json(script.hf_jobs),
             "```",
         ]
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -10,6 +10,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hf_train_mcp.toolkit import Answer, agent_tool, fail
+from hf_train_mcp.training import arguments as A
 
 DESCRIPTION = """\
 Plan a fine-tuning run end to end, and optionally submit it: checks the token, the model and the dataset
@@ -31,71 +32,62 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     async def prepare_training(
-        model: Annotated[
-            str, Field(description="base model: Hub id (e.g. 'Qwen/Qwen2.5-0.5B') or local path")
-        ],
-        dataset: Annotated[
-            str, Field(description="Hub dataset id (e.g. 'trl-lib/Capybara') or local file/folder")
-        ],
-        method: Annotated[Literal["sft", "dpo"], Field(description="sft or dpo. Default sft")] = "sft",
-        peft: Annotated[
-            Literal["full", "lora", "qlora"], Field(description="full, lora or qlora. Default lora")
-        ] = "lora",
-        hub_model_id: Annotated[
-            str | None,
-            Field(
-                description="repo for the result, 'user/name'. Default: <your user>/<model>-<method>-<peft>"
-            ),
-        ] = None,
-        push_to_hub: Annotated[bool, Field(description="push model and checkpoints. Default true")] = True,
+        model: A.ModelArg,
+        dataset: A.DatasetArg,
+        method: A.MethodArg = A.D.method,
+        peft: A.PeftArg = A.D.peft,
+        hub_model_id: A.HubModelId = None,
+        push_to_hub: A.PushToHub = A.D.push_to_hub,
         budget_usd: Annotated[
             float | None, Field(gt=0, description="most to spend, USD. Default none")
         ] = None,
         max_hours: Annotated[
             float | None, Field(gt=0, description="longest acceptable run. Default none")
         ] = None,
-        flavor: Annotated[
-            str | None,
-            Field(description="force a flavor (or 'local' for this machine). Default: recommended"),
-        ] = None,
-        timeout: Annotated[
-            str | None, Field(description="force a timeout ('3h'). Default: 1.3x estimate")
-        ] = None,
-        column_mapping: Annotated[
-            dict[str, str] | None,
-            Field(
-                description='TRL column -> dataset column, e.g. {"prompt": "question", '
-                '"completion": "answer"}. '
-                "Default: detected"
-            ),
-        ] = None,
-        dataset_conversion: Annotated[
-            Literal["sharegpt"] | None,
-            Field(
-                description="SFT only: convert ShareGPT turns ({from, value}, human/gpt) to {role, content} "
-                "messages. Default: detected"
-            ),
-        ] = None,
-        dataset_config: Annotated[
-            str | None, Field(description="dataset subset/config. Default none")
-        ] = None,
-        split: Annotated[str, Field(description="training split. Default 'train'")] = "train",
-        eval_split: Annotated[str | None, Field(description="evaluation split. Default none")] = None,
-        max_rows: Annotated[
-            int | None, Field(ge=1, description="train on at most N rows. Default all")
-        ] = None,
-        max_length: Annotated[int, Field(ge=16, description="max tokens per sample. Default 1024")] = 1024,
-        num_train_epochs: Annotated[float, Field(gt=0, description="epochs. Default 1")] = 1.0,
-        max_steps: Annotated[
-            int | None, Field(ge=1, description="stop after N steps. Default: epochs")
-        ] = None,
-        learning_rate: Annotated[float | None, Field(gt=0, description="Default per method and peft")] = None,
-        per_device_train_batch_size: Annotated[
-            int | None, Field(ge=1, description="Default SFT 4, DPO 2")
-        ] = None,
-        gradient_accumulation_steps: Annotated[
-            int | None, Field(ge=1, description="Default SFT 4, DPO 8")
-        ] = None,
+        flavor: A.Flavor = None,
+        timeout: A.Timeout = None,
+        column_mapping: A.ColumnMapping = None,
+        dataset_conversion: A.Conversion = None,
+        dataset_config: A.DatasetConfig = None,
+        split: A.Split = A.D.split,
+        eval_split: A.EvalSplit = None,
+        eval_fraction: A.EvalFraction = None,
+        max_rows: A.MaxRows = None,
+        max_length: A.MaxLength = A.D.max_length,
+        num_train_epochs: A.Epochs = A.D.num_train_epochs,
+        max_steps: A.MaxSteps = None,
+        learning_rate: A.LearningRate = None,
+        per_device_train_batch_size: A.BatchSize = None,
+        gradient_accumulation_steps: A.Accumulation = None,
+        output_dir: A.OutputDir = None,
+        private: A.Private = A.D.private,
+        lora_r: A.LoraR = A.D.lora_r,
+        lora_alpha: A.LoraAlpha = A.D.lora_alpha,
+        lora_dropout: A.LoraDropout = A.D.lora_dropout,
+        lora_target_modules: A.LoraTargets = A.D.lora_target_modules,
+        beta: A.Beta = A.D.beta,
+        loss_type: A.LossTypeArg = A.D.loss_type,
+        packing: A.Packing = A.D.packing,
+        assistant_only_loss: A.AssistantOnlyLoss = A.D.assistant_only_loss,
+        completion_only_loss: A.CompletionOnlyLoss = None,
+        warmup_ratio: A.WarmupRatio = A.D.warmup_ratio,
+        lr_scheduler_type: A.SchedulerArg = A.D.lr_scheduler_type,
+        weight_decay: A.WeightDecay = A.D.weight_decay,
+        gradient_checkpointing: A.GradientCheckpointing = A.D.gradient_checkpointing,
+        save_steps: A.SaveSteps = A.D.save_steps,
+        logging_steps: A.LoggingSteps = A.D.logging_steps,
+        eval_steps: A.EvalSteps = None,
+        save_every_minutes: A.SaveEveryMinutes = A.D.save_every_minutes,
+        eval_strategy: A.EvalStrategyArg = A.D.eval_strategy,
+        dtype: A.Dtype = A.D.dtype,
+        attn_implementation: A.Attention = A.D.attn_implementation,
+        trackio: A.Trackio = A.D.trackio,
+        trackio_project: A.TrackioProject = None,
+        trackio_space_id: A.TrackioSpace = None,
+        run_name: A.RunName = None,
+        seed: A.Seed = A.D.seed,
+        model_revision: A.ModelRevision = None,
+        trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
         params_b: Annotated[
             float | None,
             Field(
@@ -104,9 +96,7 @@ def register(server: MCPServer) -> None:
                 "model's size cannot be looked up. Default none",
             ),
         ] = None,
-        save_to: Annotated[
-            str | None, Field(description="also write the script to this path. Default none")
-        ] = None,
+        save_to: A.SaveTo = None,
         submit: Annotated[
             bool, Field(description="submit the job now (spends money). Default false")
         ] = False,
@@ -123,12 +113,15 @@ def register(server: MCPServer) -> None:
         ] = None,
         ctx: Context | None = None,
     ) -> Any:
-        from hf_train_mcp.workflow.prepare import prepare, to_answer
+        request = {k: v for k, v in locals().items() if k != "ctx"}
+        from hf_train_mcp.workflow.prepare import PrepareError, prepare, to_answer
 
         if local_python and flavor != "local":
             raise fail("local_python only applies to flavor 'local'.")
-        request = {k: v for k, v in locals().items() if k not in {"ctx", "prepare", "to_answer"}}
-        run = await anyio.to_thread.run_sync(lambda: prepare(request))
+        try:
+            run = await anyio.to_thread.run_sync(lambda: prepare(request))
+        except PrepareError as exc:
+            raise fail(str(exc)) from None
         submitted: Answer | None = None
         if submit:
             from hf_train_mcp.jobs.tool import handle

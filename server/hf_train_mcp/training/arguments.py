@@ -1,0 +1,433 @@
+"""Every training argument, declared once: type, bounds, description (pydantic `Field`) and default.
+
+The aliases below are what every tool that takes a training argument uses in its signature
+(generate_training_script, prepare_training, the plan parameters of recommend_hardware / estimate_cost),
+the way `huggingface_hub`'s `hf jobs` CLI reuses one `FlavorOpt`. Each alias allows None: a tool parameter
+left out (or None) means the request model's default, which lives in one place: the field defaults of
+`_Request`, `SFTRequest` and `DPORequest` below (read by tools through `default(name)`). Per-method defaults
+(learning rate, batch, accumulation) are the tables `DEFAULT_LR` / `DEFAULT_BATCH`.
+
+`parse_request` turns tool arguments into the method's request model; `hardware_plan` is the one function
+that turns a request into the hardware model's `TrainingPlan`. Light: pydantic only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR
+
+if TYPE_CHECKING:
+    from hf_train_mcp.hardware.api import TrainingPlan
+
+Method = Literal["sft", "dpo"]
+PeftKind = Literal["full", "lora", "qlora"]
+DtypeChoice = Literal["auto", "bfloat16", "float16", "float32"]
+AttnChoice = Literal["auto", "sdpa", "eager", "flash_attention_2"]
+Scheduler = Literal["linear", "cosine", "constant", "constant_with_warmup"]
+EvalStrategy = Literal["auto", "no", "steps", "epoch"]
+LossType = Literal["sigmoid", "hinge", "ipo", "robust", "sigmoid_norm"]
+# How the script converts the rows after the column mapping: "sharegpt" turns the `messages` column's
+# [{"from", "value"}] turns with ShareGPT role names (human/gpt) into TRL's [{"role", "content"}].
+DatasetConversion = Literal["sharegpt"]
+
+# (method, peft) -> learning rate; (batch size, accumulation) per method.
+DEFAULT_LR = {
+    ("sft", "full"): 2e-5,
+    ("sft", "lora"): 2e-4,
+    ("sft", "qlora"): 2e-4,
+    ("dpo", "full"): 5e-7,
+    ("dpo", "lora"): 5e-6,
+    ("dpo", "qlora"): 5e-6,
+}
+DEFAULT_BATCH = {"sft": (4, 4), "dpo": (2, 8)}
+
+
+def _arg(kind: Any, description: str, **bounds: Any) -> Any:
+    """`Annotated[kind | None, Field(...)]`: the one declaration of an argument, for models and tools."""
+    return Annotated[kind | None, Field(description=description, **bounds)]
+
+
+# --- what to train ------------------------------------------------------------------------------
+MethodArg = _arg(Method, "sft: supervised fine-tuning; dpo: preference pairs. Default sft")
+PeftArg = _arg(PeftKind, "full weights, a LoRA adapter, or QLoRA (4-bit base + LoRA; GPU only). Default lora")
+ModelArg = Annotated[str, Field(description="base model: Hub id (e.g. 'Qwen/Qwen2.5-0.5B') or local path")]
+ModelRevision = _arg(str, "model branch/tag/commit. Default main")
+TrustRemoteCode = _arg(bool, "allow the model's own code. Default false")
+# --- data ---------------------------------------------------------------------------------------
+DatasetArg = Annotated[
+    str, Field(description="Hub dataset id (e.g. 'trl-lib/Capybara'), or a local .jsonl/.json/.parquet/.csv")
+]
+DatasetConfig = _arg(str, "dataset subset/config name. Default none")
+Split = _arg(str, "training split. Default 'train'")
+EvalSplit = _arg(str, "split to evaluate on. Default none")
+EvalFraction = _arg(float, "hold out this fraction of training rows for eval. Default none", gt=0, lt=0.5)
+MaxRows = _arg(int, "train on at most this many rows. Default all", ge=1)
+ColumnMapping = _arg(
+    dict[str, str],
+    'TRL column -> dataset column, e.g. {"prompt": "question", "completion": "answer"}. Default: none '
+    "(prepare_training detects the one the dataset needs)",
+)
+Conversion = _arg(
+    DatasetConversion,
+    "SFT only: 'sharegpt' converts [{from, value}] turns with roles human/gpt/system (inspect_dataset's "
+    "conversion) to {role, content} messages after the column mapping; map the conversation column onto "
+    'messages, e.g. {"messages": "conversations"}. Default: none (prepare_training detects it)',
+)
+DatasetColumns = _arg(
+    list[str], "the dataset's columns (from inspect_dataset), to check the format now. Default none"
+)
+# --- output -------------------------------------------------------------------------------------
+HubModelId = _arg(
+    str,
+    "repo to push the model and checkpoints to, 'user/name'. Default: none (prepare_training derives "
+    "<your user>/<model>-<method>-<peft>)",
+)
+OutputDir = _arg(str, "local output folder. Default: the repo name, or model-method-peft")
+PushToHub = _arg(
+    bool, "push the result and checkpoints (needed on Jobs: the disk is discarded). Default true"
+)
+Private = _arg(bool, "create the Hub repo private. Default true")
+SaveTo = _arg(str, "also write the script to this path (file or folder). Default: the data dir only")
+# --- hardware -----------------------------------------------------------------------------------
+Flavor = _arg(
+    str,
+    "Jobs hardware flavor (e.g. a10g-large, l4x1, a100-large) or 'local'. Default: recommended for the run",
+)
+Timeout = _arg(
+    str | StrictInt,
+    f"job timeout ('2h', '90m', or seconds); at least {TIMEOUT_FACTOR} x the estimate. Default: from the "
+    "estimate",
+)
+Dtype = _arg(DtypeChoice, "weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto")
+Attention = _arg(
+    AttnChoice, "attention kernel; auto: sdpa (flash_attention_2 is not in the pinned stack). Default auto"
+)
+# --- hyperparameters ----------------------------------------------------------------------------
+LearningRate = _arg(
+    float, "Default per method: SFT 2e-5 full / 2e-4 LoRA; DPO 5e-7 full / 5e-6 LoRA", gt=0, lt=1
+)
+Epochs = _arg(float, "passes over the dataset. Default 1", gt=0, le=100)
+MaxSteps = _arg(int, "stop after N optimizer steps. Default: epochs", ge=1)
+BatchSize = _arg(int, "sequences per GPU per step. Default SFT 4, DPO 2", ge=1, le=1024)
+Accumulation = _arg(int, "gradient accumulation steps. Default SFT 4, DPO 8", ge=1, le=1024)
+MaxLength = _arg(int, "max tokens per sample (longer ones are truncated). Default 1024", ge=16, le=262_144)
+WarmupRatio = _arg(float, "fraction of steps to warm up. Default 0.03", ge=0, lt=1)
+SchedulerArg = _arg(Scheduler, "learning-rate schedule. Default cosine")
+WeightDecay = _arg(float, "AdamW weight decay. Default 0", ge=0, le=1)
+GradientCheckpointing = _arg(bool, "recompute activations to save memory (slower). Default true")
+LoggingSteps = _arg(int, "log the loss every N steps. Default 10", ge=1)
+SaveSteps = _arg(int, "checkpoint (and push) every N steps. Default 100", ge=1)
+SaveEveryMinutes = _arg(float, "also checkpoint at least this often, minutes. Default 30", ge=1)
+EvalStrategyArg = _arg(EvalStrategy, "auto: 'steps' when eval data is given, else 'no'. Default auto")
+EvalSteps = _arg(int, "evaluate every N steps. Default: save_steps", ge=1)
+Seed = _arg(int, "random seed. Default 42")
+LoraR = _arg(int, "LoRA rank. Default 16", ge=1, le=1024)
+LoraAlpha = _arg(int, "LoRA alpha. Default 32", ge=1, le=4096)
+LoraDropout = _arg(float, "LoRA dropout. Default 0.05", ge=0, lt=1)
+LoraTargets = _arg(
+    str | list[str], "'all-linear' or module names like ['q_proj','v_proj']. Default all-linear"
+)
+# --- reporting ----------------------------------------------------------------------------------
+Trackio = _arg(bool, "report metrics to trackio. Default false")
+TrackioProject = _arg(str, "trackio project name. Default: output_dir")
+TrackioSpace = _arg(str, "Space for a live trackio dashboard, 'user/name'. Default none")
+RunName = _arg(str, "name of the run in the logs and trackio. Default: output_dir")
+# --- per method ---------------------------------------------------------------------------------
+Packing = _arg(
+    bool,
+    "SFT only: pack samples into full rows, no padding (the generator refuses it: unsafe with the pinned "
+    "stack). Default false",
+)
+AssistantOnlyLoss = _arg(bool, "SFT only: loss on assistant turns of 'messages' data. Default false")
+CompletionOnlyLoss = _arg(
+    bool, "SFT only: loss on the completion of prompt/completion data. Default: TRL's (true for that format)"
+)
+Beta = _arg(float, "DPO only: KL strength. Default 0.1", gt=0, le=10)
+LossTypeArg = _arg(LossType, "DPO only: loss. Default sigmoid")
+
+_HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+HUB_ID_RE = re.compile(rf"^(?:{_HUB_PART}/)?{_HUB_PART}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+_SPLIT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]:%+]{0,99}$")
+_TARGET_MODULE_RE = re.compile(r"^[A-Za-z0-9_.\-*]{1,100}$")
+
+
+def is_hub_id(value: str) -> bool:
+    return bool(HUB_ID_RE.match(value)) and "--" not in value and ".." not in value
+
+
+def looks_like_path(value: str) -> bool:
+    return value.startswith(("/", "./", "../", "~")) or value.endswith(
+        (".jsonl", ".json", ".parquet", ".csv", ".arrow")
+    )
+
+
+def is_local_only(value: str) -> bool:
+    """A path on this machine that a cloud job cannot read (a Hub id that also exists here is not)."""
+    return looks_like_path(value) or (Path(value).expanduser().exists() and not is_hub_id(value))
+
+
+def _clean_text(value: str, what: str, *, max_len: int = 500) -> str:
+    if not value or not value.strip():
+        raise ValueError(f"{what} is empty")
+    if len(value) > max_len:
+        raise ValueError(f"{what} is longer than {max_len} characters")
+    if _CONTROL_RE.search(value):
+        raise ValueError(f"{what} contains control characters (newline, tab, NUL...): {value!r}")
+    return value
+
+
+class _Request(BaseModel):
+    """Fields shared by every method, with their defaults. None (or left out) means the default; a
+    None default means "decided later" (per method, from the hardware model, or from other fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: MethodArg = "sft"
+    peft: PeftArg = "lora"
+    model: ModelArg
+    model_revision: ModelRevision = None
+    trust_remote_code: TrustRemoteCode = False
+    # data
+    dataset: DatasetArg
+    dataset_config: DatasetConfig = None
+    split: Split = "train"
+    eval_split: EvalSplit = None
+    eval_fraction: EvalFraction = None
+    max_rows: MaxRows = None
+    column_mapping: ColumnMapping = Field(default_factory=dict)
+    dataset_conversion: Conversion = None
+    dataset_columns: DatasetColumns = None
+    # output
+    hub_model_id: HubModelId = None
+    output_dir: OutputDir = None
+    push_to_hub: PushToHub = True
+    private: Private = True
+    # hardware
+    flavor: Flavor = None
+    timeout: Timeout = None
+    dtype: Dtype = "auto"
+    attn_implementation: Attention = "auto"
+    # hyperparameters
+    learning_rate: LearningRate = None
+    num_train_epochs: Epochs = 1.0
+    max_steps: MaxSteps = None
+    per_device_train_batch_size: BatchSize = None
+    gradient_accumulation_steps: Accumulation = None
+    max_length: MaxLength = 1024
+    warmup_ratio: WarmupRatio = 0.03
+    lr_scheduler_type: SchedulerArg = "cosine"
+    weight_decay: WeightDecay = 0.0
+    gradient_checkpointing: GradientCheckpointing = True
+    logging_steps: LoggingSteps = 10
+    save_steps: SaveSteps = 100
+    save_every_minutes: SaveEveryMinutes = 30.0
+    eval_strategy: EvalStrategyArg = "auto"
+    eval_steps: EvalSteps = None
+    seed: Seed = 42
+    lora_r: LoraR = 16
+    lora_alpha: LoraAlpha = 32
+    lora_dropout: LoraDropout = 0.05
+    lora_target_modules: LoraTargets = "all-linear"
+    # reporting
+    trackio: Trackio = False
+    trackio_project: TrackioProject = None
+    trackio_space_id: TrackioSpace = None
+    run_name: RunName = None
+
+    @field_validator("model", "dataset", "output_dir")
+    @classmethod
+    def _no_control_chars(cls, value: str | None, info: Any) -> str | None:
+        return None if value is None else _clean_text(value, info.field_name)
+
+    @field_validator("run_name", "trackio_project", "dataset_config")
+    @classmethod
+    def _short_text(cls, value: str | None, info: Any) -> str | None:
+        return None if value is None else _clean_text(value, info.field_name, max_len=200)
+
+    @field_validator("model_revision")
+    @classmethod
+    def _revision(cls, value: str | None) -> str | None:
+        if value is not None and not _REVISION_RE.match(value):
+            raise ValueError(f"model_revision {value!r} is not a branch, tag or commit hash")
+        return value
+
+    @field_validator("split", "eval_split")
+    @classmethod
+    def _split(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and not _SPLIT_RE.match(value):
+            raise ValueError(
+                f"{info.field_name} {value!r} is not a split name such as 'train', 'test' or 'train[:1000]'"
+            )
+        return value
+
+    @field_validator("hub_model_id", "trackio_space_id")
+    @classmethod
+    def _hub_id(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and not is_hub_id(value):
+            raise ValueError(
+                f"{info.field_name} {value!r} is not a Hub repo id: use 'your-username/model-name' "
+                "(letters, digits, '-', '_', '.'; at most 96 characters per part)"
+            )
+        return value
+
+    @field_validator("column_mapping")
+    @classmethod
+    def _mapping(cls, value: dict[str, str]) -> dict[str, str]:
+        for target, source in value.items():
+            _clean_text(target, "column_mapping key", max_len=200)
+            _clean_text(source, "column_mapping value", max_len=200)
+        if len(set(value.values())) != len(value):
+            raise ValueError("column_mapping maps one dataset column onto two TRL columns")
+        return value
+
+    @field_validator("dataset_columns")
+    @classmethod
+    def _columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            for column in value:
+                _clean_text(column, "dataset column", max_len=200)
+        return value
+
+    @field_validator("lora_target_modules")
+    @classmethod
+    def _targets(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, str):
+            if value != "all-linear":
+                raise ValueError("lora_target_modules is 'all-linear' or a list of module names")
+            return value
+        if not value:
+            raise ValueError("lora_target_modules is empty")
+        for name in value:
+            if not _TARGET_MODULE_RE.match(name):
+                raise ValueError(f"lora target module {name!r} is not a module name such as 'q_proj'")
+        return value
+
+
+class SFTRequest(_Request):
+    """Supervised fine-tuning (full, LoRA or QLoRA) on text, messages or prompt/completion data."""
+
+    method: Literal["sft"] = "sft"
+    packing: Packing = False
+    assistant_only_loss: AssistantOnlyLoss = False
+    completion_only_loss: CompletionOnlyLoss = None
+
+
+class DPORequest(_Request):
+    """Direct preference optimisation on prompt/chosen/rejected (or chosen/rejected) pairs."""
+
+    method: Literal["dpo"] = "dpo"
+    beta: Beta = 0.1
+    loss_type: LossTypeArg = "sigmoid"
+
+
+# A new method: its request model here, its row in runner.METHODS, its rules in resolve.METHOD_RULES.
+REQUEST_MODELS: dict[str, type[_Request]] = {"sft": SFTRequest, "dpo": DPORequest}
+Request = _Request
+
+
+def default(name: str) -> Any:
+    """The default of argument `name` (shared fields first, then the first method that has it)."""
+    for model in (_Request, *REQUEST_MODELS.values()):
+        if name in model.model_fields:
+            return model.model_fields[name].get_default(call_default_factory=True)
+    raise KeyError(name)
+
+
+class _Defaults:
+    """`D.max_length` is `default("max_length")`: how tool signatures name a default (one owner)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return default(name)
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+D = _Defaults()
+
+
+class RequestError(ValueError):
+    """The request does not even parse: each problem with its fix."""
+
+    def __init__(self, problems: list[Any]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.message} Fix: {p.fix}" if p.fix else p.message for p in problems))
+
+
+def parse_request(data: dict[str, Any]) -> _Request:
+    """The request model for data["method"]; None values mean "the default". Errors: `RequestError`.
+
+    Another method's argument at its default (packing=False for DPO, as a tool signature sends it) is
+    dropped; set to anything else, it is refused."""
+    from hf_train_mcp.training.config import Check
+
+    data = {k: v for k, v in data.items() if v is not None}
+    method = data.setdefault("method", default("method"))
+    model_cls = REQUEST_MODELS.get(method)
+    if model_cls is None:
+        known = " or ".join(repr(m) for m in REQUEST_MODELS)
+        raise RequestError([Check("method", "fail", f"method {method!r} is not supported", f"use {known}")])
+    for other in REQUEST_MODELS.values():
+        for name, spec in other.model_fields.items():
+            if name not in model_cls.model_fields and name in data and data[name] == spec.get_default():
+                del data[name]
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "request"
+            message = err["msg"].removeprefix("Value error, ")
+            fix = None
+            if err["type"] == "extra_forbidden":
+                owners = [m for m, cls in REQUEST_MODELS.items() if where in cls.model_fields]
+                if owners:
+                    message = f"{where} applies to method {owners[0]!r} only, not {method!r}"
+                    fix = f"remove {where}"
+                else:
+                    message = f"{where} is not an argument of method {method!r}"
+                    fix = "remove it; arguments are: " + ", ".join(sorted(model_cls.model_fields))
+            problems.append(Check(where, "fail", f"{where}: {message}", fix))
+        raise RequestError(problems) from None
+
+
+def batch_of(req: _Request) -> tuple[int, int]:
+    """(per-device batch, gradient accumulation): the request's, else the method's defaults."""
+    batch, accumulation = DEFAULT_BATCH[req.method]
+    return req.per_device_train_batch_size or batch, req.gradient_accumulation_steps or accumulation
+
+
+def hardware_plan(
+    req: _Request, *, dataset_examples: int | None = None, params_b: float | None = None
+) -> TrainingPlan:
+    """The hardware model's `TrainingPlan` for a request: the one place training settings map onto it.
+
+    `dataset_examples`: rows in the training split when known (capped by max_rows)."""
+    from hf_train_mcp.hardware.api import TrainingPlan
+
+    batch, accumulation = batch_of(req)
+    examples = dataset_examples
+    if req.max_rows is not None:
+        examples = min(examples, req.max_rows) if examples else req.max_rows
+    return TrainingPlan(
+        model=req.model,
+        params_b=params_b,
+        method=req.method,
+        peft=req.peft,
+        max_length=req.max_length,
+        batch_size=batch,
+        gradient_accumulation=accumulation,
+        gradient_checkpointing=req.gradient_checkpointing,
+        packing=bool(getattr(req, "packing", False)),
+        dataset_examples=examples,
+        epochs=req.num_train_epochs,
+        max_steps=req.max_steps,
+        lora_r=req.lora_r,
+    )

@@ -1,0 +1,442 @@
+"""Request -> Plan: the pre-flight checks of ../shared/notes/training-facts.md, as named decision steps.
+
+`resolve()` runs `STEPS` in order. Each step reads the request and what earlier steps decided (`Run`),
+records its checks with `run.check(...)`, and returns the part of the script's CONFIG it decided. Problems
+are collected, not raised, so an agent can fix them all in one go (see `Plan.checks`).
+
+To add a decision (checkpointing, micro-batch, packing...): write `def decide_x(run: Run) -> dict` and put
+it in `STEPS` after the steps it reads (`flavor` facts and the hardware `estimate` come first). To add a
+method: its request model in `arguments.REQUEST_MODELS`, its row in `runner.METHODS`, its rules in
+`method_rules.METHOD_RULES` and its TRL column names in `data_checks.TRL_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from hf_train_mcp.hardware.api import FlavorInfo, HardwareError, Recommendation, bundled_flavors, flavor_info
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, UNKNOWN_TIMEOUT_S, friendly_timeout
+from hf_train_mcp.hardware.recommend import format_duration as job_timeout
+from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS
+from hf_train_mcp.training.arguments import (
+    DEFAULT_LR,
+    Request,
+    batch_of,
+    hardware_plan,
+    is_local_only,
+)
+from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, Plan, ScriptConfig, parse_timeout
+from hf_train_mcp.training.data_checks import MAPPING_EXAMPLES, TRL_COLUMNS, check_columns, check_conversion
+from hf_train_mcp.training.method_rules import METHOD_RULES, decide_method
+
+__all__ = ["MAPPING_EXAMPLES", "METHOD_RULES", "STEPS", "TRL_COLUMNS", "Run", "resolve"]
+
+
+@dataclass
+class Run:
+    """The request and what the steps decided so far; `check` records a finding."""
+
+    req: Request
+    pinned: dict[str, str]
+    checks: list[Check] = field(default_factory=list)
+    flavor: str = LOCAL_FLAVOR
+    info: FlavorInfo | None = None  # None for 'local' (and an unknown flavor)
+    estimate: dict[str, Any] | None = None
+    timeout_s: int = 0
+    dataset_examples: int | None = None
+    recommendation: Recommendation | None = None  # the caller's hardware answer for this request, if any
+
+    def check(self, name: str, status: str, message: str, fix: str | None = None) -> None:
+        self.checks.append(Check(name, status, message, fix))  # type: ignore[arg-type]
+
+    @property
+    def is_gpu(self) -> bool:
+        return bool(self.info and self.info.gpu_count)
+
+    @property
+    def local(self) -> bool:
+        return self.flavor == LOCAL_FLAVOR
+
+
+Step = Callable[[Run], dict[str, Any]]
+
+
+def _estimate_dict(rec: Recommendation) -> dict[str, Any]:
+    return {
+        "flavor": rec.flavor,
+        "est_hours": rec.est_hours,
+        "est_cost_usd": rec.est_cost_usd,
+        "price_per_hour": rec.price_per_hour,
+        "fits": rec.fits,
+        "memory": rec.memory,
+        "notes": list(rec.notes),
+        "timeout": rec.timeout,
+    }
+
+
+def estimate_for(run: Run, flavor: str | None) -> Recommendation | None:
+    """The hardware model's recommendation (flavor None) or estimate for `flavor`; None with a check
+    when it cannot tell (unknown model size, nothing fits)."""
+    from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
+
+    given = run.recommendation
+    if given is not None and (flavor is None or given.flavor == flavor):
+        return given
+    plan = hardware_plan(run.req, dataset_examples=run.dataset_examples)
+    try:
+        return api.recommend(plan) if flavor is None else api.estimate(plan, flavor)
+    except HardwareError as exc:
+        if flavor is None:
+            run.check(
+                "flavor",
+                "fail",
+                f"no flavor given and none could be recommended: {exc}",
+                "pass flavor= (e.g. 'a10g-large') and timeout=",
+            )
+        else:
+            run.check("estimate", "info", f"no run estimate: {exc}", "pass timeout= explicitly")
+        return None
+
+
+def decide_flavor(run: Run) -> dict[str, Any]:
+    """The flavor (given, or the cheapest that fits) and its facts; the hardware estimate for it."""
+    req = run.req
+    rec: Recommendation | None = None
+    if req.flavor is None:
+        rec = estimate_for(run, None)
+        if rec is not None:
+            run.check("flavor", "info", f"recommended flavor {rec.flavor} (timeout {rec.timeout})")
+        if rec is None:  # the failure is recorded: nothing else to decide about hardware
+            run.flavor = ""
+            return {"flavor": "", "gpu_count": 0}
+        run.flavor = rec.flavor
+    else:
+        run.flavor = req.flavor
+    if not run.local:
+        run.info = flavor_info(run.flavor)
+        if run.info is None:
+            known = ", ".join(n for n, f in bundled_flavors().items() if f.gpu_count)
+            run.check("flavor", "fail", f"unknown flavor {run.flavor!r}", f"use one of: {known} (or 'local')")
+        elif rec is None and req.flavor is not None:
+            rec = estimate_for(run, run.flavor)
+    if rec is not None:
+        run.estimate = _estimate_dict(rec)
+        if not rec.fits:
+            where = f"even on {rec.flavor}" if req.flavor is None else f"in {rec.flavor}'s memory"
+            run.check(
+                "memory",
+                "warn",
+                f"the run may not fit {where}: " + "; ".join(rec.notes[:3]),
+                "use peft='lora' or 'qlora', a smaller max_length or batch size, or "
+                + ("a smaller model" if req.flavor is None else "a larger flavor"),
+            )
+    if run.info is not None and not run.is_gpu:
+        qlora = req.peft == "qlora"
+        run.check(
+            "flavor",
+            "fail" if qlora else "warn",
+            f"{run.flavor} has no GPU: "
+            + ("4-bit QLoRA needs a CUDA GPU" if qlora else "training on CPU is very slow"),
+            "pick a GPU flavor such as a10g-large, l4x1 or a100-large",
+        )
+    if not run.local:
+        _check_reachable_from_a_job(run)
+    return {"flavor": run.flavor, "gpu_count": run.info.gpu_count if run.info else 0}
+
+
+def _check_reachable_from_a_job(run: Run) -> None:
+    """A Hugging Face Job runs in the cloud: local paths in the script would fail there, after paying."""
+    for what, value, repo_type in (
+        ("model", run.req.model, "model"),
+        ("dataset", run.req.dataset, "dataset"),
+    ):
+        if is_local_only(value):
+            run.check(
+                f"{what}_location",
+                "fail",
+                f"{what} {value!r} is a path on this machine: the job runs in the cloud and cannot read it",
+                f"upload it (`hf upload <user>/<name> {value} --repo-type {repo_type}`) and pass the "
+                "repo id, or run it here with flavor 'local'",
+            )
+
+
+def decide_timeout(run: Run) -> dict[str, Any]:
+    """The job timeout: given (checked against TIMEOUT_FACTOR x the estimate), else the estimate's."""
+    req, estimate = run.req, run.estimate or {}
+    timeout_s: int | None = None
+    if req.timeout is not None:
+        try:
+            timeout_s = parse_timeout(req.timeout)
+        except ValueError as exc:
+            run.check("timeout", "fail", str(exc), "pass a duration such as '2h' or '90m'")
+    elif estimate.get("timeout"):
+        timeout_s = parse_timeout(estimate["timeout"])
+    else:
+        timeout_s = UNKNOWN_TIMEOUT_S
+        if req.flavor is not None and not run.local:
+            run.check(
+                "timeout",
+                "info",
+                f"no timeout given and no run estimate available: using {job_timeout(timeout_s)}",
+                "pass timeout= (the Jobs default of 30 minutes kills most training runs)",
+            )
+    est_hours = estimate.get("est_hours")
+    if timeout_s is not None:
+        if est_hours:
+            needed = math.ceil(est_hours * 3600 * TIMEOUT_FACTOR)
+            if timeout_s < needed:
+                run.check(
+                    "timeout",
+                    "fail",
+                    f"timeout {job_timeout(timeout_s)} is below {TIMEOUT_FACTOR} x the estimated run "
+                    f"({est_hours:.2f} h): the job would be killed before it finishes",
+                    f"pass timeout={friendly_timeout(needed)[0]!r} or more",
+                )
+            else:
+                run.check(
+                    "timeout", "pass", f"timeout {job_timeout(timeout_s)} >= {TIMEOUT_FACTOR} x estimate"
+                )
+        elif timeout_s <= DEFAULT_TIMEOUT_SECONDS:
+            run.check(
+                "timeout",
+                "warn",
+                f"timeout {job_timeout(timeout_s)} is short for a training run",
+                "most fine-tuning runs need more than 30 minutes; pass timeout='2h' or more",
+            )
+    run.timeout_s = timeout_s or UNKNOWN_TIMEOUT_S
+    return {}
+
+
+def decide_precision(run: Run) -> dict[str, Any]:
+    """Weights dtype and mixed precision against the GPU (bf16 on Ampere+, fp16 AMP on T4)."""
+    req, info, flavor = run.req, run.info, run.flavor
+    bf16_ok = bool(info and info.bf16)
+    if req.dtype != "auto":
+        dtype = req.dtype
+    elif run.local:
+        dtype = "auto"  # decided by the script on the machine it runs on
+    elif not run.is_gpu:
+        dtype = "float32"
+    elif bf16_ok:
+        dtype = "bfloat16"
+    else:
+        # fp16 AMP: trainable weights must stay fp32 (GradScaler cannot unscale fp16 gradients): a full
+        # fine-tune loads the model in fp32; an adapter run keeps the frozen base in fp16.
+        dtype = "float32" if req.peft == "full" else "float16"
+    if dtype == "bfloat16" and info is not None and run.is_gpu and not bf16_ok:
+        run.check(
+            "dtype",
+            "fail",
+            f"{flavor} ({info.gpu}, compute capability {info.compute_capability}) has no bfloat16",
+            "leave dtype='auto' (fp16 mixed precision on T4) or pick an Ampere or newer flavor "
+            "(a10g, l4, a100)",
+        )
+    elif dtype == "float16" and req.peft == "full" and run.is_gpu:
+        run.check(
+            "dtype",
+            "fail",
+            "a full fine-tune with weights loaded in float16 fails at the first optimizer step "
+            "(fp16 gradients cannot be unscaled)",
+            "leave dtype='auto' (fp32 weights with fp16 mixed precision on T4, bf16 elsewhere)",
+        )
+    else:
+        run.check("dtype", "pass", f"dtype {dtype} for {flavor}")
+    if run.local:
+        precision = "auto"
+    elif dtype == "float32" or not run.is_gpu:
+        precision = "fp16" if (run.is_gpu and not bf16_ok) else ("bf16" if run.is_gpu else "no")
+    else:
+        precision = "bf16" if dtype == "bfloat16" else "fp16"
+    return {"dtype": dtype, "mixed_precision": precision}
+
+
+def decide_attention(run: Run) -> dict[str, Any]:
+    """sdpa unless asked otherwise; FlashAttention-2 is refused (not in the pinned stack)."""
+    attn = "sdpa" if run.req.attn_implementation == "auto" else run.req.attn_implementation
+    if attn == "flash_attention_2":
+        if run.info is not None and not run.info.flash_attention:
+            run.check(
+                "attention",
+                "fail",
+                f"FlashAttention-2 needs an Ampere or newer GPU; {run.flavor} is not",
+                "leave attn_implementation='auto' (sdpa)",
+            )
+        else:
+            stack = ", ".join(f"{k}=={v}" for k, v in run.pinned.items())
+            run.check(
+                "attention",
+                "fail",
+                "flash_attention_2 needs the flash-attn package (or kernels>=0.18.2,<0.19), which the pinned "
+                f"stack ({stack}) does not include",
+                "leave attn_implementation='auto' (sdpa: fused attention kernels from torch itself)",
+            )
+    else:
+        run.check("attention", "pass", f"attention implementation {attn}")
+    return {"attn_implementation": attn}
+
+
+def decide_data(run: Run) -> dict[str, Any]:
+    """Column mapping and format, the ShareGPT conversion, eval data and strategy."""
+    req = run.req
+    check_columns(run)
+    check_conversion(run)
+    eval_on = req.eval_split is not None or req.eval_fraction is not None
+    if req.eval_split is not None and req.eval_fraction is not None:
+        run.check("eval", "fail", "both eval_split and eval_fraction are set", "pass only one of them")
+    strategy = req.eval_strategy
+    if strategy == "auto":
+        strategy = "steps" if eval_on else "no"
+    if strategy != "no" and not eval_on:
+        run.check(
+            "eval",
+            "fail",
+            f"eval_strategy={strategy!r} without eval data: the run hangs or fails at start",
+            "pass eval_split='test' (or eval_fraction=0.05), or eval_strategy='no'",
+        )
+    else:
+        run.check("eval", "pass", f"eval_strategy {strategy}")
+    return {
+        "dataset": {
+            "id": req.dataset,
+            "config": req.dataset_config,
+            "split": req.split,
+            "eval_split": req.eval_split,
+            "eval_fraction": req.eval_fraction,
+            "max_rows": req.max_rows,
+            "column_mapping": dict(req.column_mapping),
+            "conversion": req.dataset_conversion,
+        },
+        "eval_strategy": strategy,
+        "eval_steps": req.eval_steps or req.save_steps,
+    }
+
+
+def decide_output(run: Run) -> dict[str, Any]:
+    """Where the model goes (push to the Hub on Jobs: the disk is discarded) and how the run is named."""
+    req = run.req
+    if req.push_to_hub:
+        if req.hub_model_id is None:
+            run.check(
+                "push_to_hub",
+                "fail",
+                "push_to_hub needs hub_model_id: the job's disk is discarded when it ends",
+                "pass hub_model_id='your-username/model-name' (a new, unique repo)",
+            )
+        else:
+            run.check(
+                "push_to_hub",
+                "pass",
+                f"checkpoints pushed to {req.hub_model_id} (hub_strategy='checkpoint'); "
+                "a re-run resumes from its last-checkpoint",
+            )
+            if "/" not in req.hub_model_id:
+                run.check(
+                    "hub_model_id",
+                    "info",
+                    f"{req.hub_model_id!r} has no namespace: the script pushes to the token owner's "
+                    "namespace",
+                )
+    elif not run.local:
+        run.check(
+            "push_to_hub",
+            "fail",
+            "push_to_hub=False on a Hugging Face Jobs flavor: the trained model and every checkpoint are "
+            "lost "
+            "when the job ends",
+            "set push_to_hub=True with hub_model_id, or use flavor='local'",
+        )
+    if req.trackio and req.trackio_space_id is None and req.hub_model_id is None:
+        run.check(
+            "trackio",
+            "info",
+            "trackio logs locally in the job unless trackio_space_id is set or the model is pushed",
+            "pass trackio_space_id='your-username/trackio' for a live dashboard",
+        )
+    model_tail = req.model.rstrip("/").split("/")[-1] or "model"
+    output_dir = req.output_dir or (
+        req.hub_model_id.split("/")[-1] if req.hub_model_id else f"{model_tail}-{req.method}-{req.peft}"
+    )
+    return {
+        "output_dir": output_dir,
+        "hub_model_id": req.hub_model_id,
+        "push_to_hub": req.push_to_hub,
+        "private": req.private,
+        "trackio": req.trackio,
+        "trackio_project": req.trackio_project or output_dir,
+        "trackio_space_id": req.trackio_space_id,
+        "run_name": req.run_name or output_dir,
+    }
+
+
+def decide_training(run: Run) -> dict[str, Any]:
+    """Optimizer and schedule: the request's values, per-method defaults where it left them out."""
+    req = run.req
+    batch, accumulation = batch_of(req)
+    lr = req.learning_rate if req.learning_rate is not None else DEFAULT_LR[(req.method, req.peft)]
+    return {
+        "learning_rate": lr,
+        "num_train_epochs": req.num_train_epochs,
+        "max_steps": req.max_steps,
+        "per_device_train_batch_size": batch,
+        "gradient_accumulation_steps": accumulation,
+        "max_length": req.max_length,
+        "warmup_ratio": req.warmup_ratio,
+        "lr_scheduler_type": req.lr_scheduler_type,
+        "weight_decay": req.weight_decay,
+        "gradient_checkpointing": req.gradient_checkpointing,
+        "logging_steps": req.logging_steps,
+        "save_steps": req.save_steps,
+        "save_every_minutes": req.save_every_minutes,
+        "seed": req.seed,
+    }
+
+
+# The decision steps, in order: later steps read what earlier ones put on `Run` (flavor, info, estimate).
+STEPS: list[Step] = [
+    decide_flavor,
+    decide_timeout,
+    decide_precision,
+    decide_attention,
+    decide_method,
+    decide_data,
+    decide_output,
+    decide_training,
+]
+
+
+def resolve(
+    req: Request,
+    *,
+    pinned: dict[str, str],
+    dataset_examples: int | None = None,
+    recommendation: Recommendation | None = None,
+) -> Plan:
+    """Run every step and decide every value. Never raises for a bad setting: see Plan.checks.
+
+    `dataset_examples`: rows in the training split when the caller knows (time and cost estimate);
+    `recommendation`: the hardware model's answer for this request when the caller already has one."""
+    run = Run(req=req, pinned=pinned, dataset_examples=dataset_examples, recommendation=recommendation)
+    config: dict[str, Any] = {
+        "method": req.method,
+        "peft": req.peft,
+        "model": req.model,
+        "model_revision": req.model_revision,
+        "trust_remote_code": req.trust_remote_code,
+    }
+    for step in STEPS:
+        config.update(step(run))
+    config["pinned_versions"] = dict(pinned)
+    return Plan(
+        method=req.method,
+        peft=req.peft,
+        flavor=run.flavor,
+        timeout=job_timeout(run.timeout_s),
+        timeout_seconds=run.timeout_s,
+        gpu_count=config["gpu_count"],
+        config=cast(ScriptConfig, config),
+        checks=run.checks,
+        estimate=run.estimate,
+    )
