@@ -49,7 +49,12 @@ def _bundled() -> dict[str, Any]:
 
 
 def bundled_flavors() -> dict[str, FlavorInfo]:
-    """The dated bundled table, keyed by flavor name."""
+    """The dated bundled table, keyed by flavor name (a fresh dict of the parsed, frozen entries)."""
+    return dict(_bundled_flavors())
+
+
+@cache
+def _bundled_flavors() -> dict[str, FlavorInfo]:
     data = _bundled()
     out: dict[str, FlavorInfo] = {}
     for row in data["flavors"]:
