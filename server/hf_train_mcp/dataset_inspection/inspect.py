@@ -15,8 +15,8 @@ from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from hf_train_mcp import access, hub
 from hf_train_mcp import dataset_formats as fmt
-from hf_train_mcp import hub
 from hf_train_mcp.dataset_inspection import hub_files, local_reader
 from hf_train_mcp.dataset_inspection.sample import DatasetSample, gated_message
 from hf_train_mcp.dataset_inspection.viewer_client import (
@@ -104,6 +104,7 @@ def inspect_dataset(dataset: str, config: str | None = None, split: str | None =
 
     local = _local_path(dataset)
     if local is not None:
+        access.require_local("Reading datasets from this machine's disk")
         sample = inspect_local(local, config, split, n_read)
     else:
         sample = inspect_hub(_repo_id(dataset), config, split, n_read)

@@ -18,6 +18,7 @@ import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
 from hf_train_mcp import hub
+from hf_train_mcp.errors import AgentError
 from hf_train_mcp.jobs import formatting as fmt
 from hf_train_mcp.jobs.args import (
     CancelArgs,
@@ -171,7 +172,7 @@ async def _dry_run(
         if token:
             try:
                 ns = await _thread(lambda: backend.namespace(args.namespace))
-            except ToolError as exc:  # a dry run shows the spec even when the Hub cannot be asked
+            except (ToolError, AgentError) as exc:  # a dry run shows the spec even if the Hub cannot be asked
                 ns = "<your user>"
                 notes.append(f"The namespace could not be looked up, so submitting may fail too: {exc}")
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hf_train_mcp import hub
+from hf_train_mcp import access, hub
 from hf_train_mcp.toolkit import fail
 
 WRITE_ROLES = frozenset({"write", "admin"})
@@ -48,6 +48,7 @@ def check_model(model: str) -> str:
     """Confirm the model exists and is readable; returns where it was found ("local" or "hub")."""
     path = Path(model).expanduser()
     if path.exists():
+        access.require_local("Reading a model folder from this machine's disk")
         if not (path / "config.json").is_file():
             raise fail(
                 f"{model} is a local path without a config.json: point `model` at a saved model folder "
