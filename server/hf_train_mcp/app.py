@@ -75,7 +75,8 @@ class HfTrainServer(MCPServer):
             known = ", ".join(t.name for t in self._tool_manager.list_tools())
             raise ToolError(f"Unknown tool `{bounded(str(name), 80)}`. Tools: {known}.")
         try:
-            check_arguments(name, arguments, tool.fn_metadata.arg_model, tool.parameters)
+            metadata = tool.fn_metadata
+            check_arguments(name, arguments, metadata.arg_model, tool.parameters, metadata.pre_parse_json)
         except ArgumentProblem as exc:
             raise ToolError(bounded(redact(str(exc)))) from None
         from hf_train_mcp.hub import call_budget

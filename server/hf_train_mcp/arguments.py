@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -160,9 +161,16 @@ def _field_line(name: str, schema: dict[str, Any], defs: dict[str, Any], got: st
 
 
 def check_arguments(
-    tool_name: str, arguments: Any, arg_model: type[BaseModel], schema: dict[str, Any]
+    tool_name: str,
+    arguments: Any,
+    arg_model: type[BaseModel],
+    schema: dict[str, Any],
+    pre_parse: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
-    """Raise `ArgumentProblem` when `arguments` cannot be used by the tool; return quietly otherwise."""
+    """Raise `ArgumentProblem` when `arguments` cannot be used by the tool; return quietly otherwise.
+
+    `pre_parse` is the SDK's own first step (JSON text sent for a list or object is parsed), so what is
+    validated here is exactly what the SDK will validate."""
     if not isinstance(arguments, dict):
         raise ArgumentProblem(f"{tool_name} takes a JSON object of arguments; got {_type_name(arguments)}.")
     known = {f.alias or name for name, f in arg_model.model_fields.items()}
@@ -187,9 +195,18 @@ def check_arguments(
             "server takes. Send files by path or reference (a Hub id, a URL) instead of their content."
         )
     try:
-        arg_model.model_validate(arguments)
+        validated = arg_model.model_validate(pre_parse(arguments) if pre_parse else arguments)
     except ValidationError as exc:
         raise ArgumentProblem(_validation_message(tool_name, exc, arguments, schema)) from None
+    # Text such as "1e309" or "inf" becomes a float in lax mode: check what the tool would receive.
+    infinite = [
+        f"`{name}` must be a finite number (e.g. 1.5); {_type_name(arguments.get(name))} was read as "
+        f"{getattr(validated, name)}."
+        for name in type(validated).model_fields
+        if isinstance(getattr(validated, name, None), float) and not math.isfinite(getattr(validated, name))
+    ]
+    if infinite:
+        raise ArgumentProblem(_join(tool_name, infinite))
 
 
 def _validation_message(

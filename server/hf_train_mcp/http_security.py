@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,10 @@ def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
+        pass
+    try:  # the short IPv4 spellings the OS accepts: 127.1, 2130706433
+        return ipaddress.IPv4Address(socket.inet_aton(host)).is_loopback
+    except OSError:
         return False
 
 

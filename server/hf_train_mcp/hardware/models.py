@@ -335,7 +335,7 @@ def hub_shape(repo_id: str) -> ModelShape:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}"[:200]
+    return (text or "no details")[:200]  # the message, not the Python exception's name
 
 
 def clear_cache() -> None:
