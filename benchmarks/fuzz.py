@@ -189,11 +189,10 @@ def _files_with(root: Path, secret: str) -> list[str]:
 async def fuzz(calls: int, seed: int, *, data_dir: Path | None = None) -> Report:
     """`calls` fuzzed calls, round-robin over every tool, through an in-process MCP client."""
     import anyio
-    from mcp import Client
-
     from hf_train_mcp import access
     from hf_train_mcp.app import build_server
     from hf_train_mcp.paths import data_dir as configured_data_dir
+    from mcp import Client
 
     rng = random.Random(seed)
     secret = f"fuzz-secret-{seed:08d}-{rng.getrandbits(64):016x}"
@@ -231,7 +230,9 @@ async def fuzz(calls: int, seed: int, *, data_dir: Path | None = None) -> Report
                         report.examples.append(f"oversized ({len(text)}): {tool.name}")
                 if "hit an internal error" in text:
                     report.crashes += 1
-                    report.examples.append(f"internal error: {tool.name} {json.dumps(arguments, default=str)[:300]}")
+                    report.examples.append(
+                        f"internal error: {tool.name} {json.dumps(arguments, default=str)[:300]}"
+                    )
                 elif PYTHON_TEXT.search(text):
                     report.python_texts += 1
                     report.examples.append(f"python text: {tool.name}: {text[:300]}")

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 TOKEN = "test-bearer-token-0123456789abcdef"
 
 
@@ -52,7 +51,18 @@ def http_server(
     stderr_path = tmp_path / f"server-{port}.err"
     with open(stderr_path, "w") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hf_train_mcp", "--transport", "http", "--host", host, "--port", str(port), *args],
+            [
+                sys.executable,
+                "-m",
+                "hf_train_mcp",
+                "--transport",
+                "http",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                *args,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=env or server_env(),

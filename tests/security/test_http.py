@@ -73,14 +73,16 @@ async def test_bearer_token_required(tmp_path: Path) -> None:
         async with mcp_over_http(server.url, TOKEN) as client:
             tools = await client.list_tools()
             assert {t.name for t in tools.tools} >= {"hf_jobs", "recommend_hardware", "inspect_dataset"}
-        with pytest.raises(Exception):  # noqa: B017,PT011 - the client cannot even connect without it
+        with pytest.raises(Exception):  # noqa: B017 - the client cannot even connect without it
             async with mcp_over_http(server.url) as client:
                 await client.list_tools()
 
 
 async def test_token_from_environment_on_a_public_bind_with_allowed_hosts(tmp_path: Path) -> None:
     env = server_env(HF_TRAIN_MCP_AUTH_TOKEN=TOKEN)
-    with http_server("--allowed-host", "trainer.example:8000", env=env, host="0.0.0.0", tmp_path=tmp_path) as s:
+    with http_server(
+        "--allowed-host", "trainer.example:8000", env=env, host="0.0.0.0", tmp_path=tmp_path
+    ) as s:
         assert post(s.port, token=TOKEN) == 200
         assert post(s.port) == 401
         assert post(s.port, token=TOKEN, host="trainer.example:8000") == 200

@@ -129,6 +129,34 @@ def build_tiny_model(source: str, out_dir: str, *, timeout_s: float = 300) -> tu
     return rc == 0, out
 
 
+def _source_unavailable(source: str) -> str | None:
+    """Why the model to copy cannot be read now, found in-process within the call's Hub budget (or None).
+
+    Building the tiny copy takes a subprocess that imports transformers: checking first keeps a silent
+    or offline Hub from costing minutes."""
+    if Path(source).expanduser().exists():
+        return None
+    from hf_train_mcp import hub
+
+    if hub.offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(source, "config.json"), str):
+            return None
+        return (
+            f"HF_HUB_OFFLINE is set and {source} is not in the local Hugging Face cache, so no tiny copy "
+            "can be built: pass model= (a local model folder) or tiny_from= a local model folder."
+        )
+    try:
+        api = hub.get_api()
+        hub.call_with_retries(lambda: api.model_info(source), what=f"model_info {source}")
+    except Exception as exc:
+        return str(hub.hub_error(exc, what=f"read {source} on the Hub to build its tiny copy")) + (
+            " Or pass model= (a local model folder) or tiny_from= a local model folder."
+        )
+    return None
+
+
 def generated_here(script_text: str) -> bool:
     """Whether this exact text is a script generate_training_script wrote (saved as `*-<sha256[:10]>.py`)."""
     import hashlib
@@ -158,8 +186,10 @@ def _env(*, online: bool) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     if online:
-        from hf_train_mcp.hub import get_token
+        from hf_train_mcp.hub import get_token, hub_timeout
 
+        seconds = str(max(1, round(hub_timeout())))
+        extra.update({"HF_HUB_ETAG_TIMEOUT": seconds, "HF_HUB_DOWNLOAD_TIMEOUT": seconds})
         token = get_token()
         if token:
             extra["HF_TOKEN"] = token
@@ -240,6 +270,18 @@ def _rehearse(
     used_model = model
     log_prefix = ""
     if used_model is None and tiny_from is not None:
+        unreachable = _source_unavailable(tiny_from)
+        if unreachable:
+            return DryRunResult(
+                False,
+                None,
+                round(time.monotonic() - started, 2),
+                [],
+                interpreter,
+                error=unreachable,
+                offline=not online,
+                notes=notes,
+            )
         tiny_dir = work / "tiny-model"
         tiny_dir.mkdir(exist_ok=True)
         ok, log = build_tiny_model(tiny_from, str(tiny_dir), timeout_s=min(timeout_s, 300))
