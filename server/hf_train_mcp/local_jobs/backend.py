@@ -39,7 +39,7 @@ from hf_train_mcp.jobs.model import (
 )
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS  # the Hub's default
 from hf_train_mcp.local_jobs import logfile, metrics, paths, runner
-from hf_train_mcp.local_jobs.private import private_dir, stored_env, write_private
+from hf_train_mcp.local_jobs.private import private_dir, secret_env_values, stored_env, write_private
 from hf_train_mcp.local_jobs.store import JobRecord, JobStore
 from hf_train_mcp.local_jobs.supervisor import waiting_message
 from hf_train_mcp.redact import register_secrets
@@ -337,7 +337,8 @@ class LocalJobsBackend:
         command_env = minimal_env({"PYTHONUNBUFFERED": "1", **submission.env, **submission.secrets})
         command_env[runner.JOB_ID_ENV] = record.id
         # Values travel through the supervisor's stdin: nothing on disk, nothing in /proc/<pid>/environ.
-        payload = json.dumps({"env": command_env, "secrets": list(submission.secrets.values())})
+        masked = [*submission.secrets.values(), *secret_env_values(submission.env)]  # masked in output.log
+        payload = json.dumps({"env": command_env, "secrets": masked})
         supervisor_env = minimal_env()
         package_root = str(Path(hf_train_mcp.__file__).resolve().parent.parent)
         supervisor_env["PYTHONPATH"] = os.pathsep.join(

@@ -42,6 +42,13 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def secret_env_values(env: Mapping[str, str]) -> list[str]:
+    """The values of `env` that are secrets (by name, or a registered secret such as the token)."""
+    from hf_train_mcp.jobs.submission import looks_secret
+
+    return [value for name, value in env.items() if looks_secret(name) or redact(value) != value]
+
+
 def stored_env(env: Mapping[str, str]) -> dict[str, str]:
     """The environment as a job record may keep it: secret values replaced by the mask."""
     from hf_train_mcp.jobs.submission import looks_secret
