@@ -93,6 +93,12 @@ _thread_state = threading.local()
 # left as its timeout. A silent Hub therefore costs a tool about BUDGET_FACTOR x the Hub timeout,
 # never minutes. Log streams run in their own threads, outside any budget, bounded by the follower.
 BUDGET_FACTOR = 3.0
+BUDGET_SLACK_S = 2.0  # room for a backoff sleep between tries when the per-request timeout is tiny
+
+
+def budget_seconds() -> float:
+    """A tool call's time for all its Hub requests: 3 x HF_TRAIN_MCP_HUB_TIMEOUT + 2 s (17 s for 5 s)."""
+    return BUDGET_FACTOR * hub_timeout() + BUDGET_SLACK_S
 
 
 class HubDeadlineError(TimeoutError):
@@ -115,7 +121,7 @@ _budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
 @contextlib.contextmanager
 def call_budget(seconds: float | None = None) -> Iterator[None]:
     """Bound every Hub request made within this block (and the worker threads it starts through anyio)."""
-    token = _budget.set(_Budget(seconds if seconds is not None else BUDGET_FACTOR * hub_timeout()))
+    token = _budget.set(_Budget(seconds if seconds is not None else budget_seconds()))
     try:
         yield
     finally:
@@ -235,9 +241,7 @@ def _on_request(request: Any) -> None:
     if left is None:
         return
     if left <= 0.05:
-        raise HubDeadlineError(
-            f"no time left for Hub requests in this call (limit {BUDGET_FACTOR * hub_timeout():.0f}s)"
-        )
+        raise HubDeadlineError(f"no time left for Hub requests in this call (limit {budget_seconds():.0f}s)")
     timeout = dict(request.extensions.get("timeout") or {})
     request.extensions["timeout"] = {
         key: min(value, left) if isinstance(value, int | float) else left
@@ -367,7 +371,7 @@ def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> Exce
     elif isinstance(exc, HubDeadlineError):
         msg = (
             f"Could not {what}: the Hub did not answer within this call's time limit "
-            f"({BUDGET_FACTOR * hub_timeout():.0f}s; HF_TRAIN_MCP_HUB_TIMEOUT={hub_timeout():g}s a request)."
+            f"({budget_seconds():.0f}s; HF_TRAIN_MCP_HUB_TIMEOUT={hub_timeout():g}s a request)."
             f"{resend or ' Check the network and HF_ENDPOINT, then try again.'}"
         )
     elif is_timeout(exc):

@@ -20,6 +20,7 @@ import contextlib
 import contextvars
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -42,7 +43,7 @@ class SecretSet:
 
     def __init__(self, limit: int = MAX_SECRETS_PER_SCOPE) -> None:
         self._lock = threading.Lock()
-        self._values: dict[str, None] = {}  # insertion-ordered set: the oldest are dropped first
+        self._values: OrderedDict[str, None] = OrderedDict()  # the oldest are dropped first, in O(1)
         self._pattern: re.Pattern[str] | None = None
         self._dirty = False
         self.limit = limit
@@ -56,7 +57,7 @@ class SecretSet:
                 return False
             self._values[value] = None
             while len(self._values) > self.limit:  # a long session: the oldest value stops being masked
-                self._values.pop(next(iter(self._values)))
+                self._values.popitem(last=False)
             self._dirty = True
             return True
 
