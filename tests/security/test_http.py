@@ -3,6 +3,7 @@ headers, and local jobs/paths off unless --allow-local."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,26 @@ async def test_stdio_keeps_local_access() -> None:
             "hf_jobs", {"operation": "run", "args": {"command": ["true"], "flavor": "local", "dry_run": True}}
         )
     assert not result.is_error, result.content[0].text
+
+
+async def test_callers_own_hf_token_is_the_bearer_and_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from doubles.jobs_api import hub_double
+
+    with hub_double(monkeypatch) as jobs_api:
+        jobs_api.add_job()
+        env = server_env(HF_ENDPOINT=os.environ["HF_ENDPOINT"])
+        env.pop("HF_TOKEN", None)  # the server has no token of its own: each caller brings theirs
+        with http_server("--auth", "hf", env=env, tmp_path=tmp_path) as server:
+            assert post(server.port) == 401
+            assert post(server.port, token="hf_NotARealTokenAtAll123456") == 401  # whoami refuses it
+            async with mcp_over_http(server.url, jobs_api.token) as client:
+                ps = await client.call_tool("hf_jobs", {"operation": "ps", "args": {"all": True}})
+            text = "\n".join(getattr(b, "text", "") for b in ps.content)
+            assert not ps.is_error, text
+            assert jobs_api.token not in text
+    seen = [
+        r.headers.get("authorization") for r in jobs_api.server.requests if r.path.startswith("/api/jobs")
+    ]
+    assert seen and all(h == f"Bearer {jobs_api.token}" for h in seen)
