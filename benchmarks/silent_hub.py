@@ -40,6 +40,8 @@ CALLS: list[tuple[str, dict]] = [
             "dataset": "trl-lib/Capybara",
             "method": "sft",
             "flavor": "a10g-large",
+            "timeout": "3h",
+            "hub_model_id": "me/qwen-sft",
         },
     ),
     ("validate_training_script", {"script": "print(1)"}),

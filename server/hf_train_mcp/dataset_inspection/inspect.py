@@ -83,12 +83,18 @@ class Inspection:
 
 
 # --- entry point --------------------------------------------------------------------------------
-def inspect_dataset(dataset: str, config: str | None = None, split: str | None = None, rows: int = 5,
-                    method: str | None = None) -> Inspection:
+def inspect_dataset(
+    dataset: str,
+    config: str | None = None,
+    split: str | None = None,
+    rows: int = 5,
+    method: str | None = None,
+) -> Inspection:
     dataset = (dataset or "").strip()
     if not dataset:
-        raise ToolError('`dataset` is empty: pass a Hub id like "trl-lib/Capybara" or a local file or '
-                        "folder path.")
+        raise ToolError(
+            '`dataset` is empty: pass a Hub id like "trl-lib/Capybara" or a local file or folder path.'
+        )
     focus = None
     if method is not None and method.strip():
         focus = method.strip().lower()
@@ -122,9 +128,11 @@ def _local_path(dataset: str) -> Path | None:
         or (dataset.count("/") > 1 and not dataset.startswith(("hf://", "http")))
     )
     if looks_local:
-        raise ToolError(f"No such file or folder: {dataset}. Pass an existing local path (a .jsonl, .json, "
-                        ".csv, .tsv or .parquet file, or a folder of them) or a Hub dataset id like "
-                        '"trl-lib/Capybara".')
+        raise ToolError(
+            f"No such file or folder: {dataset}. Pass an existing local path (a .jsonl, .json, "
+            ".csv, .tsv or .parquet file, or a folder of them) or a Hub dataset id like "
+            '"trl-lib/Capybara".'
+        )
     return None
 
 
@@ -133,14 +141,16 @@ def _repo_id(dataset: str) -> str:
     value = dataset
     for prefix in ("hf://datasets/", "datasets/"):
         if value.startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
     match = re.match(r"https?://[^/]+/datasets/([^/?#]+/[^/?#]+)", value)
     if match:
         value = match.group(1)
     value = value.split("@", 1)[0].strip("/")
     if not REPO_ID_RE.match(value):
-        raise ToolError(f"'{dataset}' is neither an existing local path nor a Hub dataset id (owner/name, "
-                        "e.g. \"trl-lib/Capybara\").")
+        raise ToolError(
+            f"'{dataset}' is neither an existing local path nor a Hub dataset id (owner/name, "
+            'e.g. "trl-lib/Capybara").'
+        )
     return value
 
 
@@ -149,14 +159,17 @@ def inspect_local(path: Path, config: str | None, split: str | None, n: int) -> 
     notes: list[str] = []
     if path.is_file():
         if not local_reader.is_data_file(path.name):
-            raise ToolError(f"{path} is not a data file this tool reads: use .jsonl, .json, .csv, .tsv or "
-                            ".parquet.")
+            raise ToolError(
+                f"{path} is not a data file this tool reads: use .jsonl, .json, .csv, .tsv or .parquet."
+            )
         groups = {"train": [path.name]}
         base = path.parent
         inferred = local_reader.split_of(path.name) or "train"
         if split is not None and split not in (inferred, "train"):
-            raise ToolError(f"{path.name} is a single file (split '{inferred}'); `split` cannot select "
-                            f"'{split}' in it. Pass the folder to choose among split files.")
+            raise ToolError(
+                f"{path.name} is a single file (split '{inferred}'); `split` cannot select "
+                f"'{split}' in it. Pass the folder to choose among split files."
+            )
         chosen, files = (split or "train"), [path.name]
     else:
         all_files = local_reader.list_local_data_files(path)
@@ -166,8 +179,11 @@ def inspect_local(path: Path, config: str | None, split: str | None, n: int) -> 
             scoped = [f for f in all_files if f.split("/")[0] == config]
             if not scoped:
                 tops = sorted({f.split("/")[0] for f in all_files if "/" in f})
-                raise ToolError(f"{path} has no sub-folder '{config}' with data files"
-                                + (f"; sub-folders: {', '.join(tops)}" if tops else "") + ".")
+                raise ToolError(
+                    f"{path} has no sub-folder '{config}' with data files"
+                    + (f"; sub-folders: {', '.join(tops)}" if tops else "")
+                    + "."
+                )
             all_files = scoped
         groups = local_reader.group_splits(all_files)
         base = path
@@ -238,8 +254,10 @@ def inspect_hub(repo_id: str, config: str | None, split: str | None, n: int) -> 
     notes: list[str] = []
     config = _choose_config(repo_id, splits, config, notes)
     if split is not None and split not in splits[config]:
-        raise ToolError(f"Dataset '{repo_id}' (config '{config}') has no split '{split}'. Splits: "
-                        f"{', '.join(splits[config])}. Pass one of them as `split`.")
+        raise ToolError(
+            f"Dataset '{repo_id}' (config '{config}') has no split '{split}'. Splits: "
+            f"{', '.join(splits[config])}. Pass one of them as `split`."
+        )
     split = hub_files.choose_split(repo_id, {s: [] for s in splits[config]}, split, notes)
     try:
         first = client.first_rows(repo_id, config, split)
@@ -255,8 +273,11 @@ def inspect_hub(repo_id: str, config: str | None, split: str | None, n: int) -> 
     truncated = sorted({c for item in row_items[:n] for c in item.get("truncated_cells") or []})
     detect_rows = _detection_rows(row_items[:n], features)
     if truncated:
-        notes.append("The viewer cut long cells (" + ", ".join(f"`{c}`" for c in truncated)
-                     + "); format detection uses their declared types.")
+        notes.append(
+            "The viewer cut long cells ("
+            + ", ".join(f"`{c}`" for c in truncated)
+            + "); format detection uses their declared types."
+        )
     num_rows = _num_rows(client, repo_id, config, split)
     return DatasetSample(
         dataset=repo_id,
@@ -287,8 +308,10 @@ def _reason(exc: ViewerError) -> str:
 def _choose_config(repo_id: str, splits: dict[str, list[str]], config: str | None, notes: list[str]) -> str:
     if config is not None:
         if config not in splits:
-            raise ToolError(f"Dataset '{repo_id}' has no config '{config}'. Configs: {', '.join(splits)}. "
-                            "Pass one of them as `config`.")
+            raise ToolError(
+                f"Dataset '{repo_id}' has no config '{config}'. Configs: {', '.join(splits)}. "
+                "Pass one of them as `config`."
+            )
         return config
     if len(splits) == 1:
         return next(iter(splits))
@@ -321,8 +344,9 @@ def _num_rows(client: ViewerClient, repo_id: str, config: str, split: str) -> in
         return None
 
 
-def _diagnose_then_fallback(repo_id: str, config: str | None, split: str | None, n: int, token: str | None,
-                            exc: ViewerError) -> DatasetSample:
+def _diagnose_then_fallback(
+    repo_id: str, config: str | None, split: str | None, n: int, token: str | None, exc: ViewerError
+) -> DatasetSample:
     """The viewer says missing/private/gated; the Hub API tells which, then the files may still work."""
     try:
         info = hub_files.dataset_repo_info(repo_id, token)
@@ -341,7 +365,7 @@ def analyze(sample: DatasetSample, shown: int, focus: str | None, notes: list[st
     detect_rows = sample.detect_rows if sample.detect_rows is not None else sample.rows
     report = fmt.detect_format(sample.columns, detect_rows)
     methods: dict[str, dict[str, Any]] = {}
-    for method in ([focus] if focus else fmt.METHODS):
+    for method in [focus] if focus else fmt.METHODS:
         suggestion = fmt.explain_mapping(method, sample.columns, detect_rows)
         methods[method] = {
             "ready": suggestion.ready_as_is,
@@ -349,14 +373,19 @@ def analyze(sample: DatasetSample, shown: int, focus: str | None, notes: list[st
             "columns": suggestion.mapping if suggestion.ready_as_is else None,
             "conversion": suggestion.conversion,
             "format_after_mapping": suggestion.kind if suggestion.mapping else None,
-            "reasons": ([] if suggestion.ready_as_is or suggestion.mapping else
-                        [report.not_ready.get(method, ""), *suggestion.reasons]),
+            "reasons": (
+                []
+                if suggestion.ready_as_is or suggestion.mapping
+                else [report.not_ready.get(method, ""), *suggestion.reasons]
+            ),
             "notes": suggestion.notes,
         }
         methods[method]["reasons"] = [r for r in methods[method]["reasons"] if r]
     if report.kind != "unknown" and report.conversational:
-        notes.append("Conversational data: the model needs a chat template (instruct models have one; for a "
-                     "base model set one in the script).")
+        notes.append(
+            "Conversational data: the model needs a chat template (instruct models have one; for a "
+            "base model set one in the script)."
+        )
     shown_rows = [shorten_row(r) for r in sample.rows[:shown]]
     return Inspection(sample, report, methods, shown_rows, focus, notes)
 
@@ -389,10 +418,12 @@ def to_markdown(result: Inspection) -> str:
     where = f"config `{s.config}`, " if s.config and s.config != "default" else ""
     count = f", {s.num_rows:,} rows" if s.num_rows is not None else ""
     lines = [f"## Dataset `{s.dataset}` ({where}split `{s.split}`{count})"]
-    source = {"viewer": "dataset viewer", "hub_files": "data file from the Hub",
-              "local": "local file"}[s.source]
-    split_list = "; ".join(f"{c}: {', '.join(sp)}" if len(s.splits) > 1 else ", ".join(sp)
-                           for c, sp in s.splits.items())
+    source = {"viewer": "dataset viewer", "hub_files": "data file from the Hub", "local": "local file"}[
+        s.source
+    ]
+    split_list = "; ".join(
+        f"{c}: {', '.join(sp)}" if len(s.splits) > 1 else ", ".join(sp) for c, sp in s.splits.items()
+    )
     files = f" ({', '.join(s.files)})" if s.files else ""
     lines.append(f"Splits: {split_list}. Source: {source}{files}.")
     lines.append("")
@@ -452,6 +483,8 @@ def _method_line(method: str, info: dict[str, Any]) -> str:
         return f"**{name}:** ready as is (columns {cols})."
     if info["column_mapping"]:
         conv = f' and conversion "{info["conversion"]}"' if info["conversion"] else ""
-        return (f"**{name}:** ready with `column_mapping` `{json.dumps(info['column_mapping'])}`{conv} "
-                "(pass it to generate_training_script).")
+        return (
+            f"**{name}:** ready with `column_mapping` `{json.dumps(info['column_mapping'])}`{conv} "
+            "(pass it to generate_training_script)."
+        )
     return f"**{name}:** not ready, and no column mapping fixes it: {'; '.join(info['reasons'])}."
