@@ -337,7 +337,7 @@ def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> Exce
         )
     status = status_of(exc)
     server_message = getattr(exc, "server_message", None) or ""
-    detail = redact(server_message or str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    detail = redact(server_message or (str(exc).splitlines()[0] if str(exc) else "no details"))
     detail = detail[:500]
     resend = (
         ' The request may have reached the Hub: run `ps` (with {"all": true}) before submitting again, '
