@@ -36,16 +36,26 @@ from hf_train_mcp.jobs.args import (
     UvArgs,
 )
 from hf_train_mcp.jobs.backends import (
+    backend_for_flavor,
     backend_for_job,
     hub_backend,
     local_available,
     local_backend,
     local_hardware,
     no_token_message,
+    ssh_hardware,
+    ssh_jobs,
 )
 from hf_train_mcp.jobs.follow import collect_lines, run_bounded
 from hf_train_mcp.jobs.hub_backend import HubJobsBackend
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobSubmission, JobView, is_local_job_id
+from hf_train_mcp.jobs.model import (
+    LOCAL_FLAVOR,
+    JobSubmission,
+    JobView,
+    is_local_job_id,
+    is_own_machine,
+    is_ssh,
+)
 from hf_train_mcp.jobs.submission import build_submission, masked_spec
 from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.redact import MASK
@@ -72,7 +82,7 @@ def _hub_error(exc: BaseException, what: str) -> Exception:
 # --- run / uv ---------------------------------------------------------------------------------------------
 def _flavor_check(flavor: str) -> list[str]:
     """Refuse a flavor the live Hub list does not have; only note it when the list is the bundled one."""
-    if flavor == LOCAL_FLAVOR:
+    if is_own_machine(flavor):
         return []
     try:
         from hf_train_mcp.hardware import catalog
@@ -137,7 +147,7 @@ def _spec_markdown(spec: dict[str, Any]) -> str:
 
 async def _submission(args: SubmitArgs) -> tuple[JobSubmission, str | None, list[str]]:
     token = hub.get_token()
-    local = args.flavor == LOCAL_FLAVOR
+    local = is_own_machine(args.flavor)
     if not local and not token and not args.dry_run:
         raise fail(no_token_message())
     sub = build_submission(args, token=token)
@@ -153,12 +163,20 @@ async def _dry_run(
     *,
     schedule: ScheduledRunArgs | ScheduledUvArgs | None = None,
 ) -> Answer:
-    local = args.flavor == LOCAL_FLAVOR
+    local = is_own_machine(args.flavor)
     if local:
         if schedule is not None:
-            raise fail('Scheduled jobs run on Hugging Face only; flavor "local" cannot be scheduled.')
+            raise fail(
+                f'Scheduled jobs run on Hugging Face only; flavor "{args.flavor}" cannot be scheduled.'
+            )
         spec = _local_spec(sub)
         target = "this machine (local backend)"
+        if is_ssh(args.flavor):
+            from hf_train_mcp.ssh_jobs.hosts import host_for_flavor
+
+            host = host_for_flavor(args.flavor)
+            spec["backend"] = "ssh"
+            target = f"SSH host {host.name} ({host.address}, its local backend)"
     else:
         backend = HubJobsBackend(token)
         if schedule is not None:
@@ -206,10 +224,10 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     sub, token, notes = await _submission(args)
     if args.dry_run:
         return await _dry_run(args, sub, token, notes)
-    backend = local_backend() if args.flavor == LOCAL_FLAVOR else hub_backend()
+    backend = backend_for_flavor(args.flavor)
     view: JobView = await _thread(lambda: backend.submit(sub))
     view.timeout_seconds = view.timeout_seconds or sub.timeout_seconds
-    ns = None if view.backend == "local" else view.owner
+    ns = None if view.backend != "hub" else view.owner
     explicit_ns = args.namespace
     cost, cost_data = fmt.cost_lines(args.flavor, sub.timeout_seconds)
     md = [f"**Job submitted:** `{view.id}`"]
@@ -305,6 +323,10 @@ async def op_ps(args: PsArgs, progress: Progress | None) -> Answer:
             views += await _thread(lambda: local.list(include_finished=include_finished))
         except Exception as exc:
             notes.append(f"Local jobs could not be listed: {exc}")
+    if args.namespace is None:
+        remote, remote_notes = await _thread(lambda: ssh_jobs(include_finished))
+        views += remote
+        notes += remote_notes
     if not include_finished:
         views = [v for v in views if not v.is_terminal]
     if args.status:
@@ -507,7 +529,10 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
         source = f"bundled table dated {as_of}"
         notes.append(f"The Hub's live hardware list is unavailable ({exc}); prices are from the {source}.")
     local = local_hardware()
+    ssh_rows, ssh_notes = await _thread(ssh_hardware)
+    notes += ssh_notes
     table_rows = rows + [r for r in local if r.get("name") == LOCAL_FLAVOR and "price_per_hour" in r]
+    table_rows += ssh_rows
     origin = f"live list from {hub.endpoint()}" if source == "live" else source
     md = [
         f"**Hugging Face Jobs hardware** ({origin}; billed per minute while a job runs)",
@@ -517,22 +542,26 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
     for entry in local:
         description = entry.get("description") or json.dumps(entry, default=str)
         md.append(f'\nFlavor "local" runs jobs on the machine running this server: {description}')
+    for entry in ssh_rows:
+        md.append(f'\nFlavor "{entry["name"]}" runs jobs on your SSH host: {entry.get("description")}')
     if notes:
         md += ["", *[f"Note: {n}" for n in notes]]
-    return Answer("\n".join(md), {"source": source, "flavors": rows, "local": local, "notes": notes})
+    return Answer(
+        "\n".join(md), {"source": source, "flavors": rows, "local": local, "ssh": ssh_rows, "notes": notes}
+    )
 
 
 # --- scheduled jobs -----------------------------------------------------------------------------------------
 def _no_local_schedule(job_id: str) -> None:
-    if is_local_job_id(job_id):
+    if is_local_job_id(job_id) or is_ssh(job_id):
         raise fail("Scheduled jobs exist on Hugging Face only; local job ids have no schedule.")
 
 
 async def op_scheduled_create(args: ScheduledRunArgs | ScheduledUvArgs, progress: Progress | None) -> Answer:
-    if args.flavor == LOCAL_FLAVOR:
+    if is_own_machine(args.flavor):
         raise fail(
-            'Scheduled jobs run on Hugging Face only; flavor "local" cannot be scheduled. Pick a Hub '
-            'flavor (the "hardware" operation lists them).'
+            f'Scheduled jobs run on Hugging Face only; flavor "{args.flavor}" cannot be scheduled. Pick a '
+            'Hub flavor (the "hardware" operation lists them).'
         )
     sub, token, notes = await _submission(args)
     if args.dry_run:

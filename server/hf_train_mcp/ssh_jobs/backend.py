@@ -1,0 +1,203 @@
+"""`SshJobsBackend`: the `JobsBackend` for flavor "ssh:NAME", a thin client of the host's local backend.
+
+Ids are "ssh:NAME:<the local backend's id there>", so any later call (from any server process) finds
+the host again. Views come back as the remote local backend reports them, relabelled with the
+flavor and id seen here. A log follow that loses its connection reconnects and resumes after the
+last line it got; the job itself never depends on the connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from hf_train_mcp.jobs.model import JobSubmission, JobView, LogLine, MetricsSample
+from hf_train_mcp.ssh_jobs import hosts, transport, wire
+from hf_train_mcp.ssh_jobs.hosts import SshHost
+from hf_train_mcp.ssh_jobs.transport import SshJobError
+from hf_train_mcp.toolkit import fail
+
+FOLLOW_RECONNECTS = 5  # consecutive failed attempts before a follow gives up (the job keeps running)
+RECONNECT_PAUSE_S = 1.0
+LIST_TIMEOUT_S = 20.0  # ps and hardware ask every host at once, each bounded by this
+HOST_ERRORS_THAT_RETRY = frozenset({"dropped", "unreachable", "timeout"})
+
+
+class SshJobsBackend:
+    def __init__(self, host: SshHost) -> None:
+        self.host = host
+
+    # -- JobsBackend --------------------------------------------------------------------------------
+
+    def submit(self, submission: JobSubmission) -> JobView:
+        data = transport.call(
+            self.host,
+            "submit",
+            {"submission": wire.submission_to_json(submission)},
+            timeout=transport.SUBMIT_TIMEOUT_S,
+        )
+        return self._view(data)
+
+    def list(
+        self,
+        *,
+        include_finished: bool,
+        namespace: str | None = None,
+        timeout: float = transport.CALL_TIMEOUT_S,
+    ) -> list[JobView]:
+        data = transport.call(self.host, "list", {"include_finished": include_finished}, timeout=timeout)
+        return [self._view(item) for item in data]
+
+    def inspect(self, job_id: str, *, namespace: str | None = None) -> JobView:
+        return self._view(self._call("inspect", job_id))
+
+    def cancel(self, job_id: str, *, namespace: str | None = None) -> JobView:
+        return self._view(self._call("cancel", job_id))
+
+    def metrics(self, job_id: str, *, namespace: str | None = None) -> MetricsSample | None:
+        return wire.metrics_from_json(self._call("metrics", job_id))
+
+    def logs(
+        self, job_id: str, *, tail: int | None, follow: bool, namespace: str | None = None
+    ) -> Iterator[LogLine]:
+        remote_id = self._remote_id(job_id)
+        if not follow:
+            return iter(list(self._stream(job_id, remote_id, tail=tail, follow=False)))
+        return self._stream(job_id, remote_id, tail=tail, follow=True)
+
+    def hello(self, *, timeout: float = transport.CALL_TIMEOUT_S) -> dict[str, Any]:
+        """The remote side's version, data dir, interpreter, uv and hardware (a check that all works)."""
+        return transport.call(self.host, "hello", {}, timeout=timeout)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _remote_id(self, job_id: str) -> str:
+        host, remote_id = hosts.split_job_id(job_id)
+        if host.name != self.host.name:
+            raise fail(f"Job {job_id} belongs to SSH host {host.name}, not {self.host.name}.")
+        return remote_id
+
+    def _call(self, operation: str, job_id: str) -> Any:
+        remote_id = self._remote_id(job_id)
+        try:
+            return transport.call(self.host, operation, {"job_id": remote_id})
+        except transport.RemoteRefused as exc:
+            raise self._explained(exc, job_id, remote_id) from None
+
+    def _explained(self, exc: transport.RemoteRefused, job_id: str, remote_id: str) -> SshJobError:
+        if exc.kind == "not_found":
+            return SshJobError(
+                "not_found",
+                f"No job {job_id} on SSH host {self.host.name} ({self.host.address}). List its jobs with "
+                'ps ({"all": true}); ids are never shortened.',
+            )
+        return SshJobError(exc.kind, str(exc).replace(remote_id, job_id))
+
+    def _view(self, data: dict[str, Any]) -> JobView:
+        view = wire.view_from_json(data)
+        view.id = hosts.job_id(self.host, view.id)
+        view.flavor = self.host.flavor
+        view.backend = "ssh"
+        view.notes = [*view.notes, f"runs on SSH host {self.host.name} ({self.host.address})"]
+        return view
+
+    def _stream(self, job_id: str, remote_id: str, *, tail: int | None, follow: bool) -> Iterator[LogLine]:
+        """Lines of the remote log; on a lost connection, reconnect and resume after the last line."""
+        from hf_train_mcp.hub import aborted_in_this_thread
+
+        after: int | None = None
+        failures = 0
+        while True:
+            request: dict[str, Any] = {"job_id": remote_id, "follow": follow, "tail": tail, "after": after}
+            stream = transport.Stream(self.host, "logs", request)
+            try:
+                for message in stream:
+                    if aborted_in_this_thread():  # the bounded follower stopped listening
+                        return
+                    failures = 0
+                    if "from" in message and after is None:
+                        after = int(message["from"])
+                    elif "line" in message:
+                        index, line = wire.line_from_json(message["line"])
+                        after = index + 1
+                        yield line
+                    elif "end" in message:
+                        return
+                    elif "error" in message:
+                        error = transport._remote_error(self.host, message["error"])
+                        if isinstance(error, transport.RemoteRefused):
+                            error = self._explained(error, job_id, remote_id)
+                        raise error
+                error = stream.failure()
+            finally:
+                stream.close()
+            failures += 1
+            if not follow or error.kind not in HOST_ERRORS_THAT_RETRY or failures > FOLLOW_RECONNECTS:
+                if follow and error.kind in HOST_ERRORS_THAT_RETRY:
+                    raise SshJobError(
+                        error.kind,
+                        f"{error} The job keeps running on the host; follow it again with logs once the host "
+                        "can be reached.",
+                    )
+                raise error
+            deadline = time.monotonic() + RECONNECT_PAUSE_S * failures
+            while time.monotonic() < deadline:
+                if aborted_in_this_thread():
+                    return
+                time.sleep(0.1)
+
+
+def backend_for(name_or_flavor: str) -> SshJobsBackend:
+    name = name_or_flavor.removeprefix(hosts.FLAVOR_PREFIX)
+    return SshJobsBackend(hosts.get_host(name))
+
+
+def backend_for_job(job_id: str) -> SshJobsBackend:
+    host, _ = hosts.split_job_id(job_id)
+    return SshJobsBackend(host)
+
+
+def _each_host(ask: Any) -> tuple[list[Any], list[str]]:
+    """`ask(backend)` for every configured host at once; answers, and a note per host that failed."""
+    configured = list(hosts.load_hosts().values())
+    if not configured:
+        return [], []
+    results: list[Any] = []
+    notes: list[str] = []
+    with ThreadPoolExecutor(max_workers=min(8, len(configured)), thread_name_prefix="ssh-hosts") as pool:
+        futures = [(host, pool.submit(ask, SshJobsBackend(host))) for host in configured]
+        for host, future in futures:
+            try:
+                results.append(future.result())
+            except Exception as exc:
+                notes.append(f"SSH host {host.name}: {exc}")
+    return results, notes
+
+
+def list_all(include_finished: bool) -> tuple[list[JobView], list[str]]:
+    """The jobs of every configured host, and a note for each host that could not be asked."""
+    answers, notes = _each_host(
+        lambda backend: backend.list(include_finished=include_finished, timeout=LIST_TIMEOUT_S)
+    )
+    return [view for views in answers for view in views], notes
+
+
+def hardware_rows() -> tuple[list[dict[str, Any]], list[str]]:
+    """Each configured host as a row of the hardware table (price 0), from its remote side."""
+
+    def ask(backend: SshJobsBackend) -> dict[str, Any]:
+        hello = backend.hello(timeout=LIST_TIMEOUT_S)
+        row = dict(hello.get("hardware") or {})
+        host = backend.host
+        specs = str(row.get("description", "")).partition(" — ")[2]
+        row.update(
+            name=host.flavor,
+            pretty_name=f"{host.name} ({host.address}, over SSH)",
+            description=f"{host.flavor}: your machine {host.address} over SSH, free — {specs}",
+            hf_train_mcp_version=hello.get("version"),
+        )
+        return row
+
+    return _each_host(ask)
