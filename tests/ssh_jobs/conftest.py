@@ -124,16 +124,23 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
 
 @pytest.fixture
 def hosts_file(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A host file with host "box" (works), and hosts that fail in each way the user can meet."""
+    """A host file with host "box" (works) and host "closed" (nothing listens on its port)."""
     path = tmp_path / "ssh-hosts.toml"
-    path.write_text(
-        sshd.host_entry("box")
-        + sshd.host_entry("closed", port=_free_port())
-        + sshd.host_entry("wrongkey", key=str(sshd.other_key))
-        + sshd.host_entry("strangehost", known_hosts=str(tmp_path / "empty_known_hosts"))
-        + sshd.host_entry("bare", command="/nonexistent/venv/bin/hf-train-mcp")
-    )
-    (tmp_path / "empty_known_hosts").write_text("")
+    path.write_text(sshd.host_entry("box") + sshd.host_entry("closed", port=_free_port()))
     monkeypatch.setenv("HF_TRAIN_MCP_SSH_HOSTS", str(path))
     monkeypatch.setenv("HF_TRAIN_MCP_DATA_DIR", str(tmp_path / "local-data"))
     return path
+
+
+@pytest.fixture
+def broken_hosts(hosts_file: Path, sshd: Sshd, tmp_path: Path) -> Path:
+    """Adds the hosts that fail in each other way a user can meet: a key the host refuses, an unknown
+    host key, no hf-train-mcp on the host."""
+    (tmp_path / "empty_known_hosts").write_text("")
+    with hosts_file.open("a") as out:
+        out.write(
+            sshd.host_entry("wrongkey", key=str(sshd.other_key))
+            + sshd.host_entry("strangehost", known_hosts=str(tmp_path / "empty_known_hosts"))
+            + sshd.host_entry("bare", command="/nonexistent/venv/bin/hf-train-mcp")
+        )
+    return hosts_file

@@ -100,6 +100,8 @@ class SshJobsBackend:
         view.id = hosts.job_id(self.host, view.id)
         view.flavor = self.host.flavor
         view.backend = "ssh"
+        if view.url and view.url.startswith("file://"):  # the job's folder, on the host
+            view.url = f"ssh://{self.host.destination}:{self.host.port}{view.url.removeprefix('file://')}"
         view.notes = [*view.notes, f"runs on SSH host {self.host.name} ({self.host.address})"]
         return view
 
@@ -172,7 +174,10 @@ def _each_host(ask: Any) -> tuple[list[Any], list[str]]:
             try:
                 results.append(future.result())
             except Exception as exc:
-                notes.append(f"SSH host {host.name}: {exc}")
+                said = str(exc)
+                notes.append(
+                    said if said.startswith(f"SSH host {host.name} ") else f"SSH host {host.name}: {said}"
+                )
     return results, notes
 
 

@@ -56,6 +56,10 @@ class SshHost:
         return FLAVOR_PREFIX + self.name
 
     @property
+    def hostname(self) -> str:
+        return self.destination.rpartition("@")[2]
+
+    @property
     def address(self) -> str:
         return f"{self.destination}:{self.port}" if self.port != 22 else self.destination
 

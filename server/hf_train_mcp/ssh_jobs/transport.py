@@ -241,8 +241,8 @@ def failure(host: SshHost, code: int | None, stderr: str, operation: str) -> Ssh
                 "host_key",
                 f"{where}: its host key is not known or has changed{quoted}. Connect once by hand "
                 f"(`{manual}`) and check the fingerprint, or add it with `ssh-keyscan -p {host.port} "
-                f"<hostname> >> ~/.ssh/known_hosts`; set `known_hosts` or `host_key_checking = "
-                f'"accept-new"` in {config} to change how it is checked.',
+                f"{host.hostname} >> {host.known_hosts or '~/.ssh/known_hosts'}`; set `known_hosts` or "
+                f'`host_key_checking = "accept-new"` in {config} to change how it is checked.',
             )
         if any(s in stderr for s in _UNREACHABLE):
             return SshJobError(
