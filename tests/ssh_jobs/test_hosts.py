@@ -161,3 +161,21 @@ async def test_without_a_host_file_an_ssh_flavor_says_how_to_add_one(host_file: 
             hub.is_error
             and 'local_python only applies to flavor "local" or "ssh:NAME"' in hub.content[0].text
         )
+
+
+def test_the_remote_side_loads_only_the_sdk_exceptions_not_the_whole_sdk(tmp_path: Path) -> None:
+    """Every SSH operation starts the remote side anew: the MCP SDK (about 1 s to import) stays out."""
+    code = (
+        "import sys\n"
+        "from hf_train_mcp.ssh_jobs.remote import main\n"
+        f"code = main('list', {str(tmp_path / 'd')!r})\n"
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')), code)\n"
+    )
+    out = subprocess.run(
+        [str(HF_TRAIN_MCP.parent / "python"), "-c", code],
+        input="{}",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.splitlines() == ['{"ok": []}', "['mcp.server.mcpserver.exceptions'] 0"], out.stderr

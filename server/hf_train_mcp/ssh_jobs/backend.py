@@ -32,12 +32,20 @@ class SshJobsBackend:
     # -- JobsBackend --------------------------------------------------------------------------------
 
     def submit(self, submission: JobSubmission) -> JobView:
-        data = transport.call(
-            self.host,
-            "submit",
-            {"submission": wire.submission_to_json(submission)},
-            timeout=transport.SUBMIT_TIMEOUT_S,
-        )
+        try:
+            data = transport.call(
+                self.host,
+                "submit",
+                {"submission": wire.submission_to_json(submission)},
+                timeout=transport.SUBMIT_TIMEOUT_S,
+            )
+        except SshJobError as exc:
+            if exc.kind in ("dropped", "timeout"):  # the host may have started it before the link failed
+                raise SshJobError(
+                    exc.kind,
+                    f"{exc} The job may have started on the host anyway: check ps before submitting again.",
+                ) from None
+            raise
         return self._view(data)
 
     def list(

@@ -9,6 +9,7 @@ local backend's `submit` (which hands them to the job's supervisor on its stdin)
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import queue
 import sys
@@ -22,6 +23,7 @@ from hf_train_mcp.redact import redact
 from hf_train_mcp.ssh_jobs import wire
 
 HEARTBEAT_S = 1.0  # while following a silent job: proves the link alive, and finds a dropped one
+SDK_EXCEPTIONS = "mcp.server.mcpserver.exceptions"
 
 
 class _Refused(Exception):
@@ -31,6 +33,7 @@ class _Refused(Exception):
 
 
 def main(operation: str, data_dir: str | None) -> int:
+    _load_sdk_exceptions_alone()
     out = sys.stdout
     sys.stdout = sys.stderr  # stdout is the wire: nothing else may print there
     try:
@@ -48,6 +51,28 @@ def main(operation: str, data_dir: str | None) -> int:
         _write(out, {"error": _error(exc)})
         return 1
     return 0
+
+
+def _load_sdk_exceptions_alone() -> None:
+    """The local backend's errors subclass the MCP SDK's ToolError, and importing that module the usual
+    way imports the whole SDK first (about 1 s, paid on every SSH call). This process never speaks MCP:
+    load the SDK's self-contained exceptions module by itself, under its own name, so the local backend
+    gets the real classes. Any surprise (a future SDK whose module imports more): the usual import."""
+    if SDK_EXCEPTIONS in sys.modules:
+        return
+    try:
+        spec = importlib.util.find_spec("mcp")
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        path = Path(locations[0], "server", "mcpserver", "exceptions.py")
+        module_spec = importlib.util.spec_from_file_location(SDK_EXCEPTIONS, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[SDK_EXCEPTIONS] = module
+        module_spec.loader.exec_module(module)
+        if not isinstance(getattr(module, "ToolError", None), type):
+            raise ImportError("no ToolError")
+    except Exception:
+        sys.modules.pop(SDK_EXCEPTIONS, None)
 
 
 def _read_request(stream: IO[str]) -> dict[str, Any]:
