@@ -50,6 +50,8 @@ def main(operation: str, data_dir: str | None) -> int:
     except Exception as exc:
         _write(out, {"error": _error(exc)})
         return 1
+    finally:
+        sys.stdout = out
     return 0
 
 
