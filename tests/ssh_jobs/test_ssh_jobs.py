@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -354,7 +355,8 @@ async def test_hardware_lists_the_ssh_host_and_dry_run_targets_it(call: Call) ->
     data, text = await call("hf_jobs", {"operation": "hardware"})
     rows = {row["name"]: row for row in data["ssh"]}
     assert "ssh:box" in rows and rows["ssh:box"]["price_per_hour"] == 0.0
-    assert "ssh:box" in text and "CPUs" in rows["ssh:box"]["description"]
+    assert "CPUs" in rows["ssh:box"]["description"]
+    assert re.search(r"^\| ssh:box \|.*\| free \|$", text, flags=re.MULTILINE), text
     assert any("SSH host closed" in n and "cannot be reached" in n for n in data["notes"])
     dry, dry_text = await call(
         "hf_jobs",

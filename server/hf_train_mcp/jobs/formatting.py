@@ -369,7 +369,11 @@ def hardware_markdown(rows: list[dict[str, Any]]) -> str:
                 r.get("ram") or "-",
                 gpu,
                 (acc.get("vram") or "-") if acc else "-",
-                "free" if r.get("name") == LOCAL_FLAVOR else f"${price:.2f}" if price is not None else "?",
+                "free"
+                if r.get("name") == LOCAL_FLAVOR or is_ssh(str(r.get("name")))
+                else f"${price:.2f}"
+                if price is not None
+                else "?",
             ]
         )
     return md_table(["FLAVOR", "CPU", "RAM", "GPU", "VRAM (total)", "PRICE/HOUR"], table)

@@ -136,7 +136,7 @@ class SshJobsBackend:
                     elif "end" in message:
                         return
                     elif "error" in message:
-                        error = transport._remote_error(self.host, message["error"])
+                        error = transport.remote_error(self.host, message["error"])
                         if isinstance(error, transport.RemoteRefused):
                             error = self._explained(error, job_id, remote_id)
                         raise error

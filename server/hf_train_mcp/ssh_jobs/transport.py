@@ -128,7 +128,7 @@ def call(host: SshHost, operation: str, request: dict[str, Any], *, timeout: flo
         if "ok" in message:
             return message["ok"]
         if "error" in message:
-            raise _remote_error(host, message["error"])
+            raise remote_error(host, message["error"])
     raise failure(host, proc.returncode, proc.stderr, operation)
 
 
@@ -198,7 +198,7 @@ class Stream:
         self._stderr.close()
 
 
-def _remote_error(host: SshHost, error: Any) -> SshJobError:
+def remote_error(host: SshHost, error: Any) -> SshJobError:
     kind = str(error.get("kind", "remote")) if isinstance(error, dict) else "remote"
     message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
     if kind == "protocol":
@@ -256,7 +256,7 @@ def failure(host: SshHost, code: int | None, stderr: str, operation: str) -> Ssh
         return SshJobError(
             "dropped", f"The ssh client for {where} was stopped (signal {-code}) during {operation}."
         )
-    if code in (126, 127) or "not found" in stderr or "No such file" in stderr:
+    if code in (126, 127):  # the shell's "command not found" / "not executable"
         what = f"`{host.command}`" if host.command else "`hf-train-mcp` (on PATH or in ~/.local/bin)"
         return SshJobError(
             "missing",
