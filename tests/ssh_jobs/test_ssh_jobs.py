@@ -358,6 +358,8 @@ async def test_hardware_lists_the_ssh_host_and_dry_run_targets_it(call: Call) ->
     assert "CPUs" in rows["ssh:box"]["description"]
     assert re.search(r"^\| ssh:box \|.*\| free \|$", text, flags=re.MULTILINE), text
     assert any("SSH host closed" in n and "cannot be reached" in n for n in data["notes"])
+    listed, _ = await call("hf_jobs", {"operation": "ps"})  # a host that is off does not slow every ps
+    assert any("SSH host closed" in n and "not asked again" in n for n in listed["notes"]), listed["notes"]
     dry, dry_text = await call(
         "hf_jobs",
         {

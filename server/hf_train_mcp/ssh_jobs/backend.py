@@ -8,6 +8,7 @@ last line it got; the job itself never depends on the connection.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from hf_train_mcp.toolkit import fail
 FOLLOW_RECONNECTS = 5  # consecutive failed attempts before a follow gives up (the job keeps running)
 RECONNECT_PAUSE_S = 1.0
 LIST_TIMEOUT_S = 20.0  # ps and hardware ask every host at once, each bounded by this
+UNREACHABLE_RETRY_S = 60.0  # ps/hardware skip a host that could not be reached for this long
 HOST_ERRORS_THAT_RETRY = frozenset({"dropped", "unreachable", "timeout"})
 
 
@@ -169,23 +171,47 @@ def backend_for_job(job_id: str) -> SshJobsBackend:
     return SshJobsBackend(host)
 
 
+_unreachable_since: dict[SshHost, tuple[float, str]] = {}  # host -> (when, why) it last could not be reached
+_unreachable_lock = threading.Lock()
+
+
 def _each_host(ask: Any) -> tuple[list[Any], list[str]]:
-    """`ask(backend)` for every configured host at once; answers, and a note per host that failed."""
+    """`ask(backend)` for every configured host at once; answers, and a note per host that failed.
+
+    A host that could not be reached is not asked again by these sweeps for UNREACHABLE_RETRY_S, so
+    that a machine that is off does not add its connect timeout to every ps; calls about one of its
+    jobs always try."""
     configured = list(hosts.load_hosts().values())
-    if not configured:
-        return [], []
     results: list[Any] = []
     notes: list[str] = []
-    with ThreadPoolExecutor(max_workers=min(8, len(configured)), thread_name_prefix="ssh-hosts") as pool:
-        futures = [(host, pool.submit(ask, SshJobsBackend(host))) for host in configured]
+    now = time.monotonic()
+    with _unreachable_lock:
+        skipped = {
+            host: (now - when, why)
+            for host, (when, why) in _unreachable_since.items()
+            if host in configured and now - when < UNREACHABLE_RETRY_S
+        }
+    for ago, why in skipped.values():
+        wait = UNREACHABLE_RETRY_S - ago
+        notes.append(f"{why} (not asked again for {wait:.0f} s; calls about its jobs still try)")
+    asked = [host for host in configured if host not in skipped]
+    if not asked:
+        return results, notes
+    with ThreadPoolExecutor(max_workers=min(8, len(asked)), thread_name_prefix="ssh-hosts") as pool:
+        futures = [(host, pool.submit(ask, SshJobsBackend(host))) for host in asked]
         for host, future in futures:
             try:
                 results.append(future.result())
             except Exception as exc:
                 said = str(exc)
-                notes.append(
-                    said if said.startswith(f"SSH host {host.name} ") else f"SSH host {host.name}: {said}"
-                )
+                said = said if said.startswith(f"SSH host {host.name} ") else f"SSH host {host.name}: {said}"
+                notes.append(said)
+                if getattr(exc, "kind", None) in ("unreachable", "timeout"):
+                    with _unreachable_lock:
+                        _unreachable_since[host] = (time.monotonic(), said)
+                continue
+            with _unreachable_lock:
+                _unreachable_since.pop(host, None)
     return results, notes
 
 
