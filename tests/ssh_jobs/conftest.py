@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ssh_jobs.sshd import REQUIRE_ENV, Sshd
+from ssh_jobs.sshd import HF_TRAIN_MCP, REQUIRE_ENV, Sshd
 
 
 def _find_sshd() -> str | None:
@@ -83,6 +83,8 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
                 "X11Forwarding no",
                 "PrintMotd no",
                 "LogLevel VERBOSE",
+                # Sessions find this checkout's hf-train-mcp on PATH, as a host set up by the README would.
+                f"SetEnv PATH={HF_TRAIN_MCP.parent}:/usr/local/bin:/usr/bin:/bin",
                 "",
             ]
         )
@@ -142,5 +144,6 @@ def broken_hosts(hosts_file: Path, sshd: Sshd, tmp_path: Path) -> Path:
             sshd.host_entry("wrongkey", key=str(sshd.other_key))
             + sshd.host_entry("strangehost", known_hosts=str(tmp_path / "empty_known_hosts"))
             + sshd.host_entry("bare", command="/nonexistent/venv/bin/hf-train-mcp")
+            + sshd.host_entry("onpath", command=None)  # the default: hf-train-mcp on the host's PATH
         )
     return hosts_file

@@ -434,6 +434,8 @@ def test_cli_runs_a_job_on_the_host_and_checks_hosts(broken_hosts: Path) -> None
     assert logs.returncode == 0 and "hello from the box" in logs.stdout
     check = cli("ssh", "check", "box")
     assert check.returncode == 0 and check.stdout.startswith("ok ssh:box"), check.stdout + check.stderr
+    found = cli("ssh", "check", "onpath")
+    assert found.returncode == 0 and found.stdout.startswith("ok ssh:onpath"), found.stdout + found.stderr
     bad = cli("ssh", "check", "wrongkey")
     assert bad.returncode == 1 and "refused the key" in bad.stderr
     every = cli("ssh", "hosts")

@@ -28,7 +28,8 @@ ALIVE_INTERVAL_S = 5
 ALIVE_COUNT = 3  # a silent link is dropped after ALIVE_INTERVAL_S * ALIVE_COUNT
 CALL_TIMEOUT_S = 45.0
 SUBMIT_TIMEOUT_S = 90.0  # the remote side may download the script (30 s bound) before answering
-SETUP_LINE = "uv tool install hf-train-mcp"  # the README's one-line remote setup, see there for other sources
+# The README's one-line remote setup (section SSH hosts): uv puts the command in ~/.local/bin.
+SETUP_LINE = "uv tool install 'hf-train-mcp @ git+<URL of this repository>'"
 
 
 class SshJobError(ToolError):
