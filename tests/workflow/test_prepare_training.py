@@ -127,7 +127,7 @@ async def test_a_read_only_token_cannot_plan_a_push(client: Any, fake_hub: FakeH
 async def test_no_token_is_refused_for_a_hub_push(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_TOKEN")
     result = await prepare(client, dataset="acme/chat")
-    assert result.is_error and "Pro, Team or Enterprise" in text_of(result)
+    assert result.is_error and "pay-as-you-go" in text_of(result)
 
 
 async def test_submit_then_follow_the_job_with_hf_jobs(client: Any, fake_hub: FakeHub) -> None:

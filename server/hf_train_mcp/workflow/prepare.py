@@ -16,6 +16,7 @@ from typing import Any
 
 from hf_train_mcp import hub
 from hf_train_mcp.dataset_formats import METHOD_NEEDS
+from hf_train_mcp.errors import with_fix
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR, HardwareError, Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.toolkit import Answer, md_table
@@ -118,7 +119,7 @@ def _parse(arguments: dict[str, Any]) -> Request:
     except RequestError as exc:
         raise PrepareError(
             "The training request is invalid:\n"
-            + "\n".join(f"- {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in exc.problems)
+            + "\n".join(f"- {with_fix(p.message, p.fix)}" for p in exc.problems)
         ) from None
 
 
