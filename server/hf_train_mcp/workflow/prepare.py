@@ -125,13 +125,20 @@ def _parse(arguments: dict[str, Any]) -> Request:
 
 def _check_account(run: PreparedRun, request: dict[str, Any], *, push: bool, local: bool) -> Account | None:
     who = account()
-    needs_hub = push or (request.get("submit") and not local)
+    # A plan sends nothing: only a submission (to the Hub, or a local run that pushes) needs the token.
+    needs_token = bool(request.get("submit")) and (push or not local)
     if who is None:
-        if needs_hub:
+        if needs_token:
             raise PrepareError(
                 hub.NO_TOKEN_HELP + " Without one, plan a local run: flavor 'local' and push_to_hub false."
             )
-        run.decide("account", "no token", "fine for a local run without pushing to the Hub")
+        run.decide(
+            "account",
+            "no token",
+            "fine for planning; submitting (or pushing to the Hub) needs a token with write access"
+            if push or not local
+            else "fine for a local run without pushing to the Hub",
+        )
         return None
     if push and who.can_write is False:
         raise PrepareError(
