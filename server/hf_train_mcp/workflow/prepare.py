@@ -26,7 +26,17 @@ from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_m
 
 # prepare_training's own options; everything else it takes is a generate_training_script argument.
 PLANNING_OPTIONS = frozenset(
-    {"budget_usd", "max_hours", "params_b", "save_to", "submit", "detach", "wait_seconds", "local_python"}
+    {
+        "budget_usd",
+        "max_hours",
+        "params_b",
+        "save_to",
+        "submit",
+        "detach",
+        "wait_seconds",
+        "local_python",
+        "upload_local",
+    }
 )
 
 
@@ -82,6 +92,8 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
         hub_model_id = _default_repo(who.user, request["model"], method, request.get("peft") or "lora")
         run.decide("hub_model_id", hub_model_id, "not given: derived from your user name, model and method")
 
+    if request.get("upload_local") and not local:
+        _upload_local_inputs(run, request, who)
     arguments = {k: v for k, v in request.items() if k not in PLANNING_OPTIONS and v is not None}
     arguments.update(
         method=method,
@@ -121,6 +133,30 @@ def _parse(arguments: dict[str, Any]) -> Request:
             "The training request is invalid:\n"
             + "\n".join(f"- {with_fix(p.message, p.fix)}" for p in exc.problems)
         ) from None
+
+
+def _upload_local_inputs(run: PreparedRun, request: dict[str, Any], who: Account | None) -> None:
+    """With the caller's consent (`upload_local`), local model/data go to private Hub repos the job reads.
+
+    Checked first from the local copy (the dataset viewer does not know a fresh repo yet); the script
+    then names the repo id.
+    """
+    from hf_train_mcp.training.arguments import is_local_only
+    from hf_train_mcp.workflow.upload import upload_local
+
+    for key, repo_type in (("model", "model"), ("dataset", "dataset")):
+        value = request.get(key)
+        if not value or not is_local_only(value):
+            continue
+        if who is None or not who.user:
+            raise PrepareError(hub.NO_TOKEN_HELP + " Uploading local files needs it too.")
+        repo_id = upload_local(value, repo_type=repo_type, user=who.user)
+        request[key] = repo_id
+        run.decide(
+            f"{key} upload",
+            repo_id,
+            f"{value} uploaded to this private {repo_type} repo (upload_local: true), which the job reads",
+        )
 
 
 def _check_account(run: PreparedRun, request: dict[str, Any], *, push: bool, local: bool) -> Account | None:
