@@ -186,7 +186,9 @@ def export_gguf(cfg: dict[str, Any], model_dir: Path, out: Path) -> list[dict[st
 
 def gguf_card(cfg: dict[str, Any], files: list[dict[str, Any]]) -> str:
     repo = cfg["gguf_repo"] or cfg["gguf_name"]
-    default = next((f["type"] for f in files if f["type"] == "Q4_K_M"), files[0]["type"])
+    made = [f["type"] for f in files]
+    # The file a first-time user should pull: the usual size/quality balance, else the smallest-lossless.
+    default = next((t for t in ("Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0") if t in made), made[0])
     rows = "\n".join(f"| `{f['file']}` | {f['type']} | {f['size_bytes'] / 1e6:.1f} MB |" for f in files)
     source = cfg.get("merged_repo") or cfg["model"]
     return f"""---
