@@ -106,7 +106,8 @@ base, adapter, merged = sys.argv[1:4]
 tok = AutoTokenizer.from_pretrained(merged)
 ids = tok("what is the capital of", return_tensors="pt")
 def greedy(model):
-    return model.generate(**ids, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)[0].tolist()
+    out = model.generate(**ids, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+    return out[0].tolist()
 with_adapter = greedy(PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base), adapter).eval())
 alone = greedy(AutoModelForCausalLM.from_pretrained(merged).eval())
 plain = greedy(AutoModelForCausalLM.from_pretrained(base).eval())
