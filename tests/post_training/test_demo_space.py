@@ -63,7 +63,9 @@ async def test_a_space_is_created_and_its_app_builds_and_chats(trained: Trained,
         assert front["suggested_hardware"] == "t4-small"
         assert front["models"] == [f"{user}/tiny-lora", f"{user}/tiny-base"]
         requirements = space.files["requirements.txt"].decode().split()
-        assert any(r.startswith("peft==") for r in requirements) and any(r.startswith("torch==") for r in requirements)
+        assert any(r.startswith("peft==") for r in requirements) and any(
+            r.startswith("torch==") for r in requirements
+        )
         assert data["config"]["chat_template"] == (trained.base / "chat_template.jinja").read_text()
 
         app = tmp_path / "app.py"

@@ -139,9 +139,11 @@ def register(server: MCPServer) -> None:
         trust_remote_code: Annotated[bool, Field(description="Default false")] = False,
         save_to: Annotated[str | None, Field(description="also write the script here. Default none")] = None,
     ) -> Any:
-        """Make a job that evaluates a trained model (and its base, side by side): held-out loss and
-        perplexity and/or lm-evaluation-harness tasks; results go to the model card and to one
-        `HF_EVAL_SUMMARY {...}` log line. Returns the pinned uv script and the ready hf_jobs call."""
+        """Make a job that evaluates a trained model, and its base side by side, on held-out data or tasks.
+
+        Held-out loss and perplexity and/or lm-evaluation-harness tasks; results go to the model card and to
+        one `HF_EVAL_SUMMARY {...}` log line. Returns the pinned uv script and the ready hf_jobs call.
+        """
         from hf_train_mcp.post_training.evaluation import evaluation_answer
 
         args = dict(locals())
@@ -179,8 +181,11 @@ def register(server: MCPServer) -> None:
         temperature: Annotated[float, Field(ge=0, le=2, description="0 = greedy. Default 0.7")] = 0.7,
         private: Annotated[bool, Field(description="Default true")] = True,
     ) -> Any:
-        """Create a Gradio chat Space for a trained adapter or merged model (app, requirements, hardware),
-        with the model id and chat template filled in; says what the hardware costs."""
+        """Create a Gradio chat Space for a trained adapter or merged model, and say what it costs.
+
+        Writes the app (model id and chat template filled in), its pinned requirements and the hardware
+        through huggingface_hub; the price per hour comes from the hardware table.
+        """
         from hf_train_mcp.post_training.space import create_space
 
         return create_space(dict(locals()))
@@ -193,15 +198,18 @@ def register(server: MCPServer) -> None:
     @agent_tool
     async def training_loss_curve(
         job_id: Annotated[
-            str | None, Field(description="Hub job id, or a local job id ('local-...')")
+            str | None, Field(description="Hub job id, or a local job id ('local-...'). Default none")
         ] = None,
         namespace: Annotated[str | None, Field(description="job owner, if not you. Default: yours")] = None,
         log_path: Annotated[
             str | None, Field(description="instead of a job: a saved log file. Default none")
         ] = None,
     ) -> Any:
-        """Show a training job's loss curve as a PNG picture, with the numbers (first/last/lowest loss,
-        eval loss, learning rate, final summary) beside it. Works while the job runs and after it ends."""
+        """Show a training job's loss curve as a PNG picture, with the numbers beside it.
+
+        First/last/lowest loss, eval loss, learning rate and the final summary, from the job's logs (Hub or
+        local job) or a saved log file. Works while the job runs and after it ends.
+        """
         from hf_train_mcp.post_training.live_metrics import curve_answer, job_log_text, read_log_file
 
         if bool(job_id) == bool(log_path):
