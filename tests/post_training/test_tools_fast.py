@@ -179,3 +179,44 @@ def test_the_server_does_not_import_plotting_or_ui_libraries():
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def test_trackio_is_on_by_default_where_its_metrics_survive():
+    from hf_train_mcp.post_training import trackio_settings
+
+    cloud = trackio_settings(
+        trackio=None, space_id=None, hub_model_id="me/run", flavor="a10g-large", project="run"
+    )
+    assert cloud["trackio"] is True and cloud["trackio_space_id"] == "me/trackio"
+    assert cloud["dashboard"].endswith("/spaces/me/trackio?project=run")
+    local = trackio_settings(trackio=None, space_id=None, hub_model_id=None, flavor="local", project="run")
+    assert local["trackio"] is True and local["dashboard"] is None and "trackio show" in local["note"]
+    lost = trackio_settings(trackio=None, space_id=None, hub_model_id=None, flavor="l4x1", project="run")
+    assert lost["trackio"] is False
+    off = trackio_settings(
+        trackio=False, space_id="me/tr", hub_model_id="me/run", flavor="l4x1", project="run"
+    )
+    assert off["trackio"] is False
+
+
+def test_next_steps_after_training_name_real_tools_with_valid_arguments():
+    from hf_train_mcp.post_training import next_steps_after_training, next_steps_markdown
+
+    steps = next_steps_after_training("job123", "me/run")
+    assert [s["tool"] for s in steps] == [
+        "training_loss_curve",
+        "evaluate_model",
+        "export_model",
+        "create_demo_space",
+    ]
+    assert next_steps_after_training(None, None) == [] and next_steps_markdown([]) == ""
+    assert 'training_loss_curve` {"job_id": "job123"}' in next_steps_markdown(steps)
+
+
+@pytest.mark.parametrize("tool", ["evaluate_model", "export_model"])
+async def test_suggested_job_steps_render(tool):
+    from hf_train_mcp.post_training import next_steps_after_training
+
+    step = next(s for s in next_steps_after_training("job123", "me/run") if s["tool"] == tool)
+    result = await call(tool, step["args"])
+    assert not result.is_error, result.content[0].text
