@@ -118,7 +118,7 @@ def test_job_modules_are_scripts_without_future_imports():
 def test_the_test_environment_has_the_versions_the_jobs_pin():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     pinned = dict(e.split("==") for e in extras if "==" in e)
-    for name in ("gguf", "sentencepiece", "gradio"):
+    for name in ("gguf", "sentencepiece", "gradio", "lm-eval"):
         assert pinned[name] == post_pins()[name], name
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
+from hf_train_mcp.paths import data_dir
 from hf_train_mcp.post_training import job_call
 from hf_train_mcp.post_training.pins import converter_source, requirements
 from hf_train_mcp.toolkit import Answer, fail
@@ -77,7 +78,10 @@ def export_settings(args: dict[str, Any]) -> dict[str, Any]:
         "trust_remote_code": args["trust_remote_code"],
         "check_prompt": CHECK_PROMPT,
         "converter": converter_source(),
-        "cache_dir": "~/.cache/hf-train-mcp/llama.cpp",
+        # The converter's sdist is kept between runs: in the server's data dir for local jobs.
+        "cache_dir": str(data_dir() / "llama.cpp")
+        if flavor == LOCAL_FLAVOR
+        else "~/.cache/hf-train-mcp/llama.cpp",
     }
 
 

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# What a model needs from its repo: skips duplicate .bin/.pth weights and "original/" checkpoints.
+MODEL_FILES = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken", "*.py"]
 SUMMARY_PREFIX = "HF_EVAL_SUMMARY"
 CARD_MARKER = "<!-- hf-train-mcp:evaluation -->"
 
@@ -34,7 +36,11 @@ def resolve_dir(ref: str, revision: str | None) -> Path:
         return path
     from huggingface_hub import snapshot_download
 
-    return Path(snapshot_download(ref, revision=revision, token=os.environ.get("HF_TOKEN")))
+    return Path(
+        snapshot_download(
+            ref, revision=revision, token=os.environ.get("HF_TOKEN"), allow_patterns=MODEL_FILES
+        )
+    )
 
 
 def base_of(model_dir: Path) -> str | None:

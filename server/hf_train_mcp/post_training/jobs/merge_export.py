@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# What a model needs from its repo: skips duplicate .bin/.pth weights and "original/" checkpoints.
+MODEL_FILES = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model", "*.tiktoken", "*.py"]
 SUMMARY_PREFIX = "HF_EXPORT_SUMMARY"
 CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")  # written by convert_hf_to_gguf.py itself
 
@@ -42,7 +44,7 @@ def resolve_dir(ref: str, revision: str | None, token: str | None) -> Path:
         return path
     from huggingface_hub import snapshot_download
 
-    return Path(snapshot_download(ref, revision=revision, token=token))
+    return Path(snapshot_download(ref, revision=revision, token=token, allow_patterns=MODEL_FILES))
 
 
 def torch_dtype(name: str) -> Any:
