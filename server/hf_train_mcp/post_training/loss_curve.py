@@ -16,6 +16,7 @@ from typing import Any
 
 from hf_train_mcp.training.summary import parse_summary
 
+MARKER_LIMIT = 200
 # A Trainer log line: a dict literal holding 'loss' or 'eval_loss' (quoted either way; may have a prefix).
 _DICT_RE = re.compile(r"\{[^{}]*['\"](?:eval_)?loss['\"]\s*:[^{}]*\}")
 
@@ -80,8 +81,9 @@ def render_png(curve: LossCurve, title: str, xlabel: str = "epoch") -> bytes:
     fig = Figure(figsize=(7, 4), dpi=100)
     ax = fig.subplots()
     if curve.train:
+        style = "-o" if len(curve.train) <= MARKER_LIMIT else "-"  # thousands of markers: slow, unreadable
         ax.plot(
-            [p["x"] for p in curve.train], [p["loss"] for p in curve.train], "-o", ms=3, label="train loss"
+            [p["x"] for p in curve.train], [p["loss"] for p in curve.train], style, ms=3, label="train loss"
         )
     if curve.eval:
         ax.plot(

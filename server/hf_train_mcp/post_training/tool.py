@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -214,8 +215,10 @@ def register(server: MCPServer) -> None:
 
         if bool(job_id) == bool(log_path):
             raise fail("send exactly one of job_id (a Hub or local job) or log_path (a saved log file)")
+        # Parsing and drawing take ~0.1-2 s of CPU: off the event loop, so other calls keep flowing.
         if log_path:
-            return curve_answer(read_log_file(log_path), f"`{log_path}`")
+            text = await asyncio.to_thread(read_log_file, log_path)
+            return await asyncio.to_thread(curve_answer, text, f"`{log_path}`")
         assert job_id is not None
         text, stage, finished = await job_log_text(job_id, namespace)
-        return curve_answer(text, f"job `{job_id}`", stage, finished)
+        return await asyncio.to_thread(curve_answer, text, f"job `{job_id}`", stage, finished)
