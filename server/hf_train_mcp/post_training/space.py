@@ -20,22 +20,8 @@ FREE_SPACE_HARDWARE = "cpu-basic"  # Spaces run on cpu-basic free of charge (2 v
 SPACE_REQUIREMENTS = ("torch", "transformers", "peft", "accelerate")
 
 
-def _read_json(api: Any, repo_id: str, filename: str) -> dict[str, Any] | None:
-    """A JSON file of a model repo, or None when the repo has no such file."""
-    from huggingface_hub.errors import EntryNotFoundError
-
-    try:
-        path = hub.call_with_retries(
-            lambda: api.hf_hub_download(repo_id, filename), what=f"read {filename} of {repo_id}"
-        )
-    except EntryNotFoundError:
-        return None
-    with open(path, encoding="utf-8") as handle:
-        value = json.load(handle)
-    return value if isinstance(value, dict) else None
-
-
 def _read_text(api: Any, repo_id: str, filename: str) -> str | None:
+    """A file of a model repo as text, or None when the repo has no such file."""
     from huggingface_hub.errors import EntryNotFoundError
 
     try:
@@ -46,6 +32,17 @@ def _read_text(api: Any, repo_id: str, filename: str) -> str | None:
         return None
     with open(path, encoding="utf-8") as handle:
         return handle.read()
+
+
+def _read_json(api: Any, repo_id: str, filename: str) -> dict[str, Any] | None:
+    text = _read_text(api, repo_id, filename)
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise fail(f"{repo_id}/{filename} is not valid JSON; fix the file in the repo") from None
+    return value if isinstance(value, dict) else None
 
 
 def chat_template_of(api: Any, repo_id: str) -> str | None:
