@@ -165,3 +165,24 @@ def test_call_exits_1_when_the_tool_reports_a_fail(tmp_path: Path) -> None:
         timeout=120,
     )
     assert fine.returncode == 0 and "$3.00" in fine.stdout
+
+
+def test_call_shows_a_long_silent_operation_is_still_at_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hf_train_mcp import cli
+    from hf_train_mcp.jobs import backends
+
+    monkeypatch.setenv("HF_TRAIN_MCP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(backends, "_local_instance", None)
+    monkeypatch.setattr(cli, "HEARTBEAT_S", 0.3)
+    silent = {
+        "command": ["python", "-c", "import time; time.sleep(1.5)"],
+        "flavor": "local",
+        "wait_seconds": 20,
+    }
+    status = cli.main(["call", "hf_jobs", json.dumps({"operation": "run", "args": silent})])
+    err = capsys.readouterr().err
+    assert status == 0, err
+    assert "[progress] Submitting job." in err  # the tool's own progress
+    assert "[progress] hf_jobs still running (" in err  # and the CLI's while the job prints nothing

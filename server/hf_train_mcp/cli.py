@@ -14,6 +14,8 @@ import signal
 import sys
 from typing import Any
 
+HEARTBEAT_S = 10.0  # `call`: a line on stderr after this long without progress news
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -235,16 +237,31 @@ async def _list_tools(as_json: bool) -> int:
 
 
 async def _call_tool(name: str, arguments: dict[str, Any], as_json: bool) -> int:
+    import anyio
     from mcp import Client
 
     from hf_train_mcp.app import build_server
 
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        if message:
-            print(f"[progress] {message}", file=sys.stderr)
+    last_news = anyio.current_time()
 
-    async with Client(build_server()) as client:
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        nonlocal last_news
+        if message:
+            last_news = anyio.current_time()
+            print(f"[progress] {message}", file=sys.stderr, flush=True)
+
+    async def heartbeat(started: float) -> None:
+        """Tools without progress of their own (a dry run, a Hub upload) still show they are at work."""
+        while True:
+            await anyio.sleep(HEARTBEAT_S)
+            now = anyio.current_time()
+            if now - last_news >= HEARTBEAT_S:
+                print(f"[progress] {name} still running ({now - started:.0f}s)", file=sys.stderr, flush=True)
+
+    async with Client(build_server()) as client, anyio.create_task_group() as group:
+        group.start_soon(heartbeat, anyio.current_time())
         result = await client.call_tool(name, arguments, progress_callback=on_progress)
+        group.cancel_scope.cancel()
     if as_json and result.structured_content is not None:
         print(json.dumps(result.structured_content, indent=2))
     else:
