@@ -19,6 +19,7 @@ from training.helpers import SFT_MAPPING, run_ok, run_script, write_script
 from training.tiny import GRPO_ROWS, KTO_ROWS, write_jsonl
 
 DPO_MAPPING = {"prompt": "instruction", "chosen": "good", "rejected": "bad"}
+ADAPTER = "adapter_model.safetensors"
 # GRPO: two built-in rewards with weights, 2 completions of at most 8 tokens per prompt, one prompt per step.
 GRPO = {
     "column_mapping": {"prompt": "question", "solution": "answer"},
@@ -36,9 +37,9 @@ CASES = {
     "sft-lora": ("sft", "lora", "sft_data", {"column_mapping": SFT_MAPPING}, "adapter_model.safetensors"),
     "dpo-lora": ("dpo", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, "adapter_model.safetensors"),
     "dpo-full": ("dpo", "full", "dpo_data", {"column_mapping": DPO_MAPPING}, "model.safetensors"),
-    "grpo-lora": ("grpo", "lora", GRPO_ROWS, GRPO, "adapter_model.safetensors"),
-    "kto-lora": ("kto", "lora", KTO_ROWS, KTO, "adapter_model.safetensors"),
-    "reward-lora": ("reward", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, "adapter_model.safetensors"),
+    "grpo-lora": ("grpo", "lora", GRPO_ROWS, GRPO, ADAPTER),
+    "kto-lora": ("kto", "lora", KTO_ROWS, KTO, ADAPTER),
+    "reward-lora": ("reward", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, ADAPTER),
 }
 
 
@@ -46,7 +47,10 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_trains_saves_and_resumes(case, tiny, tmp_path):
     method, peft, data, settings, weights = CASES[case]
-    dataset = getattr(tiny, data) if isinstance(data, str) else write_jsonl(tmp_path / f"{method}.jsonl", data)
+    if isinstance(data, str):
+        dataset = getattr(tiny, data)
+    else:
+        dataset = write_jsonl(tmp_path / f"{method}.jsonl", data)
     script = write_script(tmp_path, tiny, method=method, peft=peft, dataset=str(dataset), **settings)
     out = tmp_path / "out"
 
