@@ -24,9 +24,8 @@ TOKEN = "hf_alice_push_token_0123456789"
 
 def run_pushing(script: Path, *args: str, cwd: Path, endpoint: str) -> tuple[dict, str]:
     env = {**script_env(), "HF_ENDPOINT": endpoint, "HF_TOKEN": TOKEN, "HF_HOME": str(cwd / "hf-home")}
-    out = subprocess.run(
-        [sys.executable, str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    out = subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=300)
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]
     summary = parse_summary(out.stdout)
@@ -47,17 +46,9 @@ def test_a_script_pushes_checkpoints_and_a_rerun_elsewhere_resumes_from_them(tin
     first_dir.mkdir()
     second_dir.mkdir()
     # output_dir relative, as in a job: each machine writes under its own working directory.
-    script = write_script(
-        first_dir,
-        tiny,
-        push_to_hub=True,
-        hub_model_id="alice/run",
-        save_steps=1,
-        max_steps=2,
-        dataset=str(tiny.sft_data),
-        column_mapping=SFT_MAPPING,
-        output_dir="out",
-    )
+    script = write_script(first_dir, tiny, push_to_hub=True, hub_model_id="alice/run", save_steps=1,
+                          max_steps=2, dataset=str(tiny.sft_data), column_mapping=SFT_MAPPING,
+                          output_dir="out")
     with LoopbackServer() as server:
         repos = install_repo_routes(server)
         repos.add_user("alice", TOKEN)
@@ -67,13 +58,8 @@ def test_a_script_pushes_checkpoints_and_a_rerun_elsewhere_resumes_from_them(tin
         assert summary["hub_model_id"] == "alice/run"
         repo = repos.get("model", "alice/run")
         assert repo is not None and repo.private  # the config's default: a private repo
-        for name in (
-            "adapter_model.safetensors",
-            "adapter_config.json",
-            "README.md",
-            "last-checkpoint/adapter_model.safetensors",
-            "last-checkpoint/optimizer.pt",
-        ):
+        for name in ("adapter_model.safetensors", "adapter_config.json", "README.md",
+                     "last-checkpoint/adapter_model.safetensors", "last-checkpoint/optimizer.pt"):
             assert name in repo.files, sorted(repo.files)
         assert checkpoint_step(repos) == 2  # the last save was pushed, not only the first
         assert "## Training details (hf-train-mcp)" in repo.files["README.md"].decode()

@@ -255,10 +255,7 @@ async def test_sharegpt_with_dpo_is_refused_with_the_fix(client: Any, fake_hub: 
     inferred = await prepare(client, dataset=name, method="dpo")
     assert inferred.is_error and "not ready for DPO" in text_of(inferred)
     forced = await prepare(
-        client,
-        dataset=name,
-        method="dpo",
-        dataset_conversion="sharegpt",
+        client, dataset=name, method="dpo", dataset_conversion="sharegpt",
         column_mapping={"chosen": "conversations"},
     )
     assert forced.is_error
