@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
@@ -64,7 +64,8 @@ def fail(message: str) -> ToolError:
 
 
 def _as_tool_error(tool_name: str, exc: BaseException) -> ToolError:
-    if isinstance(exc, ToolError):
+    if isinstance(exc, ToolError) or getattr(exc, "actionable", False):
+        # ToolError, or a domain error that marks its message as advice (`actionable = True`).
         return ToolError(redact(str(exc)))
     log.exception("tool %s failed unexpectedly", tool_name)
     return ToolError(
@@ -115,3 +116,34 @@ def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --- output schemas (additive: any tool can publish one) ------------------------------------------------
+def structured(model: type) -> Any:
+    """A return annotation that publishes `model`'s JSON schema as the tool's output schema.
+
+    Usage: `Result = structured(MyOutput)` at module level, then `async def my_tool(...) -> Result:` under
+    `@server.tool(...)` and `@agent_tool`, returning an `Answer` whose `data` fits `MyOutput` (a pydantic
+    model; `ConfigDict(extra="allow")` lets the answer carry more keys than the schema names). The SDK
+    checks every non-error answer against the model, and MCP clients check it against the published
+    schema, so a tool cannot drift from what it declares.
+    """
+    return Annotated[CallToolResult, model]
+
+
+def error_result(message: str, data: dict[str, Any] | None = None) -> CallToolResult:
+    """An error answer (`is_error`) that still carries structured content, secrets masked.
+
+    For tools whose output schema describes errors too (hf_jobs: `outcome.kind == "error"`); other
+    tools raise `fail(...)` instead.
+    """
+    return CallToolResult(
+        content=[TextContent(type="text", text=redact(message))],
+        structured_content=redact_data(jsonable(data)) if data is not None else None,
+        is_error=True,
+    )
+
+
+def error_text(tool_name: str, exc: BaseException) -> str:
+    """What `agent_tool` would tell the agent about `exc` (masked; a bug says it is one)."""
+    return str(_as_tool_error(tool_name, exc))

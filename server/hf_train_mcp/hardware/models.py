@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from hf_train_mcp.hardware.api import UnknownModelError
+from hf_train_mcp.hardware.contract import UnknownModelError
 
 __all__ = ["ModelShape", "UnknownModelError", "resolve"]
 

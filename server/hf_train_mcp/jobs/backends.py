@@ -10,9 +10,9 @@ import threading
 from typing import Any
 
 from hf_train_mcp import hub
+from hf_train_mcp.jobs.errors import JobsError
 from hf_train_mcp.jobs.hub_backend import HubJobsBackend
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobsBackend, is_local_job_id
-from hf_train_mcp.toolkit import fail
 
 LOCAL_MODULE = "hf_train_mcp.local_jobs.backend"
 LOCAL_GPUS_MODULE = "hf_train_mcp.local_jobs.gpus"
@@ -34,7 +34,7 @@ def local_available() -> bool:
 
 
 def local_backend() -> JobsBackend:
-    """The process-wide local backend, or a ToolError saying local jobs are not available."""
+    """The process-wide local backend, or a JobsError saying local jobs are not available."""
     global _local_instance
     if _local_instance is not None:
         return _local_instance
@@ -44,11 +44,11 @@ def local_backend() -> JobsBackend:
                 module = importlib.import_module(LOCAL_MODULE)
             except ModuleNotFoundError as exc:
                 if exc.name and LOCAL_MODULE.startswith(exc.name):
-                    raise fail(LOCAL_UNAVAILABLE) from None
+                    raise JobsError(LOCAL_UNAVAILABLE) from None
                 raise
             factory = getattr(module, "get_backend", None) or getattr(module, "LocalJobsBackend", None)
             if factory is None:
-                raise fail(LOCAL_UNAVAILABLE)
+                raise JobsError(LOCAL_UNAVAILABLE)
             _local_instance = factory()
     return _local_instance
 
@@ -63,10 +63,10 @@ def no_token_message() -> str:
 
 
 def hub_backend() -> HubJobsBackend:
-    """The Hugging Face Jobs backend for the caller's token (a ToolError when there is none)."""
+    """The Hugging Face Jobs backend for the caller's token (a JobsError when there is none)."""
     token = hub.get_token()
     if not token:
-        raise fail(no_token_message())
+        raise JobsError(no_token_message())
     return HubJobsBackend(token)
 
 

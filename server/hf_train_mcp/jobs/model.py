@@ -70,6 +70,9 @@ class JobView:
     timeout_seconds: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # backend remarks, e.g. "image ignored: no container"
+    owner_id: str | None = None
+    owner_type: str | None = None  # "user" / "org"; None when the Jobs API did not say
+    created_by: dict[str, Any] | None = None  # {"id", "name", "type"?} of who started it, when known
 
     @property
     def is_terminal(self) -> bool:
