@@ -527,7 +527,8 @@ def parse_request(data: dict[str, Any]) -> _Request:
                 if owners:
                     names = " and ".join(repr(m) for m in owners)
                     message = f"{where} applies to method {names} only, not {method!r}"
-                    fix = "use grpo_beta for GRPO's KL penalty" if where == "beta" else f"remove {where}"
+                    grpo_beta = where == "beta" and method == "grpo"
+                    fix = "use grpo_beta for GRPO's KL penalty" if grpo_beta else f"remove {where}"
                 else:
                     message = f"{where} is not an argument of method {method!r}"
                     fix = "remove it; arguments are: " + ", ".join(sorted(model_cls.model_fields))

@@ -206,14 +206,13 @@ def register(server: MCPServer) -> None:
         trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
         save_to: A.SaveTo = None,
     ) -> Any:
-        """Generate a validated fine-tuning uv script (SFT, DPO, GRPO, KTO, reward model; full, LoRA, QLoRA)
-        and its hf_jobs call.
+        """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward) and its hf_jobs call.
 
-        Checks the request first (dtype and attention against the GPU, quantization only with an adapter,
-        dataset format, packing, eval data, GRPO rewards and num_generations, timeout vs estimate, Hub repo
-        id, token secret), renders a
-        self-contained script with pinned dependencies, checks every keyword it uses against the pinned
-        TRL/transformers, and saves it. Returns the script, the checks and the ready `hf_jobs` uv call.
+        Full, LoRA or QLoRA. Checks the request first (dtype and attention against the GPU, quantization
+        only with an adapter, dataset format, packing, eval data, GRPO rewards and num_generations, timeout
+        vs estimate, Hub repo id, token secret), renders a self-contained script with pinned dependencies,
+        checks every keyword it uses against the pinned TRL/transformers, and saves it. Returns the script,
+        the checks and the ready `hf_jobs` uv call.
         """
         args = dict(locals())
         save = args.pop("save_to")
