@@ -159,3 +159,39 @@ def test_kto_and_reward_are_sized_as_pairs():
     reward = hardware_plan(parse_request(request(method="reward", peft="full")), params_b=0.5)
     assert (kto.method, kto.dpo_reference) == ("dpo", "auto")  # reference copy for a full fine-tune
     assert (reward.method, reward.dpo_reference) == ("dpo", "none")
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_a_grpo_script_for_a_gpu_rehearses_on_cpu(tiny, tmp_path, monkeypatch):
+    """generate_training_script -> dry_run_training_script through the MCP client: the rehearsal of a GPU
+    script (default GRPO settings, 256-token completions) generates a few tokens on a tiny copy."""
+    from hf_train_mcp.app import build_server
+    from mcp import Client
+    from training.tiny import GRPO_ROWS, write_jsonl
+
+    monkeypatch.setenv("HF_TRAIN_MCP_DATA_DIR", str(tmp_path / "data"))
+    rows = write_jsonl(tmp_path / "math.jsonl", GRPO_ROWS)
+    async with Client(build_server()) as client:
+        generated = await client.call_tool(
+            "generate_training_script",
+            {
+                "method": "grpo",
+                "model": str(tiny.model),
+                "dataset": "someone/math",
+                "hub_model_id": "me/x",
+                "flavor": "local",
+                "timeout": "2h",
+                "column_mapping": {"prompt": "question", "solution": "answer"},
+                "reward_funcs": ["soft_overlong", "repetition_penalty"],
+            },
+        )
+        assert not generated.is_error, generated.content[0].text
+        assert generated.structured_content["plan"]["config"]["max_completion_length"] == 256
+        result = await client.call_tool(
+            "dry_run_training_script",
+            {"script": generated.structured_content["script_path"], "dataset": str(rows)},
+        )
+    data = result.structured_content
+    assert data["ok"] is True, data["error"] + "\n" + data["log_tail"]
+    assert data["summary"]["steps"] == 2 and "adapter_model.safetensors" in data["files"]

@@ -46,6 +46,7 @@ from hf_train_mcp.training.runner_io import (
 CONFIG: dict[str, Any] = {}  # hf-train-mcp: CONFIG (the renderer writes the run's settings here)
 
 SUMMARY_PREFIX = "HF_TRAIN_SUMMARY"
+DRY_RUN_COMPLETION_TOKENS = 16
 
 
 def sft_args(cfg: dict) -> dict:
@@ -246,6 +247,8 @@ def resolve_config(args: argparse.Namespace) -> dict:
         cfg["max_steps"] = 2
         cfg["dataset"]["max_rows"] = 8
         cfg["logging_steps"] = 1
+        if cfg.get("max_completion_length"):  # GRPO: a rehearsal generates a few tokens, not hundreds
+            cfg["max_completion_length"] = min(cfg["max_completion_length"], DRY_RUN_COMPLETION_TOKENS)
     if args.max_steps is not None:
         cfg["max_steps"] = args.max_steps
     if args.max_rows is not None:
