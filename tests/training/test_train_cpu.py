@@ -15,21 +15,11 @@ import sys
 
 import pytest
 from hf_train_mcp.training import parse_summary
-from training.helpers import SFT_MAPPING, run_ok, run_script, write_script
+from training.helpers import GRPO_SETTINGS, SFT_MAPPING, run_ok, run_script, write_script
 from training.tiny import GRPO_ROWS, KTO_ROWS, write_jsonl
 
 DPO_MAPPING = {"prompt": "instruction", "chosen": "good", "rejected": "bad"}
 ADAPTER = "adapter_model.safetensors"
-# GRPO: two built-in rewards with weights, 2 completions of at most 8 tokens per prompt, one prompt per step.
-GRPO = {
-    "column_mapping": {"prompt": "question", "solution": "answer"},
-    "reward_funcs": ["think_format", "repetition_penalty"],
-    "reward_weights": [1.0, 0.5],
-    "num_generations": 2,
-    "max_completion_length": 8,
-    "max_prompt_length": 32,
-    "temperature": 0.9,
-}
 KTO = {"column_mapping": {"prompt": "question", "completion": "response", "label": "good"}}
 # case -> (method, peft, data: a fixture attribute or rows written in the test, request settings, weights)
 CASES = {
@@ -37,7 +27,7 @@ CASES = {
     "sft-lora": ("sft", "lora", "sft_data", {"column_mapping": SFT_MAPPING}, "adapter_model.safetensors"),
     "dpo-lora": ("dpo", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, "adapter_model.safetensors"),
     "dpo-full": ("dpo", "full", "dpo_data", {"column_mapping": DPO_MAPPING}, "model.safetensors"),
-    "grpo-lora": ("grpo", "lora", GRPO_ROWS, GRPO, ADAPTER),
+    "grpo-lora": ("grpo", "lora", GRPO_ROWS, GRPO_SETTINGS, ADAPTER),
     "kto-lora": ("kto", "lora", KTO_ROWS, KTO, ADAPTER),
     "reward-lora": ("reward", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, ADAPTER),
 }

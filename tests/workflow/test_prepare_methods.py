@@ -131,3 +131,16 @@ async def test_reward_model_on_preference_pairs(client: Any) -> None:
         "rejected": "bad",
     }
     assert "RewardTrainer" in Path(data["script_path"]).read_text()
+
+
+async def test_grpo_with_a_reward_model_checks_that_it_exists(client: Any, fake_hub: FakeHub) -> None:
+    add_dataset(fake_hub, "acme/haiku", PROMPT_ROWS)
+    missing = await prepare(client, dataset="acme/haiku", method="grpo", reward_model="nobody/no-scorer")
+    assert missing.is_error and "nobody/no-scorer" in text_of(missing)
+
+    result = await prepare(client, dataset="acme/haiku", method="grpo", reward_model=MODEL)
+    assert not result.is_error, text_of(result)
+    config = result.structured_content["plan"]["config"]
+    assert config["reward_model"] == MODEL and config["rewards"] == []  # no built-in reward by default then
+    checks = {c["name"]: c for c in result.structured_content["checks"]}
+    assert "not in the memory estimate" in checks["reward_model"]["message"]

@@ -155,6 +155,14 @@ def _grpo_rules(run: Run) -> dict[str, Any]:
             f"its own torch{where}",
             "leave use_vllm=False: completions are generated with transformers (slower, same results)",
         )
+    if req.reward_model:
+        run.check(
+            "reward_model",
+            "info",
+            f"{req.reward_model} scores the completions on the training GPU: its weights are not in the "
+            "memory estimate",
+            "leave headroom for it (a flavor with more memory than the estimate), or a small reward model",
+        )
     if req.grpo_beta > 0 and req.peft == "full":
         run.check(
             "reference_model",

@@ -75,6 +75,9 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     who = _check_account(run, request, push=push, local=local)
     where = check_model(request["model"])
     run.decide("model", request["model"], f"found ({'local folder' if where == 'local' else 'on the Hub'})")
+    if method == "grpo" and request.get("reward_model"):
+        check_model(request["reward_model"])
+        run.decide("reward_model", request["reward_model"], "found: scores the completions")
 
     mapping, conversion = _check_dataset(run, request, method)
     if method == "grpo":

@@ -14,12 +14,13 @@ from hf_train_mcp.training import arguments as A
 
 DESCRIPTION = """\
 Plan a fine-tuning run end to end, and optionally submit it: checks the token, the model and the dataset
-(format for the method; applies the column mapping that makes it ready and, for SFT, the conversion of
-ShareGPT conversations), recommends the cheapest flavor that fits the budget, renders and validates the
+(format for the method: SFT, DPO, GRPO, KTO or a reward model; applies the column mapping that makes it
+ready, for SFT the conversion of ShareGPT conversations, for GRPO's accuracy rewards the answer column),
+recommends the cheapest flavor that fits the budget, renders and validates the
 training script, and returns the ready hf_jobs call with flavor, timeout, secrets and the estimated cost,
 plus every decision and its reason. With submit=true it also submits and returns the job id and URL.
 Refuses, with the fix, what would fail: unknown model, a dataset no mapping makes ready, nothing fitting
-the budget, no write token for a push."""
+the budget, no write token for a push, GRPO's num_generations not dividing the batch."""
 
 
 def register(server: MCPServer) -> None:
