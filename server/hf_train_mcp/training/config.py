@@ -55,6 +55,20 @@ class LoraSpec(TypedDict):
     target_modules: str | list[str]
 
 
+class MemoryFit(TypedDict):
+    """Flavor 'local': what the script needs to decide checkpointing and micro-batch at start
+    (`runner_fit.fit_for_device`): the request, and the memory model's peak per candidate."""
+
+    effective_batch: int
+    batch: int | None
+    accumulation: int | None
+    checkpointing: bool | None
+    needs_gib: list[list[Any]]  # [checkpointing, micro-batch, peak GiB per GPU]
+    margin: float
+    context_gib: float
+    cpu_batch: int
+
+
 class _ScriptConfigBase(TypedDict):
     method: str
     peft: str
@@ -81,6 +95,7 @@ class _ScriptConfigBase(TypedDict):
     lr_scheduler_type: str
     weight_decay: float
     gradient_checkpointing: bool
+    memory_fit: MemoryFit | None  # flavor 'local' only: decided at start from the device
     logging_steps: int
     save_steps: int
     save_every_minutes: float | None
@@ -100,6 +115,7 @@ class ScriptConfig(_ScriptConfigBase, total=False):
     lora: LoraSpec  # peft lora / qlora
     assistant_only_loss: bool  # sft
     completion_only_loss: bool | None  # sft
+    packing: bool  # sft
     beta: float  # dpo
     loss_type: str  # dpo
 

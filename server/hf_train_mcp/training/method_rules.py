@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from hf_train_mcp.training.arguments import DPORequest, SFTRequest
+from hf_train_mcp.training.arguments import DPORequest, SFTRequest, packing_of
 from hf_train_mcp.training.data_checks import mapped_columns
 
 if TYPE_CHECKING:
@@ -18,17 +18,16 @@ if TYPE_CHECKING:
 
 def _sft_rules(run: Run) -> dict[str, Any]:
     req = cast(SFTRequest, run.req)
-    if req.packing:
+    packing, why = packing_of(req)
+    if packing and req.packing and req.trust_remote_code:
         run.check(
             "packing",
-            "fail",
-            "packing is not safe with the pinned stack: TRL's 'bfd' packing needs a FlashAttention kernel "
-            "(padding-free batches), which the pinned stack does not ship, and 'wrapped' packing lets "
-            "samples attend across each other",
-            "leave packing=False (TRL pads each batch to its longest sample)",
+            "warn",
+            f"{why}; with trust_remote_code the model's own attention must keep packed rows apart",
+            "leave packing unset (off with trust_remote_code) unless the model uses transformers' masking",
         )
     else:
-        run.check("packing", "pass", "no packing")
+        run.check("packing", "pass" if packing else "info", why)
     if req.assistant_only_loss and req.dataset_columns is not None and "messages" not in mapped_columns(req):
         run.check(
             "assistant_only_loss",
@@ -36,7 +35,11 @@ def _sft_rules(run: Run) -> dict[str, Any]:
             "assistant_only_loss needs conversational data (a 'messages' column)",
             "map the conversation column onto 'messages', or set assistant_only_loss=False",
         )
-    return {"assistant_only_loss": req.assistant_only_loss, "completion_only_loss": req.completion_only_loss}
+    return {
+        "assistant_only_loss": req.assistant_only_loss,
+        "completion_only_loss": req.completion_only_loss,
+        "packing": packing,
+    }
 
 
 def _dpo_rules(run: Run) -> dict[str, Any]:
