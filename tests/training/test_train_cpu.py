@@ -50,6 +50,9 @@ def test_trains_saves_and_resumes(case, tiny, tmp_path):
     assert "## Training details (hf-train-mcp)" in card
     assert str(tiny.model) in card and getattr(tiny, data_attr).name in card
     assert f"{method.upper()} ({peft})" in card and "| learning_rate |" in card
+    if method == "sft":  # packed by default; the memory decisions are made at start (flavor 'local')
+        assert "packing: on (bfd, padding-free" in log
+    assert "memory: micro-batch 2 x accumulation 1, checkpointing off (no CUDA device" in log
     if method == "dpo":
         expected = "none (the adapter" if peft == "lora" else "a frozen copy"
         assert f"reference model: {expected}" in log

@@ -423,7 +423,7 @@ def packing_of(req: _Request) -> tuple[bool, str]:
     the pinned stack); a model's own code (trust_remote_code) may not, so it is not packed unless asked."""
     asked = getattr(req, "packing", False)
     if req.method != "sft":
-        return False, f"{req.method.upper()} trains on pairs, which TRL does not pack"
+        return False, f"{req.method.upper()} batches are not packed (TRL packs SFT data only)"
     if asked is False:
         return False, "packing=False asked: each batch is padded to its longest row"
     if req.trust_remote_code and asked is None:

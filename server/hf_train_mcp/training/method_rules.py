@@ -71,4 +71,6 @@ def decide_method(run: Run) -> dict[str, Any]:
             "dropout": req.lora_dropout,
             "target_modules": req.lora_target_modules,
         }
+    if req.method != "sft":
+        run.check("packing", "info", packing_of(req)[1])
     return {**out, **METHOD_RULES[req.method](run)}

@@ -380,6 +380,11 @@ def build_trainer(cfg: dict, hw: dict, tokenizer: Any, train_dataset: Any, eval_
         processing_class=tokenizer,
         **extra,
     )
+    if cfg["method"] == "sft":
+        log(
+            "packing: "
+            + ("on (bfd, padding-free rows of max_length)" if cfg["packing"] else "off (rows padded per batch)")
+        )
     if cfg["method"] == "dpo":
         reference = (
             "a frozen copy of the model"
