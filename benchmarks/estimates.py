@@ -1,5 +1,8 @@
-"""How good are the hardware estimates? Prints three tables and a summary.
+"""How good are the hardware estimates? Prints four tables and a summary.
 
+0. GPU runs: every measurement in ../shared/notes/gpu-measurements.md (H200: the generated scripts and a
+   plain PyTorch harness), against what the memory model says must fit: reserved memory + the CUDA
+   context. Target: every ratio estimate / (reserved + context) between 1.0 and 1.2.
 1. Memory: our peak-memory model against the public measurements in ../shared/notes/training-facts.md
    (torchtune's README and blog: Llama-3.1-8B on an RTX 4090 / A6000, Llama-3.2-3B on an A100).
    Those peaks are torch allocator statistics of torchtune recipes, so the comparison drops what the
@@ -30,6 +33,97 @@ from hf_train_mcp.hardware.api import TrainingPlan
 
 GIB = memory.GIB
 
+# ---------------------------------------------------------------------------------------- 0. GPU runs
+
+CONTEXT_GIB = 0.55  # gpu-measurements.md: CUDA context of a fresh process on the H200, outside torch's stats
+Q05 = models.resolve("Qwen/Qwen2.5-0.5B")
+Q15 = models.resolve("Qwen/Qwen2.5-1.5B")
+Q7 = models.resolve("Qwen/Qwen2.5-7B")
+Q14 = models.resolve("Qwen/Qwen2.5-14B")
+Q32 = models.resolve("Qwen/Qwen2.5-32B")
+L2_7 = models.resolve("meta-llama/Llama-2-7b-hf")
+L8_ = models.resolve("meta-llama/Llama-3.1-8B")
+GEN = "generated script"
+HARNESS = "plain harness"
+# (case, source, shape, plan, measured peak allocated GiB, measured peak reserved GiB): every H200 run in
+# ../shared/notes/gpu-measurements.md. Harness runs: one sequence, bf16 weights, checkpointing, LoRA r 16
+# all-linear.
+GPU_CASES = [
+    ("0.5B SFT LoRA 4x2048", GEN, Q05, TrainingPlan(batch_size=4, max_length=2048), 2.50, 2.93),
+    (
+        "0.5B SFT QLoRA 4x2048",
+        GEN,
+        Q05,
+        TrainingPlan(peft="qlora", batch_size=4, max_length=2048),
+        1.64,
+        1.82,
+    ),
+    ("0.5B SFT full 4x2048", GEN, Q05, TrainingPlan(peft="full", batch_size=4, max_length=2048), 5.22, 5.59),
+    ("0.5B DPO LoRA 2x1024", GEN, Q05, TrainingPlan(method="dpo", batch_size=2, max_length=1024), 1.68, 1.98),
+    ("Llama-2-7B dims SFT LoRA 4x2048", GEN, L2_7, TrainingPlan(batch_size=4, max_length=2048), 18.24, 19.96),
+    ("Qwen2.5-0.5B full 1024", HARNESS, Q05, TrainingPlan(peft="full", max_length=1024), 4.63, 5.87),
+    ("Qwen2.5-1.5B full 2048", HARNESS, Q15, TrainingPlan(peft="full", max_length=2048), 12.02, 13.32),
+    ("Qwen2.5-7B LoRA 2048", HARNESS, Q7, TrainingPlan(max_length=2048), 16.94, 17.59),
+    (
+        "Qwen2.5-7B LoRA 2048, fp32 weights",
+        HARNESS,
+        Q7,
+        TrainingPlan(max_length=2048, load_dtype="fp32"),
+        32.64,
+        33.39,
+    ),
+    ("Llama-3.1-8B LoRA 8192", HARNESS, L8_, TrainingPlan(max_length=8192), 20.62, 21.90),
+    ("Qwen2.5-14B LoRA 4096", HARNESS, Q14, TrainingPlan(max_length=4096), 32.26, 34.00),
+    ("Llama-3.1-8B full 4096", HARNESS, L8_, TrainingPlan(peft="full", max_length=4096), 60.02, 61.41),
+    ("Qwen2.5-32B LoRA 2048", HARNESS, Q32, TrainingPlan(max_length=2048), 65.66, 66.64),
+    ("Qwen2.5-7B DPO LoRA 2x2048", HARNESS, Q7, TrainingPlan(method="dpo", max_length=2048), 19.11, 20.44),
+]
+# Measured, but not a test of the peak: with checkpointing off the generated script reported exactly the
+# peak of the run with it on (2.50 / 2.93), so its longest micro-batch cannot have been 4 x 2048 tokens
+# (that needs ~20 GiB of activations without checkpointing). The model answers for the worst case.
+GPU_OUTLIERS = [
+    (
+        "0.5B SFT LoRA 4x2048, checkpointing off",
+        GEN,
+        Q05,
+        TrainingPlan(batch_size=4, max_length=2048, gradient_checkpointing=False),
+        2.50,
+        2.93,
+    ),
+]
+RATIO_MIN, RATIO_MAX = 1.0, 1.2
+
+
+def gpu_ratio(shape: models.ModelShape, plan: TrainingPlan, reserved: float) -> tuple[float, float]:
+    """(our estimate, estimate / (measured reserved + CUDA context)) on a single GPU."""
+    est = memory.estimate_memory(shape, plan)
+    return est.total_gb, est.total_gb / (reserved + CONTEXT_GIB)
+
+
+def gpu_table() -> list[float]:
+    print("## 0. GPU runs (H200): what must fit, ours vs measured reserved + 0.55 GiB CUDA context\n")
+    print("| case | run | measured alloc / reserved | measured + context | ours | ratio |")
+    print("|---|---|---|---|---|---|")
+    ratios = []
+    for case, source, shape, plan, alloc, reserved in GPU_CASES + GPU_OUTLIERS:
+        ours, ratio = gpu_ratio(shape, plan, reserved)
+        outlier = (case, source, shape, plan, alloc, reserved) in GPU_OUTLIERS
+        if not outlier:
+            ratios.append(ratio)
+        mark = " (worst case; see note)" if outlier else ""
+        print(
+            f"| {case} | {source} | {alloc:.2f} / {reserved:.2f} | {reserved + CONTEXT_GIB:.2f} | "
+            f"{ours:.2f} | {ratio:.2f}{mark} |"
+        )
+    print(
+        f"\n{len(ratios)} runs: ratio min {min(ratios):.3f}, max {max(ratios):.3f} "
+        f"(target {RATIO_MIN}-{RATIO_MAX}). The checkpointing-off run is printed, not scored: it measured "
+        "the same peak as the run with checkpointing, so its longest micro-batch was shorter than "
+        "4 x 2048; the model answers for a micro-batch of full length.\n"
+    )
+    return ratios
+
+
 # ------------------------------------------------------------------------------------------ 1. memory
 
 L8 = models.resolve("meta-llama/Llama-3.1-8B")
@@ -39,11 +133,7 @@ L3 = models.resolve("meta-llama/Llama-3.2-3B")
 # its configs. training-facts.md's table header says "batch 1"; the README's setup is used here.
 TT_8B = dict(batch_size=2, max_length=2048, packing=True, gradient_checkpointing=True, chunked_loss=True)
 TT_3B = dict(batch_size=2, max_length=4096, packing=True, gradient_checkpointing=True, chunked_loss=True)
-
-
-def _adapters_bf16(est: memory.MemoryEstimate) -> float:
-    """torchtune keeps adapters in bf16 with bf16 AdamW states (8 B/param), PEFT in fp32 (16 B/param)."""
-    return est.adapters_gb * 0.5
+TT_LORA = dict(adapter_dtype="bf16", lora_dropout=0.0)  # torchtune's LoRA: bf16 adapters, no dropout
 
 
 def _paged_states(est: memory.MemoryEstimate) -> float:
@@ -62,16 +152,16 @@ MEMORY_CASES = [
     (
         "Llama-3.1-8B QLoRA, RTX 4090",
         L8,
-        TrainingPlan(peft="qlora", lora_r=8, **TT_8B),
+        TrainingPlan(peft="qlora", lora_r=8, **TT_8B, **TT_LORA),
         7.4,
-        [("adapters in bf16", _adapters_bf16)],
+        [],
     ),
     (
         "Llama-3.1-8B LoRA, RTX 4090",
         L8,
-        TrainingPlan(peft="lora", lora_r=8, **TT_8B),
+        TrainingPlan(peft="lora", lora_r=8, **TT_8B, **TT_LORA),
         16.2,
-        [("adapters in bf16", _adapters_bf16)],
+        [],
     ),
     (
         "Llama-3.1-8B full, optimizer in backward, RTX 4090",
@@ -98,16 +188,16 @@ MEMORY_CASES = [
     (
         "Llama-3.2-3B QLoRA, A100, 2x4096",
         L3,
-        TrainingPlan(peft="qlora", lora_r=64, **TT_3B),
+        TrainingPlan(peft="qlora", lora_r=64, **TT_3B, **TT_LORA),
         4.6,
-        [("adapters in bf16", _adapters_bf16)],
+        [],
     ),
     (
         "Llama-3.2-3B LoRA, A100, 2x4096",
         L3,
-        TrainingPlan(peft="lora", lora_r=64, **TT_3B),
+        TrainingPlan(peft="lora", lora_r=64, **TT_3B, **TT_LORA),
         8.5,
-        [("adapters in bf16", _adapters_bf16)],
+        [],
     ),
     (
         "Llama-3.2-3B full, A100, 2x4096",
@@ -126,21 +216,23 @@ def memory_table() -> list[float]:
     ratios = []
     for case, shape, plan, measured, adjustments in MEMORY_CASES:
         est = memory.estimate_memory(shape, plan)
-        comparable = est.total_gb - memory.CUDA_CONTEXT_GIB
-        labels = ["CUDA context not in allocator stats"]
+        comparable = est.total_gb - est.cuda_overhead_gb  # allocated
+        labels = ["torch's reserved bytes (no CUDA context)"]
+        if plan.adapter_dtype == "bf16":
+            labels.append("bf16 adapters, no dropout")
         for label, removed in adjustments:
-            comparable -= removed(est) * (1 + memory.FRAGMENTATION)
+            comparable -= removed(est)
             labels.append(label)
+        comparable += memory.fragmentation_bytes(comparable * GIB, full=plan.peft == "full") / GIB
         ratio = comparable / measured
         ratios.append(ratio)
         print(
             f"| {case} | {est.total_gb:.1f} | {comparable:.1f} | {measured:.1f} | {ratio:.2f} | "
             f"{'; '.join(labels)} |"
         )
-    worst = max(ratios, key=lambda r: abs(r - 1))
     print(
-        f"\nratios: min {min(ratios):.2f}, max {max(ratios):.2f}, worst |1-ratio| {abs(worst - 1):.0%} "
-        f"(target: within 25 % of every published peak)\n"
+        f"\nratios: min {min(ratios):.2f}, max {max(ratios):.2f} (none below 1.0: never under a published "
+        "peak; torchtune compiles its models, so ours run higher)\n"
     )
     return ratios
 
@@ -348,14 +440,19 @@ def timing() -> None:
 
 def main() -> int:
     print(f"flavor prices: {catalog.source()}\n")
+    gpu = gpu_table()
     ratios = memory_table()
     stats = recommendation_table()
     speed_table()
     timing()
-    ok_memory = all(0.75 <= r <= 1.25 for r in ratios)
+    ok_gpu = all(RATIO_MIN <= r <= RATIO_MAX for r in gpu)
+    ok_public = all(r >= 1.0 for r in ratios)
     ok_fit = stats["ours_no_fit"] == 0
-    print(f"memory within 25 %: {'yes' if ok_memory else 'NO'}; every pick fits: {'yes' if ok_fit else 'NO'}")
-    return 0 if ok_memory and ok_fit else 1
+    print(
+        f"GPU runs within {RATIO_MIN}-{RATIO_MAX}x: {'yes' if ok_gpu else 'NO'}; never under a published "
+        f"peak: {'yes' if ok_public else 'NO'}; every pick fits: {'yes' if ok_fit else 'NO'}"
+    )
+    return 0 if ok_gpu and ok_public and ok_fit else 1
 
 
 if __name__ == "__main__":

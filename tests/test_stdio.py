@@ -66,7 +66,7 @@ async def test_stdio_subprocess(jobs_api: JobsApiState, tmp_path: Path) -> None:
         assert not result.is_error, result.content[0].text
         data = result.structured_content
         assert data["status"] == "COMPLETED" and data["logs"][-1] == "done"
-        assert progress and progress[-1] == "done"
+        assert progress and progress[-1] == "job: done"
         assert TOKEN not in json.dumps(data) and TOKEN not in result.content[0].text
     assert jobs_api.specs[-1]["secrets"] == {"HF_TOKEN": TOKEN}
 
@@ -135,8 +135,8 @@ def test_cli_call(jobs_api: JobsApiState, tmp_path: Path) -> None:
         json.dumps({"operation": "run", "args": {"command": ["echo", "hi"], "wait_seconds": 8}}),
     )
     assert out.returncode == 0, out.stderr
-    assert "Job submitted" in out.stdout and "hello from the cli job" in out.stdout
-    assert "[progress] hello from the cli job" in out.stderr
+    assert "Job started: " in out.stdout and "hello from the cli job" in out.stdout
+    assert "[progress] job: hello from the cli job" in out.stderr
     job_id = jobs_api.specs and next(iter(jobs_api.jobs))
     out = _cli(
         jobs_api,

@@ -14,11 +14,12 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
+from hf_train_mcp.errors import AgentError
 from hf_train_mcp.redact import redact, redact_data
 
 log = logging.getLogger("hf_train_mcp")
@@ -60,18 +61,44 @@ def _json_default(value: Any) -> Any:
 
 def fail(message: str) -> ToolError:
     """A `ToolError` with secrets masked; `raise fail("what was wrong; what to send instead")`."""
-    return ToolError(redact(message))
+    return ToolError(bounded(redact(message)))
+
+
+MAX_ERROR_CHARS = 4000  # an error never echoes a huge input back
+
+
+def bounded(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """`text` cut in the middle when it is longer than `limit`, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]} ... [{len(text) - 2 * keep} characters left out] ... {text[-keep:]}"
+
+
+def _os_error_advice(exc: OSError) -> str:
+    import errno
+
+    where = f" ({bounded(str(exc.filename), 120)})" if exc.filename else ""
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"a name or path in the arguments is too long{where}: keep each part under 255 characters."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to use a path{where}: choose a folder this server can write to."
+    if exc.errno == errno.ENOSPC:
+        return "the disk of this server is full: free some space and try again."
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return f"no such file or folder{where}: check the path."
+    return f"a file operation failed{where}: {exc.strerror or 'see the server log'}."
 
 
 def _as_tool_error(tool_name: str, exc: BaseException) -> ToolError:
-    if isinstance(exc, ToolError):
-        return ToolError(redact(str(exc)))
+    if isinstance(exc, ToolError | AgentError):
+        return ToolError(bounded(redact(str(exc))))
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return ToolError(bounded(redact(f"{tool_name}: {_os_error_advice(exc)}")))
     log.exception("tool %s failed unexpectedly", tool_name)
     return ToolError(
-        redact(
-            f"{tool_name} failed unexpectedly: {type(exc).__name__}: {exc}. "
-            "This is a bug in hf-train-mcp; the arguments may still be fine to retry."
-        )
+        f"{tool_name} hit an internal error (a bug in hf-train-mcp; the details are in the server's log). "
+        "Check the arguments against the tool's description; the same call will likely fail the same way."
     )
 
 
@@ -115,3 +142,34 @@ def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --- output schemas (additive: any tool can publish one) ------------------------------------------------
+def structured(model: type) -> Any:
+    """A return annotation that publishes `model`'s JSON schema as the tool's output schema.
+
+    Usage: `Result = structured(MyOutput)` at module level, then `async def my_tool(...) -> Result:` under
+    `@server.tool(...)` and `@agent_tool`, returning an `Answer` whose `data` fits `MyOutput` (a pydantic
+    model; `ConfigDict(extra="allow")` lets the answer carry more keys than the schema names). The SDK
+    checks every non-error answer against the model, and MCP clients check it against the published
+    schema, so a tool cannot drift from what it declares.
+    """
+    return Annotated[CallToolResult, model]
+
+
+def error_result(message: str, data: dict[str, Any] | None = None) -> CallToolResult:
+    """An error answer (`is_error`) that still carries structured content, secrets masked.
+
+    For tools whose output schema describes errors too (hf_jobs: `outcome.kind == "error"`); other
+    tools raise `fail(...)` instead.
+    """
+    return CallToolResult(
+        content=[TextContent(type="text", text=redact(message))],
+        structured_content=redact_data(jsonable(data)) if data is not None else None,
+        is_error=True,
+    )
+
+
+def error_text(tool_name: str, exc: BaseException) -> str:
+    """What `agent_tool` would tell the agent about `exc` (masked; a bug says it is one)."""
+    return str(_as_tool_error(tool_name, exc))

@@ -12,6 +12,10 @@ Jobs move SCHEDULING -> RUNNING -> COMPLETED/ERROR on short real-time timers set
 (`state.queue_plan(...)` for the next submission, `state.default_plan` otherwise); `hold=True` keeps
 a job RUNNING until `state.finish(job_id)`. Every submitted body is in `state.specs`.
 
+The Jobs API's objects are not schema-stable (the official MCP server says so and tolerates it):
+`state.reshape_job` / `state.reshape_schedule` rewrite every job / scheduled-job answer (drop an
+owner's `type`, add profile fields, mangle timestamps) to test that odd answers never lose a job.
+
 Use it directly (`with hub_double(monkeypatch) as jobs_api: ...`) or through the pytest fixtures of
 tests/jobs/conftest.py. Other doubles (repos, dataset viewer) can add routes to `jobs_api.server`.
 """
@@ -24,7 +28,7 @@ import secrets as _secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -199,6 +203,13 @@ class JobsApiState:
         self.keepalive_seconds = KEEPALIVE_SECONDS  # >= 5: never more often than the client tolerates
         # Wall-clock time: log timestamps are compared with the HTTP Date header, which is real time.
         self.clock = time.time
+        # Unstable answers: each job / scheduled-job answer goes through these when set.
+        self.reshape_job: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.reshape_schedule: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def job_answer(self, job: FakeJob, now: float) -> dict[str, Any]:
+        info = job.info(now)
+        return self.reshape_job(info) if self.reshape_job is not None else info
 
     # --- controls ---------------------------------------------------------------------------------------
     @property
@@ -408,7 +419,7 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
         if problem:
             return Response(400, {"error": problem})
         job = state._create(ns, spec, state._next_plan(), state.clock())
-        return Response(200, job.info(state.clock()))
+        return Response(200, state.job_answer(job, state.clock()))
 
     @server.route("GET", f"/api/jobs/{ns_re}")
     def list_jobs(request: Request, ns: str) -> Response:
@@ -421,6 +432,7 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
         with state._lock:
             jobs = [j for j in state.jobs.values() if j.namespace == ns]
         infos = [j.info(now) for j in sorted(jobs, key=lambda j: j.created, reverse=True)]
+        reshape = state.reshape_job or (lambda info: info)
         if stages:
             infos = [i for i in infos if i["status"]["stage"] in stages]
         for key, value in labels:
@@ -433,12 +445,12 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
                 ("page", page + 1)
             ]
             headers["Link"] = f'<{state.url}{request.path}?{urlencode(query)}>; rel="next"'
-        return Response(200, chunk, headers)
+        return Response(200, [reshape(dict(i)) for i in chunk], headers)
 
     @server.route("GET", f"/api/jobs/{ns_re}/{id_re}")
     def inspect_job(request: Request, ns: str, job_id: str) -> Response:
         job = state._job(request, ns, job_id)
-        return job if isinstance(job, Response) else Response(200, job.info(state.clock()))
+        return job if isinstance(job, Response) else Response(200, state.job_answer(job, state.clock()))
 
     @server.route("POST", f"/api/jobs/{ns_re}/{id_re}/cancel")
     def cancel_job(request: Request, ns: str, job_id: str) -> Response:
@@ -527,6 +539,10 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
 
     # --- scheduled jobs ----------------------------------------------------------------------------------
     def schedule_info(s: FakeSchedule) -> dict[str, Any]:
+        info = _schedule_info(s)
+        return state.reshape_schedule(info) if state.reshape_schedule is not None else info
+
+    def _schedule_info(s: FakeSchedule) -> dict[str, Any]:
         spec = dict(s.body["jobSpec"])
         spec["secrets"] = sorted(spec.get("secrets") or {})
         return {
@@ -628,7 +644,7 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
             )
         job = state._create(ns, dict(s.body["jobSpec"]), state._next_plan(), now, scheduled_job_id=s.id)
         s.last_job_id, s.last_job_at = job.id, now
-        return Response(200, job.info(now))
+        return Response(200, state.job_answer(job, now))
 
     return state
 

@@ -77,18 +77,19 @@ def test_lora_adapter_count_and_sixteen_bytes_each() -> None:
     assert e.gradients_gb == 0 and e.optimizer_gb == 0
 
 
-def test_activations_with_checkpointing_keep_layer_inputs_plus_one_layer() -> None:
+def test_activations_with_checkpointing_keep_layer_inputs_plus_recomputed_layers() -> None:
     tokens = 2048
     e = est(peft="lora", max_length=tokens)
     saved = 2 * LLAMA8.hidden * tokens * LLAMA8.layers + 8 * LLAMA8.hidden * tokens
-    one_layer = memory.activation_bytes_per_token_layer(LLAMA8) * tokens
-    assert e.activations_gb == pytest.approx(gib(saved + one_layer))
+    per_feature = memory.adapter_input_bytes("lora", 0.05)
+    one_layer = memory.activation_bytes_per_token_layer(LLAMA8, adapter_input_bytes=per_feature) * tokens
+    assert e.activations_gb == pytest.approx(gib(saved + memory.RECOMPUTE_LAYERS * one_layer))
 
 
 def test_activations_without_checkpointing_keep_every_layer() -> None:
     tokens = 2048
     e = est(peft="lora", max_length=tokens, gradient_checkpointing=False)
-    per_layer = memory.activation_bytes_per_token_layer(LLAMA8) * tokens
+    per_layer = memory.activation_bytes_per_token_layer(LLAMA8, adapter_input_bytes=5.0) * tokens
     assert e.activations_gb == pytest.approx(gib(per_layer * LLAMA8.layers + 8 * LLAMA8.hidden * tokens))
     assert e.activations_gb > 10 * est(peft="lora", max_length=tokens).activations_gb / 4
 
@@ -97,6 +98,40 @@ def test_activation_bytes_per_layer_formula() -> None:
     s = LLAMA8
     expected = 12 * s.hidden + 2 * (s.q_dim + 2 * s.kv_dim) + 2 * s.q_dim + 8 * s.intermediate
     assert memory.activation_bytes_per_token_layer(s) == expected
+    adapted_inputs = 5 * s.hidden + s.q_dim + s.intermediate  # q k v gate up read h; o reads q; down I
+    with_lora = memory.activation_bytes_per_token_layer(s, adapter_input_bytes=5.0)
+    assert with_lora == expected + 5 * adapted_inputs
+
+
+def test_lora_inputs_fp32_copy_and_dropout_mask_qlora_bf16() -> None:
+    # PEFT casts the input to the adapter's dtype (fp32 for LoRA, bf16 for QLoRA under TRL), dropout adds
+    # a 1-byte mask and, for bf16 adapters, the only copy
+    assert memory.adapter_input_bytes("lora", 0.05) == 4 + 1
+    assert memory.adapter_input_bytes("lora", 0.0) == 4
+    assert memory.adapter_input_bytes("qlora", 0.05) == 2 + 1
+    assert memory.adapter_input_bytes("qlora", 0.0) == 0
+    assert memory.adapter_input_bytes("full", 0.05) == 0
+    assert est(peft="lora", lora_dropout=0.0).activations_gb < est(peft="lora").activations_gb
+
+
+def test_qlora_adapters_are_bf16_eight_bytes_per_parameter() -> None:
+    adapters = memory.lora_params(LLAMA8, 16)
+    assert est(peft="qlora").adapters_gb == pytest.approx(gib(adapters * 8))
+    assert est(peft="lora").adapters_gb == pytest.approx(gib(adapters * 16))
+
+
+def test_weights_loaded_without_dtype_are_fp32_with_an_fp32_residual() -> None:
+    bf16, fp32 = est(peft="lora"), est(peft="lora", load_dtype="fp32")
+    assert fp32.weights_gb == pytest.approx(gib(LLAMA8.params * 4))
+    assert fp32.weights_gb == pytest.approx(2 * bf16.weights_gb)
+    # fp32 layer inputs (4h instead of 2h per token and layer) and the 16-bit casts of one layer's weights
+    kept = (4 - 2) * LLAMA8.hidden * 2048 * LLAMA8.layers
+    assert fp32.activations_gb - bf16.activations_gb > gib(kept)
+
+
+def test_packing_has_the_same_worst_case_as_a_padded_micro_batch() -> None:
+    # bfd packing fills batch x max_length with real tokens; unpacked, the longest row pads to it
+    assert est(peft="lora", packing=True).total_gb == est(peft="lora").total_gb
 
 
 def test_activations_scale_with_batch_and_length() -> None:
@@ -114,14 +149,39 @@ def test_eager_attention_adds_the_quadratic_term() -> None:
     assert memory.eager_scores_bytes(GEMMA2, 2048, 1) == 5 * GEMMA2.heads * 2048 * 2048
 
 
-def test_logits_plain_chunked_and_logprob() -> None:
+def test_logits_plain_loss_against_the_fused_chunked_head() -> None:
     tokens = 2048
     plain = est(peft="lora", max_length=tokens, chunked_loss=False).logits_gb
-    chunked = est(peft="lora", max_length=tokens).logits_gb
     assert plain == pytest.approx(gib(16 * LLAMA8.vocab * tokens))  # ~4 GiB for a 128k vocabulary
-    assert chunked == pytest.approx(gib(memory.CHUNKED_LOSS_BYTES * LLAMA8.vocab * tokens))
-    dpo = est(peft="lora", method="dpo", max_length=tokens).logits_gb
-    assert dpo == pytest.approx(gib(8 * LLAMA8.vocab * tokens * 2))  # chosen + rejected
+    fused = est(peft="lora", max_length=tokens).logits_gb
+    tile = 2048 * 32768 * 2  # [tokens up to 4096, vocab chunk of 32768] in bf16 (trl/kernels)
+    per_token = tokens * (8 * LLAMA8.hidden + 32)
+    assert fused == pytest.approx(gib(tile + per_token))
+    assert fused < plain / 10
+
+
+def test_fused_head_tile_stops_growing_at_4096_tokens() -> None:
+    long = memory.fused_head_bytes(LLAMA8, 16384, trainable_head=False)
+    assert long - 16384 * (8 * LLAMA8.hidden + 32) == 4096 * 32768 * 2
+
+
+def test_full_fine_tuning_adds_the_heads_fp32_gradient() -> None:
+    lora = memory.fused_head_bytes(LLAMA8, 2048, trainable_head=False)
+    full = memory.fused_head_bytes(LLAMA8, 2048, trainable_head=True)
+    assert full - lora == LLAMA8.vocab * LLAMA8.hidden * 6  # fp32 accumulator + its bf16 cast
+
+
+def test_dpo_and_grpo_use_the_fused_head_no_full_logits() -> None:
+    dpo = est(peft="lora", method="dpo", max_length=2048)
+    assert dpo.logits_gb == pytest.approx(gib(memory.fused_head_bytes(LLAMA8, 4096, trainable_head=False)))
+    assert dpo.logits_gb < 1.0  # the old model said 8 B x vocabulary per token: 7.8 GiB
+
+
+def test_dpo_with_an_adapter_keeps_the_reference_forward_transient() -> None:
+    sft_twice = est(peft="lora", max_length=2048, batch_size=2)  # same tokens as one DPO pair
+    dpo = est(peft="lora", method="dpo", max_length=2048)
+    extra = memory.DPO_REFERENCE_TRANSIENT * LLAMA8.intermediate * 4096
+    assert dpo.activations_gb == pytest.approx(sft_twice.activations_gb + gib(extra))
 
 
 def test_dpo_doubles_the_sequences() -> None:
@@ -165,8 +225,18 @@ def test_ddp_keeps_gradient_buckets_and_sharding_divides() -> None:
 
 def test_cuda_overhead_is_context_plus_fragmentation() -> None:
     e = est(peft="lora")
-    rest = e.total_gb - e.cuda_overhead_gb
-    assert e.cuda_overhead_gb == pytest.approx(memory.CUDA_CONTEXT_GIB + memory.FRAGMENTATION * rest)
+    allocated = e.total_gb - e.cuda_overhead_gb
+    expected = memory.CUDA_CONTEXT_GIB + memory.FRAGMENTATION_MIN_GIB + memory.FRAGMENTATION * allocated
+    assert e.cuda_overhead_gb == pytest.approx(expected)
+    assert e.details["cuda_context_gb"] == memory.CUDA_CONTEXT_GIB
+    full = est(peft="full")
+    full_alloc = full.total_gb - full.cuda_overhead_gb
+    assert full.cuda_overhead_gb == pytest.approx(
+        memory.CUDA_CONTEXT_GIB
+        + memory.FRAGMENTATION_MIN_GIB
+        + memory.FULL_FRAGMENTATION_GIB
+        + memory.FRAGMENTATION * full_alloc
+    )
 
 
 def test_total_is_the_sum_of_terms_minus_what_is_never_alive_together() -> None:
@@ -183,13 +253,14 @@ def test_total_is_the_sum_of_terms_minus_what_is_never_alive_together() -> None:
 
 
 def test_peak_phase_takes_the_larger_of_logits_and_recompute() -> None:
-    recompute = gib(memory.activation_bytes_per_token_layer(LLAMA8) * 2048)
-    plain = est(peft="lora", chunked_loss=False)  # 4 GiB of logits beat one recomputed layer
+    plain = est(peft="lora", chunked_loss=False)  # 4 GiB of logits beat the recomputed layers
     assert plain.details["peak_phase"] == "end of forward"
-    assert plain.not_coresident_gb == pytest.approx(recompute)
-    chunked = est(peft="lora")
-    assert chunked.details["peak_phase"] == "recompute"
-    assert chunked.not_coresident_gb == pytest.approx(chunked.logits_gb)
+    per_feature = memory.adapter_input_bytes("lora", 0.05)
+    layer = memory.activation_bytes_per_token_layer(LLAMA8, adapter_input_bytes=per_feature) * 2048
+    assert plain.not_coresident_gb == pytest.approx(gib(memory.RECOMPUTE_LAYERS * layer))
+    fused = est(peft="lora")
+    assert fused.details["peak_phase"] == "recompute"
+    assert fused.not_coresident_gb == pytest.approx(fused.logits_gb)
 
 
 def test_inference_weights_kv_cache_and_split_across_gpus() -> None:

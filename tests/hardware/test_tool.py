@@ -133,7 +133,7 @@ async def test_estimate_cost_plan_that_does_not_fit() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ({"flavor": "a100-huge", "hours": 1}, "Valid flavors"),
+        ({"flavor": "a100-huge", "hours": 1}, "Did you mean 'a100-large'"),
         ({"flavor": "a10g-large"}, "hours/minutes"),
         ({"flavor": "a10g-large", "hours": 1, "minutes": 5}, "not both"),
         ({"flavor": "a10g-large", "model": "nobody/nothing"}, "params_b"),
@@ -148,3 +148,49 @@ async def test_estimate_cost_errors(args: dict[str, Any], needle: str) -> None:
 async def test_invalid_arguments_are_rejected_by_the_schema() -> None:
     result = await call("recommend_hardware", {"params_b": 1, "peft": "half"})
     assert result.is_error
+
+
+async def test_over_budget_the_first_line_says_nothing_fits_and_no_recommended() -> None:
+    args = {"model": "meta-llama/Llama-3.1-8B-Instruct", "dataset_tokens": 50_000_000}
+    priced = await call("recommend_hardware", args)
+    cheapest = priced.structured_content["recommended"]
+    cost = cheapest["est_cost_usd"]
+    assert cost > 1
+    result = await call("recommend_hardware", {**args, "budget_usd": 1})
+    assert not result.is_error
+    first = result.content[0].text.splitlines()[0]
+    assert first.startswith(f"**Nothing fits $1; the cheapest fit is {cheapest['flavor']} at ${cost:,.2f}")
+    assert "Recommended" not in first
+    data = result.structured_content
+    assert data["within_budget"] is False and data["recommended"] is None
+    assert data["cheapest_fit"]["flavor"] == cheapest["flavor"]
+    assert data["budget"]["headline"].startswith("nothing fits $1;")
+
+
+async def test_within_budget_the_pick_leads() -> None:
+    args = {"model": "Qwen/Qwen2.5-0.5B", "dataset_tokens": 1_000_000, "budget_usd": 100}
+    result = await call("recommend_hardware", args)
+    assert result.content[0].text.startswith("**Recommended: ")
+    assert result.structured_content["within_budget"] is True
+    assert result.structured_content["recommended"]["headroom_gb"] > 0
+
+
+async def test_budget_without_a_dataset_size_is_said_unchecked() -> None:
+    result = await call("recommend_hardware", {"model": "Qwen/Qwen2.5-0.5B", "budget_usd": 5})
+    first = result.content[0].text.splitlines()[0]
+    assert first.startswith("**Budget $5 not checked")
+    assert result.structured_content["within_budget"] is None
+
+
+def test_estimate_answer_with_a_budget_leads_with_over_budget() -> None:
+    from hf_train_mcp.hardware import api
+
+    rec = api.estimate(
+        api.TrainingPlan(model="meta-llama/Llama-3.1-8B-Instruct", dataset_tokens=50_000_000), "l40sx1"
+    )
+    answer = tool.estimate_answer(rec, budget_usd=1)
+    assert answer.markdown.startswith(
+        f"**Over budget: `l40sx1` costs about ${rec.est_cost_usd:,.2f}, more than $1"
+    )
+    assert answer.data["within_budget"] is False
+    assert tool.estimate_answer(rec).data["within_budget"] is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from hf_train_mcp.jobs import args as a
+from hf_train_mcp.jobs.errors import JobsArgumentError
 from hf_train_mcp.jobs.timeouts import TimeoutFormatError, format_duration, parse_timeout
-from mcp.server.mcpserver.exceptions import ToolError
 
 
 def test_defaults_match_the_official_tool() -> None:
@@ -34,7 +34,7 @@ def test_skill_spellings_are_accepted() -> None:
 
 
 def test_unknown_keys_are_refused_with_the_valid_ones() -> None:
-    with pytest.raises(ToolError) as err:
+    with pytest.raises(JobsArgumentError) as err:
         a.parse_args("uv", {"script": "x", "dependecies": ["trl"]})
     text = str(err.value)
     assert '"dependecies"' in text and 'did you mean "dependencies"' in text
@@ -42,12 +42,12 @@ def test_unknown_keys_are_refused_with_the_valid_ones() -> None:
 
 
 def test_conflicting_aliases_are_refused() -> None:
-    with pytest.raises(ToolError, match="same argument"):
+    with pytest.raises(JobsArgumentError, match="same argument"):
         a.parse_args("uv", {"script": "x", "with_deps": ["a"], "dependencies": ["b"]})
 
 
 def test_missing_and_invalid_fields_are_named_with_an_example() -> None:
-    with pytest.raises(ToolError) as err:
+    with pytest.raises(JobsArgumentError) as err:
         a.parse_args("run", {"flavor": "cpu-basic", "timeout": "soon", "wait_seconds": 9999})
     text = str(err.value)
     assert "command: required" in text
@@ -99,14 +99,14 @@ def test_schedules(schedule: str) -> None:
 
 @pytest.mark.parametrize("schedule", ["hourly", "@fortnightly", "0 9 * *", "every day"])
 def test_bad_schedules(schedule: str) -> None:
-    with pytest.raises(ToolError, match="schedule"):
+    with pytest.raises(JobsArgumentError, match="schedule"):
         a.parse_args("scheduled run", {"command": ["a"], "schedule": schedule})
 
 
 def test_operation_names_are_normalized() -> None:
     assert a.normalize_operation("Scheduled_Run") == "scheduled run"
     assert a.normalize_operation(" scheduled-uv ") == "scheduled uv"
-    with pytest.raises(ToolError, match='Did you mean "logs"'):
+    with pytest.raises(JobsArgumentError, match='Did you mean "logs"'):
         a.normalize_operation("log")
 
 

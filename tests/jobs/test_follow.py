@@ -40,7 +40,10 @@ async def test_progress_notifications_carry_the_latest_line(hf_jobs, jobs_api: J
     assert len(values) >= 3 and values == sorted(values) and len(set(values)) == len(values)
     jobs_api.queue_plan(lines=lines, scheduling_s=0.1, line_every_s=0.3)
     reply = await hf_jobs("run", {"command": ["python", "train.py"], "wait_seconds": 10})
-    assert reply.progress[-1] == "epoch 5" and set(reply.progress) <= set(lines)
+    assert reply.progress[0] == "Submitting job." and reply.progress[1].endswith(
+        "submitted with status SCHEDULING."
+    )
+    assert reply.progress[2:] == [f"job: {line}" for line in lines]
 
 
 async def test_the_reader_thread_ends_when_the_call_returns(hf_jobs, jobs_api: JobsApiState) -> None:

@@ -48,7 +48,8 @@ async def test_run_follows_logs_until_the_job_ends(hf_jobs, jobs_api: JobsApiSta
     assert data["timeout_seconds"] == 1800 and data["price_per_hour"] == 0.01 and data["max_cost_usd"] == 0.01
     assert data["next_calls"]["logs"] == {"operation": "logs", "args": {"job_id": job_id, "wait_seconds": 30}}
     assert json.dumps(data["next_calls"]["inspect"]) in reply.text
-    assert reply.progress and reply.progress[-1] == "done"
+    assert reply.progress[:2] == ["Submitting job.", f"Job {job_id} submitted with status SCHEDULING."]
+    assert reply.progress[2:] == [f"job: {line}" for line in data["logs"]]
     spec = jobs_api.specs[-1]
     assert spec["command"] == ["python", "-c", "print(1)"] and spec["dockerImage"] == "python:3.12"
     assert spec["flavor"] == "cpu-basic" and spec["timeoutSeconds"] == 1800

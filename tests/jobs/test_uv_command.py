@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hf_train_mcp.jobs.errors import JobsArgumentError
 from hf_train_mcp.jobs.uv_command import (
     JOB_DIR,
     SCRIPT_ENV,
@@ -18,7 +19,6 @@ from hf_train_mcp.jobs.uv_command import (
     resolve_script,
     split_command,
 )
-from mcp.server.mcpserver.exceptions import ToolError
 
 
 def test_url_runs_like_huggingface_hub() -> None:
@@ -52,14 +52,14 @@ def test_local_file_and_inline_code(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_an_actionable_error(tmp_path: Path) -> None:
-    with pytest.raises(ToolError, match="no such file"):
+    with pytest.raises(JobsArgumentError, match="no such file"):
         resolve_script("train.py", cwd=tmp_path)
 
 
 def test_oversized_file_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.py"
     big.write_text("x = 1\n" * 40_000)
-    with pytest.raises(ToolError, match="URL"):
+    with pytest.raises(JobsArgumentError, match="URL"):
         resolve_script(str(big))
 
 
@@ -112,7 +112,7 @@ def test_shipped_script_decodes_and_runs_in_a_shell(tmp_path: Path, monkeypatch:
 def test_string_commands_are_split_and_shell_operators_refused() -> None:
     assert split_command("python -c 'print(1)'") == ["python", "-c", "print(1)"]
     assert split_command(["a", "b && c"]) == ["a", "b && c"]
-    with pytest.raises(ToolError, match="bash"):
+    with pytest.raises(JobsArgumentError, match="bash"):
         split_command("pip install x && python train.py")
-    with pytest.raises(ToolError, match="bash"):
+    with pytest.raises(JobsArgumentError, match="bash"):
         split_command("cat a | grep b")

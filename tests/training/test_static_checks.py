@@ -47,12 +47,12 @@ GOOD = HEADER + GOOD_BODY
 SECRETS = {"HF_TOKEN": "$HF_TOKEN"}
 
 
-def problems(text: str, **kwargs) -> dict[str, list]:
+def problems(text: str, status: str = "fail", **kwargs) -> dict[str, list]:
     kwargs.setdefault("secrets", SECRETS)
     kwargs.setdefault("timeout", "2h")
     out: dict[str, list] = {}
     for check in validate_script(text, **kwargs):
-        if check.status == "fail":
+        if check.status == status:
             out.setdefault(check.name, []).append(check)
     return out
 
@@ -71,7 +71,7 @@ def test_missing_pep723_header():
 def test_header_without_the_imported_libraries():
     text = '# /// script\n# dependencies = ["trl==1.16.0"]\n# ///\n' + GOOD_BODY
     [check] = problems(text)["pep723"]
-    assert "datasets" in check.message and "peft" in check.message and '"peft==' in check.fix
+    assert "peft" in check.message and "datasets" not in check.message and '"peft==' in check.fix
 
 
 def test_unpinned_and_other_versions_warn():
@@ -98,7 +98,6 @@ def test_syntax_error_with_its_line():
     ("old", "new", "fix"),
     [
         ("max_length=1024", "max_seq_length=1024", "max_length=1024"),
-        ('"dtype": "bfloat16"', '"torch_dtype": "bfloat16"', "dtype"),
         ('eval_strategy="no"', 'evaluation_strategy="no"', "eval_strategy='no'"),
         ("save_steps=100,", "save_steps=100, warmup_ratio=0.1,", "warmup_steps=0.1"),
         ("    args=args,\n", "    args=args,\n    tokenizer=tok,\n", "processing_class=tok"),
@@ -113,13 +112,17 @@ def test_renamed_arguments(old, new, fix):
     assert "keywords" not in found  # reported once, as a rename, not also as unknown
 
 
-def test_torch_dtype_keyword_in_from_pretrained():
+def test_torch_dtype_is_deprecated_not_fatal_in_transformers_5():
+    # transformers 5.23 still reads torch_dtype (with a warning): a warn, never a FAIL
     text = (
         GOOD
         + "\nfrom transformers import AutoModelForCausalLM\n"
         + 'AutoModelForCausalLM.from_pretrained("x", torch_dtype="auto")\n'
     )
-    assert problems(text)["renamed"][0].fix == "dtype='auto'"
+    assert "renamed" not in problems(text)
+    assert problems(text, "warn")["renamed"][0].fix == "dtype='auto'"
+    in_dict = GOOD.replace('"dtype": "bfloat16"', '"torch_dtype": "bfloat16"')
+    assert "renamed" not in problems(in_dict) and "renamed" in problems(in_dict, "warn")
 
 
 def test_unknown_keyword_with_a_suggestion_and_the_pinned_versions():
@@ -154,19 +157,21 @@ def test_eval_strategy_without_eval_data():
     assert "eval" not in problems(fixed)
 
 
-def test_bf16_on_t4():
-    found = problems(GOOD, flavor="t4-small")
-    assert "bf16" in found
-    assert any("fp16=True" in c.fix for c in found["bf16"])
-    assert "bf16" not in problems(GOOD, flavor="l4x1")
+def test_bf16_on_t4_is_slow_not_fatal():
+    # torch emulates bf16 on a T4: the run works, about 4x slower
+    assert "bf16" not in problems(GOOD, flavor="t4-small")
+    found = problems(GOOD, "warn", flavor="t4-small")["bf16"]
+    assert all("slow on a T4" in c.message for c in found)
+    assert any("fp16=True" in c.fix for c in found)
+    assert "bf16" not in problems(GOOD, "warn", flavor="l4x1")
 
 
 def test_trl_turns_bf16_on_unless_fp16_is_set():
     text = GOOD.replace("    bf16=True,\n", "").replace('"dtype": "bfloat16"', '"dtype": "float16"')
-    [check] = problems(text, flavor="t4-medium")["bf16"]
-    assert "unless fp16" in check.message and check.fix == "pass fp16=True, bf16=False"
+    [check] = problems(text, "warn", flavor="t4-medium")["bf16"]
+    assert "unless fp16" in check.message and "fp16=True, bf16=False" in check.fix
     fixed = text.replace("max_length=1024,", "max_length=1024, fp16=True,")
-    assert "bf16" not in problems(fixed, flavor="t4-medium")
+    assert "bf16" not in problems(fixed, "warn", flavor="t4-medium")
 
 
 def test_flash_attention_on_t4():
@@ -202,9 +207,14 @@ def test_short_or_missing_timeout_warns():
     ] == ["warn"]
 
 
-def test_hub_push_without_checkpoints_warns():
-    text = GOOD.replace('    hub_strategy="checkpoint",\n', "")
-    assert any(c.name == "checkpoints" for c in validate_script(text, secrets=SECRETS, timeout="2h"))
+def test_hub_push_without_checkpoints_warns_with_the_true_consequence():
+    default = GOOD.replace('    hub_strategy="checkpoint",\n', "")  # TrainingArguments' every_save
+    [check] = problems(default, "warn")["checkpoints"]
+    assert "weights survive" in check.message and "resuming is impossible" in check.message
+    assert "checkpoints" not in problems(default)
+    end = GOOD.replace('hub_strategy="checkpoint"', 'hub_strategy="end"')
+    assert "loses all its progress" in problems(end, "warn")["checkpoints"][0].message
+    assert "checkpoints" not in problems(GOOD, "warn")
 
 
 @pytest.mark.slow

@@ -169,10 +169,13 @@ async def test_validate_reports_each_problem_with_its_fix(tmp_path):
     assert data["ok"] is False and data["path"] == str(script)
     failed = {(c["name"], c.get("fix", "")) for c in data["checks"] if c["status"] == "fail"}
     names = {n for n, _ in failed}
-    assert {"pep723", "renamed", "eval", "bf16", "push_to_hub"} <= names
+    assert {"pep723", "renamed", "eval", "push_to_hub"} <= names
     fixes = " ".join(f for _, f in failed)
-    for fix in ("max_length=512", "eval_strategy='steps'", "processing_class=None", "fp16=True"):
+    for fix in ("max_length=512", "eval_strategy='steps'", "processing_class=None"):
         assert fix in fixes
+    # bf16 on a T4 is emulated (about 4x slower), not a crash: a warning with the fp16 fix
+    slow = [c for c in data["checks"] if c["name"] == "bf16"]
+    assert slow and all(c["status"] == "warn" and "fp16=True" in c["fix"] for c in slow)
     assert "problem(s)" in result.content[0].text
 
 
@@ -194,7 +197,7 @@ async def test_validate_accepts_inline_text_and_passes_a_generated_script():
         {"script": text, "flavor": "a10g-large", "secrets": {"HF_TOKEN": "$HF_TOKEN"}, "timeout": "2h"},
     )
     assert result.structured_content["ok"] is True
-    assert "No blocking problem" in result.content[0].text
+    assert "The script runs: no problem found." in result.content[0].text
 
 
 async def test_validate_a_missing_file_is_an_error():

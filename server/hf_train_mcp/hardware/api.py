@@ -1,179 +1,62 @@
 """The hardware knowledge other capabilities call (training-script defaults, prepare_training, skills).
 
-This file is the contract; the memory and time models behind it live in sibling modules. Pure
-functions, no heavy imports: the server process stays light.
+This file is the contract: the data types (contract.py), the flavor catalog's one lookup, one price and
+one unknown-flavor message (catalog.py), the memory fit (memory.py) and the choice of flavor
+(recommend.py), re-exported here. Pure functions, no heavy imports: the server process stays light.
+It imports its siblings; none of them imports it.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from hf_train_mcp.hardware import catalog, memory
+from hf_train_mcp.hardware import recommend as _engine
+from hf_train_mcp.hardware.catalog import (
+    _bundled,
+    bundled_flavors,
+    lookup,
+    price_per_hour,
+    run_cost,
+    unknown_flavor_message,
+)
+from hf_train_mcp.hardware.contract import (
+    FlavorInfo,
+    HardwareError,
+    Method,
+    Peft,
+    Recommendation,
+    TrainingPlan,
+    UnknownFlavorError,
+    UnknownModelError,
+)
+from hf_train_mcp.hardware.memory import FIT_MARGIN, Fit
+from hf_train_mcp.hardware.models import resolve
+from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, BudgetVerdict, budget_verdict
 
-Method = Literal["sft", "dpo", "grpo", "inference"]
-Peft = Literal["full", "lora", "qlora"]
-
-
-@dataclass(frozen=True)
-class FlavorInfo:
-    name: str
-    vcpu: int
-    ram_gb: float
-    gpu: str | None  # GPU model, e.g. "A10G"; None for CPU flavors
-    gpu_count: int
-    vram_gb_per_gpu: float
-    price_per_hour: float
-    bf16: bool  # False on CPU and pre-Ampere GPUs (T4): scripts then use fp16
-    compute_capability: str | None
-    peak_tflops: float  # dense bf16/fp16 per GPU
-    # Added by the hardware model (defaults keep older constructors working):
-    usable_vram_gib_per_gpu: float = 0.0  # what nvidia-smi reports as total, GiB; 0 = unknown (use vram_gb)
-    mem_bw_gbs: float = 0.0  # memory bandwidth per GPU, GB/s (decoding speed)
-    generation: str = ""  # turing, ampere, ada, hopper, blackwell
-    accelerator: str | None = None  # "gpu", or another accelerator type from the live list; None on CPU
-    source: str = "bundled"  # "live" (Hub hardware list) or "bundled" (dated table)
-
-    @property
-    def vram_gb_total(self) -> float:
-        return self.vram_gb_per_gpu * self.gpu_count
-
-    @property
-    def usable_gib(self) -> float:
-        """Memory per GPU a process can use, in GiB (binary), before the CUDA context."""
-        return self.usable_vram_gib_per_gpu or self.vram_gb_per_gpu * 0.93
-
-    @property
-    def is_gpu(self) -> bool:
-        return self.gpu is not None and self.gpu_count > 0 and (self.accelerator or "gpu") == "gpu"
-
-    @property
-    def flash_attention(self) -> bool:
-        """FlashAttention-2 needs Ampere (compute capability 8.0) or newer."""
-        return self.compute_capability is not None and float(self.compute_capability) >= 8.0
-
-
-@dataclass
-class TrainingPlan:
-    """What is being trained: the input of every estimate."""
-
-    model: str | None = None  # Hub id or local path
-    params_b: float | None = None  # manual override of the parameter count, in billions
-    method: Method = "sft"
-    peft: Peft = "lora"
-    max_length: int = 2048
-    batch_size: int = 1  # per device
-    gradient_accumulation: int = 1
-    gradient_checkpointing: bool = True
-    packing: bool = False
-    dataset_examples: int | None = None
-    dataset_tokens: int | None = None
-    epochs: float = 1.0
-    max_steps: int | None = None
-    # Added by the hardware model (all optional; the defaults are what the generated scripts do):
-    optimizer: Literal["adamw", "adamw_8bit"] = "adamw"
-    master_weights: Literal["bf16", "fp32"] = "bf16"  # full fine-tuning: bf16 states (8 B/param) or fp32 AMP
-    chunked_loss: bool = True  # TRL >= 1.7 computes the SFT loss in chunks (most logits memory gone)
-    sharding: Literal["ddp", "fsdp"] = "ddp"  # multi-GPU: replicated (DDP) or sharded (FSDP / ZeRO-3)
-    lora_r: int = 16
-    lora_targets: Literal["all-linear", "attention"] = "all-linear"
-    dpo_reference: Literal["auto", "model", "none"] = "auto"  # auto: none with an adapter, a copy when full
-    num_generations: int = 8  # GRPO completions per prompt
-    max_completion_length: int = 256  # GRPO completion / inference new tokens
-    grpo_beta: float = 0.0  # > 0 loads a reference model for the KL term (full fine-tuning)
-    avg_example_tokens: int | None = None  # mean tokens per example when only dataset_examples is known
-
-
-@dataclass
-class Recommendation:
-    flavor: str
-    gpus: int
-    vram_gb: float
-    price_per_hour: float
-    est_hours: float | None
-    est_cost_usd: float | None
-    timeout: str  # e.g. "2h" — what to pass as hf_jobs timeout
-    timeout_seconds: int
-    fits: bool
-    memory: dict[str, Any] = field(default_factory=dict)  # total_gb per GPU and each term in GB
-    notes: list[str] = field(default_factory=list)
-    alternatives: list[Recommendation] = field(default_factory=list)
-    # Added by the hardware model:
-    gpu: str | None = None
-    vram_gb_total: float = 0.0
-    layout: str = "single"  # single | ddp | sharded
-    fit_limit_gb: float = 0.0  # per-GPU memory the estimate must stay under (GiB)
-    within_budget: bool | None = None
-    within_max_hours: bool | None = None
-    time: dict[str, Any] = field(default_factory=dict)  # tokens, tokens/s, training and start-up hours
-    model: dict[str, Any] = field(default_factory=dict)  # the shape used
-    host_ram_ok: bool = True  # False: the flavor's RAM looks short for loading/saving this model
-
-    def summary(self) -> dict[str, Any]:
-        """The flat fields of the tool contract's `recommended` / `alternatives` entries."""
-        return {
-            "flavor": self.flavor,
-            "gpu": self.gpu,
-            "gpus": self.gpus,
-            "vram_gb": self.vram_gb,
-            "vram_gb_total": self.vram_gb_total,
-            "price_per_hour": self.price_per_hour,
-            "est_hours": self.est_hours,
-            "est_cost_usd": self.est_cost_usd,
-            "timeout": self.timeout,
-            "timeout_seconds": self.timeout_seconds,
-            "fits": self.fits,
-            "memory_gb": self.memory.get("total_gb"),
-            "fit_limit_gb": self.fit_limit_gb,
-            "layout": self.layout,
-            "within_budget": self.within_budget,
-            "within_max_hours": self.within_max_hours,
-        }
-
-
-class HardwareError(ValueError):
-    """A request the hardware model cannot answer; the message says what to send instead."""
-
-
-class UnknownFlavorError(HardwareError):
-    pass
-
-
-class UnknownModelError(HardwareError):
-    """The model's shape could not be found; the message says what to pass instead."""
-
-
-@cache
-def _bundled() -> dict[str, Any]:
-    text = resources.files("hf_train_mcp.hardware").joinpath("flavors.json").read_text()
-    return json.loads(text)
-
-
-def bundled_flavors() -> dict[str, FlavorInfo]:
-    """The dated bundled table, keyed by flavor name."""
-    data = _bundled()
-    out: dict[str, FlavorInfo] = {}
-    for row in data["flavors"]:
-        gpu = data["gpus"].get(row["gpu"]) if row["gpu"] else None
-        out[row["name"]] = FlavorInfo(
-            name=row["name"],
-            vcpu=row["vcpu"],
-            ram_gb=row["ram_gb"],
-            gpu=row["gpu"],
-            gpu_count=row["gpu_count"],
-            vram_gb_per_gpu=gpu["vram_gb"] if gpu else 0.0,
-            price_per_hour=row["price_per_hour"],
-            bf16=bool(gpu and gpu["bf16"]),
-            compute_capability=gpu["compute_capability"] if gpu else None,
-            peak_tflops=gpu["peak_tflops"] if gpu else 0.0,
-            usable_vram_gib_per_gpu=gpu.get("usable_gib", 0.0) if gpu else 0.0,
-            mem_bw_gbs=gpu.get("mem_bw_gbs", 0.0) if gpu else 0.0,
-            generation=gpu.get("generation", "") if gpu else "",
-            accelerator="gpu" if gpu else None,
-            source="bundled",
-        )
-    return out
+__all__ = [
+    "FIT_MARGIN",
+    "TIMEOUT_FACTOR",
+    "BudgetVerdict",
+    "Fit",
+    "FlavorInfo",
+    "HardwareError",
+    "Method",
+    "Peft",
+    "Recommendation",
+    "TrainingPlan",
+    "UnknownFlavorError",
+    "UnknownModelError",
+    "_bundled",
+    "budget_verdict",
+    "bundled_flavors",
+    "estimate",
+    "fit",
+    "flavor_info",
+    "lookup",
+    "price_per_hour",
+    "recommend",
+    "run_cost",
+    "unknown_flavor_message",
+]
 
 
 def flavor_info(name: str) -> FlavorInfo | None:
@@ -181,8 +64,6 @@ def flavor_info(name: str) -> FlavorInfo | None:
 
     Never touches the network: the live list is whatever the catalog has already fetched.
     """
-    from hf_train_mcp.hardware import catalog
-
     return catalog.current().get(name)
 
 
@@ -192,15 +73,26 @@ def recommend(
     """Cheapest flavor that fits the plan, with estimate, timeout, alternatives and reasons.
 
     When nothing fits, the answer has `fits=False` (the flavor with the most memory per GPU) and its
-    notes say what to change. Raises HardwareError (UnknownModelError) when the model's shape is unknown.
+    notes say what to change. When flavors fit but none within `budget_usd`, the answer is the cheapest
+    fit with `within_budget=False`; `budget_verdict()` words that headline. Raises HardwareError
+    (UnknownModelError) when the model's shape is unknown.
     """
-    from hf_train_mcp.hardware import recommend as engine
-
-    return engine.recommend(plan, budget_usd=budget_usd, max_hours=max_hours)
+    return _engine.recommend(plan, budget_usd=budget_usd, max_hours=max_hours)
 
 
 def estimate(plan: TrainingPlan, flavor: str) -> Recommendation:
     """The same figures for one given flavor (fits may be False). Raises UnknownFlavorError."""
-    from hf_train_mcp.hardware import recommend as engine
+    return _engine.estimate(plan, flavor)
 
-    return engine.estimate(plan, flavor)
+
+def fit(plan: TrainingPlan, flavor: str | FlavorInfo, *, allow_hub: bool = True) -> Fit:
+    """Does `plan` fit one GPU of `flavor` with the margin? Need, usable, limit and headroom in GiB.
+
+    The function to search over settings with: change `gradient_checkpointing`, `batch_size`,
+    `packing`, `peft`, `optimizer`, `load_dtype`, `sharding` on the plan and ask again (microseconds
+    for a bundled model). allow_hub=False: bundled and local models only, no network. Raises
+    UnknownFlavorError, UnknownModelError.
+    """
+    info = lookup(flavor) if isinstance(flavor, str) else flavor
+    shape = resolve(plan.model, plan.params_b, allow_hub=allow_hub)
+    return memory.fit(shape, plan, info)

@@ -13,13 +13,18 @@ capability, peak TFLOPS, bandwidth, usable memory) come from the bundled `gpus` 
 
 from __future__ import annotations
 
+import difflib
+import json
 import logging
+import math
 import re
 import threading
 import time
+from functools import cache
+from importlib import resources
 from typing import Any
 
-from hf_train_mcp.hardware.api import FlavorInfo, _bundled, bundled_flavors
+from hf_train_mcp.hardware.contract import FlavorInfo, UnknownFlavorError
 
 log = logging.getLogger("hf_train_mcp.hardware")
 
@@ -37,11 +42,81 @@ _last_error: str | None = None
 _thread: threading.Thread | None = None
 
 
+@cache
+def _bundled() -> dict[str, Any]:
+    text = resources.files("hf_train_mcp.hardware").joinpath("flavors.json").read_text()
+    return json.loads(text)
+
+
+def bundled_flavors() -> dict[str, FlavorInfo]:
+    """The dated bundled table, keyed by flavor name (a fresh dict of the parsed, frozen entries)."""
+    return dict(_bundled_flavors())
+
+
+@cache
+def _bundled_flavors() -> dict[str, FlavorInfo]:
+    data = _bundled()
+    out: dict[str, FlavorInfo] = {}
+    for row in data["flavors"]:
+        gpu = data["gpus"].get(row["gpu"]) if row["gpu"] else None
+        out[row["name"]] = FlavorInfo(
+            name=row["name"],
+            vcpu=row["vcpu"],
+            ram_gb=row["ram_gb"],
+            gpu=row["gpu"],
+            gpu_count=row["gpu_count"],
+            vram_gb_per_gpu=gpu["vram_gb"] if gpu else 0.0,
+            price_per_hour=row["price_per_hour"],
+            bf16=bool(gpu and gpu["bf16"]),
+            compute_capability=gpu["compute_capability"] if gpu else None,
+            peak_tflops=gpu["peak_tflops"] if gpu else 0.0,
+            usable_vram_gib_per_gpu=gpu.get("usable_gib", 0.0) if gpu else 0.0,
+            mem_bw_gbs=gpu.get("mem_bw_gbs", 0.0) if gpu else 0.0,
+            generation=gpu.get("generation", "") if gpu else "",
+            accelerator="gpu" if gpu else None,
+            source="bundled",
+        )
+    return out
+
+
 def current() -> dict[str, FlavorInfo]:
     """Flavors by name: the live list if one was fetched, the bundled table otherwise. No network."""
     with _lock:
         live = _live
     return live if live is not None else bundled_flavors()
+
+
+def unknown_flavor_message(name: str, known: dict[str, FlavorInfo] | None = None) -> str:
+    """The one refusal for a flavor name the catalog does not hold: what was wrong and what to send."""
+    flavors = current() if known is None else known
+    close = difflib.get_close_matches(name, list(flavors), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    gpus = ", ".join(sorted(n for n, f in flavors.items() if f.is_gpu))
+    cpus = ", ".join(sorted(n for n, f in flavors.items() if not f.is_gpu))
+    return (
+        f"Unknown flavor {name!r}.{hint} GPU flavors: {gpus}. CPU flavors: {cpus}. "
+        "(hf_jobs operation 'hardware' lists them with prices.)"
+    )
+
+
+def lookup(name: str) -> FlavorInfo:
+    """The flavor's facts (live list when fetched, bundled table otherwise). Raises UnknownFlavorError."""
+    flavors = current()
+    info = flavors.get(name)
+    if info is None:
+        raise UnknownFlavorError(unknown_flavor_message(name, flavors))
+    return info
+
+
+def price_per_hour(name: str) -> float | None:
+    """USD per hour of a flavor, from the same list every estimate uses; None when the flavor is unknown."""
+    info = current().get(name)
+    return None if info is None else float(info.price_per_hour)
+
+
+def run_cost(price_per_hour: float, seconds: float) -> float:
+    """What a run costs: Jobs bill per started minute."""
+    return round(math.ceil(seconds / 60 - 1e-9) * price_per_hour / 60, 2)
 
 
 def source() -> str:

@@ -1,9 +1,10 @@
 """Choosing a flavor: the cheapest that fits, its estimate and timeout, the alternatives, and why.
 
 Pure Python over the catalog already in memory (no network here: the tool refreshes the live list
-first). A plan fits a flavor when its peak memory per GPU (memory.py) stays under FIT_FRACTION of the
-GPU's usable memory. Multi-GPU flavors run the plan data parallel (every GPU holds a replica) unless
-the plan says `sharding="fsdp"`; inference on several GPUs splits the weights.
+first). A plan fits a flavor when what must fit on each GPU (memory.py: reserved memory + CUDA context)
+stays under the GPU's usable memory less memory.FIT_MARGIN. Multi-GPU flavors run the plan data
+parallel (every GPU holds a replica) unless the plan says `sharding="fsdp"`; inference on several
+GPUs splits the weights.
 
 Order of choice: among the flavors that fit (and meet max_hours and budget_usd when given), the lowest
 estimated cost; without a dataset size, the lowest price per hour. Ties (within TIE_FRACTION) go to the
@@ -13,21 +14,16 @@ faster flavor. Flavors whose host RAM looks short for the model (HOST_RAM_*) com
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hf_train_mcp.hardware import catalog, memory, throughput
-from hf_train_mcp.hardware.api import (
-    FlavorInfo,
-    Recommendation,
-    TrainingPlan,
-    UnknownFlavorError,
-)
+from hf_train_mcp.hardware.contract import FlavorInfo, Recommendation, TrainingPlan
 from hf_train_mcp.hardware.models import ModelShape, resolve
 
-FIT_FRACTION = 0.95  # headroom for estimation error and allocator spikes
+FIT_FRACTION = 1 - memory.FIT_MARGIN  # kept for callers of the older name
 TIGHT_FRACTION = 0.85  # above this share of the limit, say the fit is tight
-TIMEOUT_FACTOR = 1.3  # training-facts.md: timeout at least 1.3 x the estimated run
+TIMEOUT_FACTOR = 1.3  # training-facts.md: timeout at least 1.3 x the estimated run (the one home of it)
 MIN_TIMEOUT_S = 600  # never below the time a job needs to start (~6 min) plus a margin
 STARTUP_MARGIN_S = 300
 UNKNOWN_TIMEOUT_S = 2 * 3600  # dataset size unknown: a guess, said so in the notes
@@ -72,10 +68,6 @@ def timeout_for(total_s: float | None, startup_s: float) -> tuple[str, int]:
 # ------------------------------------------------------------------------------------------ evaluation
 
 
-def _sharded(plan: TrainingPlan, flavor: FlavorInfo) -> bool:
-    return flavor.gpu_count > 1 and (plan.sharding == "fsdp" or plan.method == "inference")
-
-
 def evaluate(
     shape: ModelShape,
     plan: TrainingPlan,
@@ -103,17 +95,14 @@ def evaluate(
             gpu=flavor.gpu,
             layout="none",
         )
-    mem = memory.estimate_memory(
-        shape, plan, bf16=flavor.bf16, gpus=flavor.gpu_count, sharded=_sharded(plan, flavor)
-    )
-    limit = flavor.usable_gib * FIT_FRACTION
-    fits = mem.total_gb <= limit
+    fitted = memory.fit(shape, plan, flavor)
+    mem, limit, fits = fitted.estimate, fitted.limit_gib, fitted.fits
     weight_bytes = memory.base_weight_bytes(shape, plan.peft == "qlora")
     t = throughput.estimate_time(shape, plan, flavor, weight_bytes=weight_bytes)
     est_hours = est_cost = None
     if t.known:
         est_hours = round(t.total_s / 3600, 2)
-        est_cost = round(math.ceil(t.total_s / 60) * flavor.price_per_hour / 60, 2)  # billed per minute
+        est_cost = catalog.run_cost(flavor.price_per_hour, t.total_s)
     timeout, timeout_s = timeout_for(t.total_s if t.known else None, t.startup_s)
     if not flavor.bf16 and plan.method != "inference":
         notes.append(
@@ -155,6 +144,9 @@ def evaluate(
         time=t.as_dict(),
         model=_model_summary(shape),
         host_ram_ok=host_ram_ok,
+        need_gb=round(fitted.need_gib, 2),
+        usable_gb=round(fitted.usable_gib, 2),
+        headroom_gb=round(fitted.headroom_gib, 2),
     )
     return rec
 
@@ -202,7 +194,8 @@ def _gpu_flavors() -> list[FlavorInfo]:
 
 
 def _cheapest_fit(shape: ModelShape, plan: TrainingPlan) -> Recommendation | None:
-    fitting = [r for r in (evaluate(shape, plan, f) for f in _gpu_flavors()) if r.fits]
+    fits = [f for f in _gpu_flavors() if memory.fit(shape, plan, f).fits]  # memory first: cheaper
+    fitting = [evaluate(shape, plan, f) for f in fits]
     return _order(fitting)[0] if fitting else None
 
 
@@ -273,11 +266,7 @@ def what_to_change(shape: ModelShape, plan: TrainingPlan, *, limit: int = 5) -> 
 
 def estimate(plan: TrainingPlan, flavor: str) -> Recommendation:
     """The figures for one named flavor (fits may be False)."""
-    flavors = catalog.current()
-    info = flavors.get(flavor)
-    if info is None:
-        valid = ", ".join(sorted(flavors))
-        raise UnknownFlavorError(f"Unknown flavor {flavor!r}. Valid flavors: {valid}.")
+    info = catalog.lookup(flavor)
     shape = resolve(plan.model, plan.params_b)
     rec = evaluate(shape, plan, info)
     rec.notes[:0] = [*_why_not(rec), f"model shape: {shape.source}"]
@@ -292,7 +281,7 @@ def _why_not(rec: Recommendation) -> list[str]:
         return []
     return [
         f"does not fit {rec.flavor}: about {rec.memory['total_gb']:.1f} GiB per GPU needed, "
-        f"{rec.fit_limit_gb:.1f} GiB usable ({rec.vram_gb:g} GB GPUs)"
+        f"{rec.fit_limit_gb:.1f} GiB allowed ({rec.vram_gb:g} GB GPUs, {memory.FIT_MARGIN:.0%} kept free)"
     ]
 
 
@@ -336,8 +325,8 @@ def recommend(
         if budget_usd is not None and chosen.within_budget is False:
             notes.append(
                 f"over budget: {chosen.flavor} costs about ${chosen.est_cost_usd:g} against budget_usd="
-                f"{budget_usd:g}; use fewer examples or epochs, a shorter max_length, QLoRA, "
-                "or raise the budget"
+                f"{budget_usd:g}; to fit the budget use fewer examples or epochs, a shorter max_length, "
+                "QLoRA, or raise the budget"
             )
         others = [r for r in ranked if r is not chosen]
     notes.append(_reason(chosen, len(fitting), len(results)))
@@ -363,8 +352,9 @@ def _reason(chosen: Recommendation, n_fit: int, n_all: int) -> str:
     mem = chosen.memory["total_gb"]
     basis = "estimated cost" if chosen.est_cost_usd is not None else "price per hour"
     return (
-        f"{chosen.flavor}: lowest {basis} of the {n_fit} of {n_all} GPU flavors that fit; peak about "
-        f"{mem:.1f} GiB per GPU of {chosen.fit_limit_gb:.1f} GiB usable"
+        f"{chosen.flavor}: lowest {basis} of the {n_fit} of {n_all} GPU flavors that fit; needs about "
+        f"{mem:.1f} GiB per GPU (reserved + CUDA context) of {chosen.fit_limit_gb:.1f} GiB allowed "
+        f"({chosen.usable_gb:.1f} usable less the {memory.FIT_MARGIN:.0%} margin)"
     )
 
 
@@ -381,3 +371,55 @@ def _cheaper_with(shape: ModelShape, plan: TrainingPlan, chosen: Recommendation)
         + (f", about ${best.est_cost_usd:g}" if best.est_cost_usd is not None else "")
         + ")"
     )
+
+
+# ----------------------------------------------------------------------------------------------- budget
+
+
+@dataclass(frozen=True)
+class BudgetVerdict:
+    """Whether a recommendation meets the budget, and the headline to lead an answer with when not."""
+
+    budget_usd: float | None
+    within_budget: bool | None  # None: no budget given, or no dataset size to cost the run
+    cheapest_fit: str | None  # the cheapest flavor that fits in memory
+    cheapest_cost_usd: float | None
+    headline: str | None  # first line of an answer when nothing fits the budget (or it cannot be checked)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "budget_usd": self.budget_usd,
+            "within_budget": self.within_budget,
+            "cheapest_fit": self.cheapest_fit,
+            "cheapest_cost_usd": self.cheapest_cost_usd,
+            "headline": self.headline,
+        }
+
+
+def budget_verdict(rec: Recommendation, budget_usd: float | None) -> BudgetVerdict:
+    """The budget part of an answer, for recommend_hardware, estimate_cost and prepare_training alike.
+
+    Over budget: within_budget False and the headline "nothing fits $1; the cheapest fit is l40sx1 at
+    $2.61". A budget with no dataset size: within_budget None and a headline saying the budget was not
+    checked. No budget: within_budget None, no headline.
+    """
+    candidates = [r for r in [rec, *rec.alternatives] if r.fits and r.est_cost_usd is not None]
+    cheapest = min(candidates, key=lambda r: r.est_cost_usd or 0.0) if candidates else None
+    name = cheapest.flavor if cheapest else (rec.flavor if rec.fits else None)
+    cost = cheapest.est_cost_usd if cheapest else None
+    if budget_usd is None:
+        return BudgetVerdict(None, None, name, cost, None)
+    if not rec.fits:
+        headline = f"nothing fits {_usd(budget_usd)}: no flavor holds this plan in memory"
+        return BudgetVerdict(budget_usd, False, None, None, headline)
+    if cost is None:
+        headline = f"budget {_usd(budget_usd)} not checked: the cost needs dataset_examples or dataset_tokens"
+        return BudgetVerdict(budget_usd, None, name, None, headline)
+    if cost <= budget_usd:
+        return BudgetVerdict(budget_usd, True, name, cost, None)
+    headline = f"nothing fits {_usd(budget_usd)}; the cheapest fit is {name} at {_usd(cost)}"
+    return BudgetVerdict(budget_usd, False, name, cost, headline)
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}".replace(".00", "") if value == int(value) else f"${value:,.2f}"

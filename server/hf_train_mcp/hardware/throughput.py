@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hf_train_mcp.hardware.api import FlavorInfo, TrainingPlan
+    from hf_train_mcp.hardware.contract import FlavorInfo, TrainingPlan
     from hf_train_mcp.hardware.models import ModelShape
 
 HFU_BY_GENERATION = {

@@ -14,7 +14,14 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hf_train_mcp.hardware import catalog
-from hf_train_mcp.hardware.api import HardwareError, Recommendation, TrainingPlan
+from hf_train_mcp.hardware.api import (
+    TIMEOUT_FACTOR,
+    BudgetVerdict,
+    HardwareError,
+    Recommendation,
+    TrainingPlan,
+    budget_verdict,
+)
 from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
 from hf_train_mcp.training.arguments import D, MaxLength, Packing, PeftArg
@@ -102,14 +109,22 @@ def _row(rec: Recommendation, mark: str = "") -> list[Any]:
         rec.flavor + mark,
         f"{rec.gpus}x {rec.gpu}",
         f"{rec.price_per_hour:.2f}",
-        f"{mem:.1f} / {rec.fit_limit_gb:.1f}" if mem is not None else "-",
+        f"{mem:.1f} / {rec.fit_limit_gb:.1f} ({rec.headroom_gb:+.1f})" if mem is not None else "-",
         _hours(rec.est_hours),
         _money(rec.est_cost_usd),
         rec.timeout,
     ]
 
 
-HEADERS = ["flavor", "GPUs", "$/h", "GiB per GPU (need / usable)", "est. time", "est. cost", "timeout"]
+HEADERS = [
+    "flavor",
+    "GPUs",
+    "$/h",
+    "GiB per GPU: need / limit (headroom)",
+    "est. time",
+    "est. cost",
+    "timeout",
+]
 
 
 def _memory_line(memory: dict[str, Any]) -> str:
@@ -135,9 +150,14 @@ def _memory_line(memory: dict[str, Any]) -> str:
     )
 
 
-def _structured(rec: Recommendation) -> dict[str, Any]:
+def _structured(rec: Recommendation, verdict: BudgetVerdict) -> dict[str, Any]:
+    """The answer's data; over budget there is no `recommended`, only `cheapest_fit`."""
+    over = verdict.within_budget is False
     return {
-        "recommended": rec.summary(),
+        "recommended": None if over else rec.summary(),
+        "cheapest_fit": rec.summary() if over else None,
+        "within_budget": verdict.within_budget,
+        "budget": verdict.as_dict(),
         "memory": rec.memory,
         "alternatives": [alt.summary() for alt in rec.alternatives],
         "notes": rec.notes,
@@ -145,6 +165,80 @@ def _structured(rec: Recommendation) -> dict[str, Any]:
         "model": rec.model,
         "catalog": catalog.source(),
     }
+
+
+def _call_flavor(flavor: str) -> Any:
+    try:
+        return catalog.lookup(flavor)
+    except HardwareError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _recommend_headline(rec: Recommendation, verdict: BudgetVerdict) -> str:
+    """First line: the budget verdict when the budget is not met or not checked, else the pick."""
+    what = f"`{rec.flavor}` ({rec.gpus}x {rec.gpu} {rec.vram_gb:g} GB, ${rec.price_per_hour:.2f}/h)"
+    if verdict.within_budget is False:
+        return f"**{verdict.headline[0].upper()}{verdict.headline[1:]}.** Cheapest fit: {what}" + (
+            f", about {_hours(rec.est_hours)}" if rec.est_hours is not None else ""
+        )
+    head = f"**Recommended: {what}**"
+    if rec.est_hours is not None:
+        head += f": about {_hours(rec.est_hours)}, {_money(rec.est_cost_usd)}; set timeout `{rec.timeout}`"
+    else:
+        head += (
+            f"; time and cost need dataset_examples or dataset_tokens (timeout `{rec.timeout}` is a guess)"
+        )
+    if verdict.headline:
+        head = f"**{verdict.headline[0].upper()}{verdict.headline[1:]}.** " + head
+    return head
+
+
+def estimate_answer(rec: Recommendation, budget_usd: float | None = None) -> Answer:
+    """estimate_cost's answer for a plan on one flavor; with a budget, the verdict leads when not met."""
+    within = None
+    if budget_usd is not None and rec.est_cost_usd is not None:
+        within = rec.est_cost_usd <= budget_usd
+    data = {
+        "flavor": rec.flavor,
+        "gpus": rec.gpus,
+        "price_per_hour": rec.price_per_hour,
+        "est_hours": rec.est_hours,
+        "est_cost_usd": rec.est_cost_usd,
+        "timeout": rec.timeout,
+        "timeout_seconds": rec.timeout_seconds,
+        "fits": rec.fits,
+        "need_gb": rec.need_gb,
+        "usable_gb": rec.usable_gb,
+        "headroom_gb": rec.headroom_gb,
+        "memory": rec.memory,
+        "fit_limit_gb": rec.fit_limit_gb,
+        "within_budget": within,
+        "budget_usd": budget_usd,
+        "time": rec.time,
+        "notes": rec.notes,
+        "model": rec.model,
+        "catalog": catalog.source(),
+    }
+    verdict = "fits" if rec.fits else "**does NOT fit**"
+    if rec.est_hours is not None:
+        head = (
+            f"`{rec.flavor}`: plan {verdict}; about {_hours(rec.est_hours)}, "
+            f"**{_money(rec.est_cost_usd)}** "
+            f"at ${rec.price_per_hour:.2f}/h; set timeout `{rec.timeout}`"
+        )
+    else:
+        head = (
+            f"`{rec.flavor}`: plan {verdict}; ${rec.price_per_hour:.2f}/h; time and cost need "
+            "dataset_examples or dataset_tokens"
+        )
+    if within is False:
+        head = (
+            f"**Over budget: `{rec.flavor}` costs about {_money(rec.est_cost_usd)}, more than "
+            f"{_money(budget_usd)}.** " + head
+        )
+    lines = [head, "", md_table(HEADERS, [_row(rec)]), "", _memory_line(rec.memory), ""]
+    lines += [f"- {note}" for note in rec.notes] + [f"- prices: {catalog.source()}"]
+    return Answer("\n".join(lines), data)
 
 
 def register(server: MCPServer) -> None:
@@ -204,20 +298,10 @@ def register(server: MCPServer) -> None:
                 + " ".join(n.rstrip(".") + "." for n in rec.notes)
                 + " Change one of these and ask again."
             )
-        head = (
-            f"**Recommended: `{rec.flavor}`** ({rec.gpus}x {rec.gpu} {rec.vram_gb:g} GB, "
-            f"${rec.price_per_hour:.2f}/h)"
-        )
-        if rec.est_hours is not None:
-            head += (
-                f": about {_hours(rec.est_hours)}, {_money(rec.est_cost_usd)}; set timeout `{rec.timeout}`"
-            )
-        else:
-            head += (
-                "; time and cost need dataset_examples or dataset_tokens "
-                f"(timeout `{rec.timeout}` is a guess)"
-            )
-        rows = [_row(rec, " (recommended)")] + [_row(alt) for alt in rec.alternatives]
+        verdict = budget_verdict(rec, budget_usd)
+        head = _recommend_headline(rec, verdict)
+        mark = " (cheapest fit)" if verdict.within_budget is False else " (recommended)"
+        rows = [_row(rec, mark)] + [_row(alt) for alt in rec.alternatives]
         lines = [
             head,
             "",
@@ -228,7 +312,7 @@ def register(server: MCPServer) -> None:
             *[f"- {note}" for note in rec.notes],
             f"- prices: {catalog.source()}",
         ]
-        return Answer("\n".join(lines), _structured(rec))
+        return Answer("\n".join(lines), _structured(rec, verdict))
 
     @server.tool(
         title="Estimate the cost of a job",
@@ -254,6 +338,7 @@ def register(server: MCPServer) -> None:
         gradient_accumulation: Accumulation = 1,
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
+        budget_usd: Budget = None,
     ) -> Answer:
         """Cost of a Hugging Face Jobs run: from a duration, or from a training plan on one flavor.
 
@@ -261,17 +346,14 @@ def register(server: MCPServer) -> None:
         (`model` or `params_b`, with the same arguments as recommend_hardware) -> estimated hours, cost, the
         timeout to set and whether the plan fits in memory."""
         catalog.refresh()
-        flavors = catalog.current()
-        info = flavors.get(flavor)
-        if info is None:
-            raise fail(f"Unknown flavor {flavor!r}. Valid flavors: {', '.join(sorted(flavors))}.")
+        info = _call_flavor(flavor)
         if hours is not None or minutes is not None:
             if hours is not None and minutes is not None:
                 raise fail("Give hours or minutes, not both.")
             run_min = minutes if minutes is not None else hours * 60  # type: ignore[operator]
             billed = math.ceil(run_min - 1e-9)
-            cost = round(billed * info.price_per_hour / 60, 2)
-            timeout, timeout_s = friendly_timeout(run_min * 60 * 1.3)
+            cost = catalog.run_cost(info.price_per_hour, run_min * 60)
+            timeout, timeout_s = friendly_timeout(run_min * 60 * TIMEOUT_FACTOR)
             data = {
                 "flavor": flavor,
                 "gpu": info.gpu,
@@ -283,11 +365,16 @@ def register(server: MCPServer) -> None:
                 "timeout": timeout,
                 "timeout_seconds": timeout_s,
                 "catalog": catalog.source(),
+                "budget_usd": budget_usd,
+                "within_budget": None if budget_usd is None else cost <= budget_usd,
             }
+            over = budget_usd is not None and cost > budget_usd
             text = (
-                f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
+                (f"**Over budget: {_money(cost)} is more than {_money(budget_usd)}.** " if over else "")
+                + f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
                 f"(billed per minute: {billed} min) costs **{_money(cost)}**. "
-                f"For a run that long set timeout `{timeout}` (1.3x).\n- prices: {catalog.source()}"
+                f"For a run that long set timeout `{timeout}` ({TIMEOUT_FACTOR:g}x).\n"
+                f"- prices: {catalog.source()}"
             )
             return Answer(text, data)
         if model is None and params_b is None:
@@ -312,34 +399,4 @@ def register(server: MCPServer) -> None:
             max_completion_length=max_completion_length,
         )
         rec = _call(estimate, plan, flavor)
-        data = {
-            "flavor": rec.flavor,
-            "gpus": rec.gpus,
-            "price_per_hour": rec.price_per_hour,
-            "est_hours": rec.est_hours,
-            "est_cost_usd": rec.est_cost_usd,
-            "timeout": rec.timeout,
-            "timeout_seconds": rec.timeout_seconds,
-            "fits": rec.fits,
-            "memory": rec.memory,
-            "fit_limit_gb": rec.fit_limit_gb,
-            "time": rec.time,
-            "notes": rec.notes,
-            "model": rec.model,
-            "catalog": catalog.source(),
-        }
-        verdict = "fits" if rec.fits else "**does NOT fit**"
-        if rec.est_hours is not None:
-            head = (
-                f"`{rec.flavor}`: plan {verdict}; about {_hours(rec.est_hours)}, "
-                f"**{_money(rec.est_cost_usd)}** "
-                f"at ${rec.price_per_hour:.2f}/h; set timeout `{rec.timeout}`"
-            )
-        else:
-            head = (
-                f"`{rec.flavor}`: plan {verdict}; ${rec.price_per_hour:.2f}/h; time and cost need "
-                "dataset_examples or dataset_tokens"
-            )
-        lines = [head, "", md_table(HEADERS, [_row(rec)]), "", _memory_line(rec.memory), ""]
-        lines += [f"- {note}" for note in rec.notes] + [f"- prices: {catalog.source()}"]
-        return Answer("\n".join(lines), data)
+        return estimate_answer(rec, budget_usd=budget_usd)

@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR
+from hf_train_mcp.jobs.errors import JobsArgumentError, UnknownOperationError
+from hf_train_mcp.jobs.model import is_own_machine
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT, TimeoutFormatError, parse_timeout
-from hf_train_mcp.toolkit import fail
 
 DEFAULT_RUN_IMAGE = "python:3.12"
 DEFAULT_UV_IMAGE = "ghcr.io/astral-sh/uv:python3.12-bookworm"
@@ -96,7 +96,8 @@ class SubmitArgs(OpArgs):
     flavor: str = Field(
         DEFAULT_FLAVOR,
         description="Hardware flavor, e.g. cpu-basic, t4-small, a10g-large, a100-large, h200 "
-        '(the "hardware" operation lists them with prices); "local" runs the job on this machine.',
+        '(the "hardware" operation lists them with prices); "local" runs the job on this machine; '
+        '"ssh:NAME" on your SSH host NAME (configured in the server\'s SSH host file).',
     )
     env: dict[str, str] | None = Field(
         None, description='Environment variables. A value "$HF_TOKEN" is replaced by your token.'
@@ -132,8 +133,8 @@ class SubmitArgs(OpArgs):
     labels: dict[str, str] | None = Field(None, description="Labels (key-value pairs) to attach to the job.")
     local_python: str | None = Field(
         None,
-        description='flavor "local" only: run a uv script with this Python interpreter (its dependencies '
-        "already installed) instead of `uv run`.",
+        description='flavor "local" or "ssh:NAME" only: run a uv script with this Python interpreter of '
+        "that machine (its dependencies already installed) instead of `uv run`.",
     )
 
     @field_validator("env", "labels", mode="before")
@@ -168,8 +169,8 @@ class SubmitArgs(OpArgs):
 
     @model_validator(mode="after")
     def _local_only(self) -> SubmitArgs:
-        if self.local_python and self.flavor != LOCAL_FLAVOR:
-            raise ValueError('local_python only applies to flavor "local"')
+        if self.local_python and not is_own_machine(self.flavor):
+            raise ValueError('local_python only applies to flavor "local" or "ssh:NAME"')
         return self
 
 
@@ -439,7 +440,7 @@ def normalize_operation(operation: str) -> str:
         return name
     close = difflib.get_close_matches(name, list(OPERATIONS), n=1)
     hint = f' Did you mean "{close[0]}"?' if close else ""
-    raise fail(
+    raise UnknownOperationError(
         f'Unknown operation "{operation}".{hint} Valid operations: '
         + ", ".join(f'"{op}"' for op in OPERATIONS)
         + ". Call hf_jobs with no operation for the usage guide."
@@ -468,7 +469,7 @@ def canonicalize(operation: str, raw: dict[str, Any]) -> dict[str, Any]:
             unknown.append(key)
             continue
         if target in out and out[target] != value:
-            raise fail(
+            raise JobsArgumentError(
                 f'Invalid parameters for "{operation}": "{key}" and "{target}" are the same argument with '
                 "different values; send only one of them."
             )
@@ -479,7 +480,7 @@ def canonicalize(operation: str, raw: dict[str, Any]) -> dict[str, Any]:
             close = difflib.get_close_matches(key, list(fields) + list(model.aliases), n=1)
             hints.append(f'"{key}"' + (f' (did you mean "{close[0]}"?)' if close else ""))
         accepted = ", ".join(list(fields) + [f"{a} (= {t})" for a, t in model.aliases.items()])
-        raise fail(
+        raise JobsArgumentError(
             f'Invalid parameters for "{operation}": unknown argument(s) {", ".join(hints)}. '
             f"Valid arguments: {accepted}. "
             f'Call {{"operation": "{operation}", "args": {{"help": true}}}} for descriptions.'
@@ -488,7 +489,7 @@ def canonicalize(operation: str, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_args(operation: str, raw: dict[str, Any]) -> OpArgs:
-    """Validated arguments, or a ToolError naming each bad field and what is expected."""
+    """Validated arguments, or a JobsArgumentError naming each bad field and what is expected."""
     model = OPERATIONS[operation]
     data = canonicalize(operation, raw)
     try:
@@ -511,7 +512,7 @@ def parse_args(operation: str, raw: dict[str, Any]) -> OpArgs:
             parts.append("Invalid parameters:\n" + "\n".join(dict.fromkeys(invalid)))
         parts.append(f"Example:\n{example_call(operation)}")
         parts.append(f'Call {{"operation": "{operation}", "args": {{"help": true}}}} for every argument.')
-        raise fail("\n\n".join(parts)) from None
+        raise JobsArgumentError("\n\n".join(parts)) from None
 
 
 def _describe(model: type[OpArgs], field_name: str) -> str:

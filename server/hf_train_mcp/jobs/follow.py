@@ -1,5 +1,7 @@
 """Bounded log following: read a backend's blocking log stream in a worker thread, hand lines to the
-event loop, report progress with the latest line, and stop at a deadline.
+event loop, report each line as progress ("job: <line>", like the official server), and stop at a
+deadline. Lines are cleaned (control characters, overlong lines) and masked as they arrive, so
+neither memory nor a notification ever holds more than a bounded, safe line.
 
 The stream (`fetch_job_logs(follow=True)`) blocks for as long as the job runs, so it lives in a daemon
 thread. Stopping aborts its Hub calls (`hub.AbortHandle`): the open stream's socket is shut down and
@@ -25,8 +27,9 @@ from hf_train_mcp.redact import redact
 
 T = TypeVar("T")
 POLL_SECONDS = 0.1
-PROGRESS_EVERY = 0.25  # seconds between progress notifications
+MAX_PROGRESS_PER_POLL = 10  # lines relayed per poll; a faster stream relays only its latest ones
 MAX_PROGRESS_LINE = 300
+PROGRESS_PREFIX = "job: "
 
 _END = object()
 _live: set[threading.Thread] = set()
@@ -84,6 +87,7 @@ class FollowResult:
     count: int = 0  # lines seen in total
     ended: bool = False  # the stream ended by itself (the job finished, for a follow stream)
     timed_out: bool = False  # stopped at the deadline
+    cut: bool = False  # some line was too long and was shortened
     error: BaseException | None = None
 
 
@@ -97,8 +101,13 @@ async def collect_lines(
     tail: int,
     on_progress: ProgressFn | None = None,
     name: str = "hf-jobs-logs",
+    mask: Callable[[str], str] | None = None,
 ) -> FollowResult:
-    """Read lines from `open_stream()` in a worker thread for at most `seconds`."""
+    """Read lines from `open_stream()` in a worker thread for at most `seconds`.
+
+    Each line is cleaned (`formatting.clean_line`) and passed through `mask` (the job's env values).
+    """
+    from hf_train_mcp.jobs.logtext import clean_line
 
     def produce(emit: Callable[[Any], None]) -> None:
         stream = open_stream()
@@ -115,9 +124,8 @@ async def collect_lines(
     kept: deque[str] = deque(maxlen=tail)
     start = time.monotonic()
     deadline = start + max(0.0, seconds)
-    last_report = 0.0
     last_progress = 0.0
-    pending: str | None = None
+    pending: deque[str] = deque(maxlen=MAX_PROGRESS_PER_POLL)
     try:
         while True:
             finished = False
@@ -129,19 +137,21 @@ async def collect_lines(
                 if item is _END:
                     finished = True
                     break
-                text = item.text if isinstance(item, LogLine) else str(item)
+                raw = item.text if isinstance(item, LogLine) else str(item)
+                text = clean_line(raw)
+                if mask is not None:
+                    text = mask(text)
+                result.cut = result.cut or (len(text) < len(raw) and "[... long line cut ...]" in text)
                 kept.append(text)
                 result.count += 1
-                pending = text
+                pending.append(text)
             now = time.monotonic()
-            if (
-                on_progress is not None
-                and pending is not None
-                and (finished or now - last_report >= PROGRESS_EVERY)
-            ):
-                last_progress = max(last_progress + 0.001, round(now - start, 3))
-                await on_progress(last_progress, seconds or None, redact(pending[:MAX_PROGRESS_LINE]))
-                last_report, pending = now, None
+            if on_progress is not None:
+                while pending:
+                    last_progress = max(last_progress + 0.001, round(now - start, 3))
+                    line = pending.popleft()[:MAX_PROGRESS_LINE]
+                    await on_progress(last_progress, seconds or None, redact(PROGRESS_PREFIX + line))
+            pending.clear()
             if finished:
                 result.ended = worker.error is None
                 result.error = worker.error

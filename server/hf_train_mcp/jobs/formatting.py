@@ -7,10 +7,12 @@ secret values are never shown: only their names.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobView, MetricsSample
+from hf_train_mcp.jobs.logtext import value_masker
+from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobView, MetricsSample, is_ssh
 from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.jobs.uv_command import PAYLOAD_ENV_PREFIX, describe_command
 from hf_train_mcp.toolkit import md_table
@@ -42,21 +44,12 @@ def runtime_seconds(view: JobView) -> float | None:
 
 # --- prices -------------------------------------------------------------------------------------------
 def price_per_hour(flavor: str) -> float | None:
-    """USD per hour of a flavor: the live Hub list when one was fetched, the bundled table otherwise."""
+    """USD per hour of a flavor (0 for this machine); the hardware catalog's one price lookup otherwise."""
     if flavor == LOCAL_FLAVOR:
         return 0.0
-    try:
-        from hf_train_mcp.hardware.api import flavor_info
+    from hf_train_mcp.hardware.api import price_per_hour as catalog_price
 
-        info = flavor_info(flavor)
-    except Exception:
-        try:
-            from hf_train_mcp.hardware.api import bundled_flavors
-
-            info = bundled_flavors().get(flavor)
-        except Exception:
-            info = None
-    return None if info is None else float(info.price_per_hour)
+    return catalog_price(flavor)
 
 
 def cost_lines(flavor: str, timeout_seconds: int | None) -> tuple[list[str], dict[str, Any]]:
@@ -64,6 +57,8 @@ def cost_lines(flavor: str, timeout_seconds: int | None) -> tuple[list[str], dic
     data: dict[str, Any] = {"price_per_hour": price, "max_cost_usd": None}
     if flavor == LOCAL_FLAVOR:
         return ["**Cost:** none (runs on this machine)"], data
+    if is_ssh(flavor):
+        return ["**Cost:** none from Hugging Face (runs on your SSH host)"], data
     if price is None:
         return [
             f'**Price:** unknown for flavor {flavor} (the "hardware" operation lists current flavors)'
@@ -86,16 +81,17 @@ def env_names(view: JobView) -> list[str]:
 def job_dict(view: JobView) -> dict[str, Any]:
     """Structured form of a job: names of env vars and secrets, never their values."""
     runtime = runtime_seconds(view)
+    mask = job_masker(view)
     return {
         "id": view.id,
         "backend": view.backend,
         "owner": view.owner,
         "stage": view.stage,
-        "message": view.message,
+        "message": mask(view.message) if view.message else view.message,
         "flavor": view.flavor,
         "image": view.image,
         "space_id": view.space_id,
-        "command": describe_command(view.command),
+        "command": mask(describe_command(view.command)),
         "created_at": view.created_at.isoformat() if view.created_at else None,
         "started_at": view.started_at.isoformat() if view.started_at else None,
         "finished_at": view.finished_at.isoformat() if view.finished_at else None,
@@ -103,10 +99,60 @@ def job_dict(view: JobView) -> dict[str, Any]:
         "timeout_seconds": view.timeout_seconds,
         "env_names": env_names(view),
         "secret_names": list(view.secret_names),
-        "labels": dict(view.labels),
+        "labels": {k: mask(v) for k, v in view.labels.items()},
         "url": view.url,
         "notes": [n for n in view.notes if not n.startswith("running_secs=")],
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat().replace("+00:00", "Z")
+
+
+def _without_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def owner_out(name: str | None, owner_id: str | None, owner_type: str | None) -> dict[str, Any]:
+    return _without_none({"id": owner_id or name or "", "name": name or "", "type": owner_type})
+
+
+def job_masker(view: JobView) -> Callable[[str], str]:
+    """Masks the job's own env values (a command or message may repeat them)."""
+    return value_masker(view.env.values())
+
+
+def job_out(view: JobView) -> dict[str, Any]:
+    """A job in the official output schema's shape: names of env vars and secrets, never values
+    (env values repeated in the command, message or labels are masked too)."""
+    mask = job_masker(view)
+    return _without_none(
+        {
+            "id": view.id,
+            "url": view.url,
+            "created_at": _iso(view.created_at) or "",
+            "finished_at": _iso(view.finished_at),
+            "docker_image": None if view.space_id else (view.image or None),
+            "space_id": view.space_id,
+            "command": [mask(c) for c in view.command],
+            "environment_variable_names": sorted(env_names(view)),
+            "secret_names": sorted(view.secret_names),
+            "flavor": view.flavor,
+            "status": _without_none(
+                {"stage": view.stage, "message": mask(view.message) if view.message else view.message}
+            ),
+            "owner": owner_out(view.owner, view.owner_id, view.owner_type),
+            "created_by": owner_out(
+                view.created_by.get("name"), view.created_by.get("id"), view.created_by.get("type")
+            )
+            if view.created_by
+            else None,
+            "labels": {k: mask(v) for k, v in view.labels.items()} if view.labels else None,
+            "timeout_seconds": view.timeout_seconds,
+        }
+    )
 
 
 def status_text(view: JobView) -> str:
@@ -167,6 +213,10 @@ def ps_markdown(views: list[JobView], *, total: int, scope: str, limit: int) -> 
 
 
 def inspect_markdown(view: JobView) -> str:
+    return job_masker(view)(_inspect_markdown(view))
+
+
+def _inspect_markdown(view: JobView) -> str:
     runtime = runtime_seconds(view)
     lines = [f"### Job {view.id}", f"- **Status:** {status_text(view)}"]
     if view.url:
@@ -260,6 +310,7 @@ def scheduled_dict(info: Any) -> dict[str, Any]:
     status = info.status
     last = status.last_job if status else None
     secrets = spec.secrets or {}
+    mask = value_masker((spec.environment or {}).values())  # the spec's env values, repeated elsewhere
     return {
         "id": info.id,
         "schedule": info.schedule,
@@ -272,13 +323,60 @@ def scheduled_dict(info: Any) -> dict[str, Any]:
         "next_run_at": status.next_job_run_at.isoformat() if status and status.next_job_run_at else None,
         "image": spec.docker_image,
         "space_id": spec.space_id,
-        "command": describe_command([*(spec.command or []), *(spec.arguments or [])]),
+        "command": mask(describe_command([*(spec.command or []), *(spec.arguments or [])])),
         "flavor": str(getattr(spec.flavor, "value", spec.flavor) or ""),
         "timeout_seconds": spec.timeout,
         "env_names": [n for n in (spec.environment or {}) if not n.startswith(PAYLOAD_ENV_PREFIX)],
         "secret_names": list(secrets) if isinstance(secrets, dict | list) else [],
-        "labels": dict(spec.labels or {}),
+        "labels": {k: mask(v) for k, v in (spec.labels or {}).items()},
+        "volumes": [volume_out(v) for v in spec.volumes or []],
     }
+
+
+def volume_out(volume: Any) -> dict[str, Any]:
+    """A mounted volume as the official schema names it (type, source, mount_path, ...)."""
+    return _without_none(
+        {
+            "type": getattr(volume, "type", None) or "model",
+            "source": getattr(volume, "source", ""),
+            "mount_path": getattr(volume, "mount_path", ""),
+            "revision": getattr(volume, "revision", None),
+            "read_only": getattr(volume, "read_only", None),
+            "path": getattr(volume, "path", None),
+        }
+    )
+
+
+def scheduled_out(info: Any) -> dict[str, Any]:
+    """A scheduled job in the official output schema's shape (env and secret names only)."""
+    d = scheduled_dict(info)
+    spec = info.job_spec
+    owner = info.owner
+    mask = value_masker((spec.environment or {}).values())
+    return _without_none(
+        {
+            "id": d["id"],
+            "schedule": d["schedule"] or "",
+            "suspended": d["suspend"],
+            "last_run": d["last_job_at"],
+            "next_run": d["next_run_at"],
+            "owner": owner_out(owner.name, owner.id, owner.type) if owner else owner_out("", "", None),
+            "created_at": d["created_at"] or "",
+            "job_spec": _without_none(
+                {
+                    "docker_image": None if d["space_id"] else d["image"],
+                    "space_id": d["space_id"],
+                    "command": [mask(c) for c in [*(spec.command or []), *(spec.arguments or [])]],
+                    "environment_variable_names": sorted(d["env_names"]),
+                    "secret_names": sorted(d["secret_names"]),
+                    "flavor": d["flavor"],
+                    "timeout_seconds": d["timeout_seconds"],
+                    "volumes": d["volumes"] or None,
+                    "labels": d["labels"] or None,
+                }
+            ),
+        }
+    )
 
 
 def scheduled_table(items: list[dict[str, Any]]) -> str:
@@ -287,17 +385,26 @@ def scheduled_table(items: list[dict[str, Any]]) -> str:
             d["id"],
             _cut(d["labels"].get("name"), 30),
             d["schedule"],
-            "yes" if d["suspend"] else "no",
+            "Yes" if d["suspend"] else "No",
             d["flavor"],
+            _cut(d["space_id"] or d["image"], 30),
             d["last_job_id"] or "-",
             (d["next_run_at"] or "-")[:19].replace("T", " "),
             _cut(d["command"]),
         ]
         for d in items
     ]
-    return md_table(
-        ["ID", "NAME", "SCHEDULE", "SUSPENDED", "FLAVOR", "LAST JOB", "NEXT RUN (UTC)", "COMMAND"], rows
-    )
+    headers = [
+        "ID",
+        "NAME",
+        "SCHEDULE",
+        "SUSPENDED",
+        "FLAVOR",
+        "IMAGE/SPACE",
+        "LAST RUN (JOB)",
+        "NEXT RUN (UTC)",
+    ]
+    return md_table([*headers, "COMMAND"], rows)
 
 
 def scheduled_markdown(d: dict[str, Any]) -> str:
@@ -323,6 +430,10 @@ def scheduled_markdown(d: dict[str, Any]) -> str:
         lines.append(f"- **Env:** {', '.join(d['env_names'])}")
     if d["secret_names"]:
         lines.append(f"- **Secrets:** {', '.join(d['secret_names'])}")
+    for v in d["volumes"]:
+        access = " (read-only)" if v.get("read_only") else ""
+        sub = f"/{v['path']}" if v.get("path") else ""
+        lines.append(f"- **Volume:** {v['type']} {v['source']}{sub} at {v['mount_path']}{access}")
     if d["owner"]:
         lines.append(f"- **Owner:** {d['owner']}")
     return "\n".join(lines)
@@ -367,7 +478,11 @@ def hardware_markdown(rows: list[dict[str, Any]]) -> str:
                 r.get("ram") or "-",
                 gpu,
                 (acc.get("vram") or "-") if acc else "-",
-                "free" if r.get("name") == LOCAL_FLAVOR else f"${price:.2f}" if price is not None else "?",
+                "free"
+                if r.get("name") == LOCAL_FLAVOR or is_ssh(str(r.get("name")))
+                else f"${price:.2f}"
+                if price is not None
+                else "?",
             ]
         )
     return md_table(["FLAVOR", "CPU", "RAM", "GPU", "VRAM (total)", "PRICE/HOUR"], table)

@@ -4,6 +4,9 @@ Reads are retried on 429/5xx/timeouts with backoff; a submission (run, scheduled
 sent exactly once — a POST that timed out may have started a billed job. `namespace=` is always
 passed (resolved once per endpoint and token through whoami), because `list_jobs` without it asks the
 public Hub instead of the configured endpoint.
+
+Every job id and namespace is checked and escaped (`jobs.ids`) before it reaches a URL, and answers
+are parsed tolerantly (`jobs.wire`): a job the Hub created is never lost to an odd field.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hf_train_mcp import hub
+from hf_train_mcp.jobs import ids, wire
+from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError, hub_error
 from hf_train_mcp.jobs.model import ACTIVE_STAGES, JobSubmission, JobView, LogLine, MetricsSample
-from hf_train_mcp.toolkit import fail
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -41,6 +45,8 @@ def view_from_info(info: Any) -> JobView:
     view = JobView(
         id=info.id,
         owner=info.owner.name,
+        owner_id=info.owner.id,
+        owner_type=info.owner.type,
         stage=str(_value(info.status.stage)),
         flavor=str(_value(info.flavor) or ""),
         command=[*(info.command or []), *(info.arguments or [])],
@@ -55,6 +61,8 @@ def view_from_info(info: Any) -> JobView:
         env=dict(info.environment or {}),
         secret_names=[str(s) for s in secret_names],
         labels=dict(info.labels or {}),
+        timeout_seconds=getattr(info, "timeout_seconds", None),
+        created_by=getattr(info, "created_by", None),
     )
     if durations is not None and durations.running_secs is not None:
         view.notes.append(f"running_secs={durations.running_secs}")
@@ -86,12 +94,16 @@ def volumes_from_args(volumes: list[str | dict[str, Any]] | None) -> list[Any] |
             else:
                 out.append(Volume(**raw))
         except (ValueError, KeyError, TypeError) as exc:
-            raise fail(
+            raise JobsArgumentError(
                 f'volume {raw!r} is not valid ({exc}). Use "hf://datasets/org/name:/data", '
                 '"hf://buckets/org/bucket:/out:rw", or {"type": "dataset", "source": "org/name", '
                 '"mount_path": "/data"}.'
             ) from None
     return out
+
+
+def _job_id(value: str, *, what: str = "job_id") -> str:
+    return ids.segment(ids.check_job_id(value, what=what))
 
 
 class HubJobsBackend:
@@ -100,23 +112,24 @@ class HubJobsBackend:
     def __init__(self, token: str | None) -> None:
         self.token = token
         self.api: HfApi = hub.get_api(token)
+        wire.install()
 
     # --- plumbing ---------------------------------------------------------------------------------
     def _read(self, func: Callable[[], T], *, what: str) -> T:
         try:
             return hub.call_with_retries(func, what=what, attempts=READ_ATTEMPTS, base_delay=RETRY_BASE_DELAY)
         except Exception as exc:
-            raise hub.hub_tool_error(exc, what=what) from exc
+            raise hub_error(exc, what=what) from exc
 
     def _once(self, func: Callable[[], T], *, what: str) -> T:
         try:
             return func()
         except Exception as exc:
-            raise hub.hub_tool_error(exc, what=what, submitted=True) from exc
+            raise hub_error(exc, what=what, submitted=True) from exc
 
     def namespace(self, namespace: str | None = None) -> str:
         if namespace:
-            return namespace
+            return ids.segment(ids.check_namespace(namespace))
         key = (self.api.endpoint, self.token)
         with _namespace_lock:
             cached = _namespace_cache.get(key)
@@ -125,7 +138,8 @@ class HubJobsBackend:
         info = self._read(lambda: self.api.whoami(), what="identify the token's user (whoami)")
         name = info.get("name")
         if not name:
-            raise fail("the Hub's whoami answer has no user name; pass namespace explicitly")
+            raise JobsError("the Hub's whoami answer has no user name; pass namespace explicitly")
+        name = ids.segment(ids.check_namespace(name))
         with _namespace_lock:
             _namespace_cache[key] = name
         return name
@@ -181,6 +195,7 @@ class HubJobsBackend:
 
     def inspect(self, job_id: str, *, namespace: str | None = None) -> JobView:
         ns = self.namespace(namespace)
+        job_id = _job_id(job_id)
         info = self._read(
             lambda: self.api.inspect_job(job_id=job_id, namespace=ns), what=f"inspect job {job_id} in {ns}"
         )
@@ -188,6 +203,7 @@ class HubJobsBackend:
 
     def cancel(self, job_id: str, *, namespace: str | None = None) -> JobView:
         ns = self.namespace(namespace)
+        job_id = _job_id(job_id)
         # Canceling twice is harmless, so this write is retried like a read.
         self._read(
             lambda: self.api.cancel_job(job_id=job_id, namespace=ns), what=f"cancel job {job_id} in {ns}"
@@ -198,11 +214,13 @@ class HubJobsBackend:
         self, job_id: str, *, tail: int | None, follow: bool, namespace: str | None = None
     ) -> Iterator[LogLine]:
         ns = self.namespace(namespace)
+        job_id = _job_id(job_id)
         for text in self.api.fetch_job_logs(job_id=job_id, namespace=ns, follow=follow, tail=tail):
             yield LogLine(None, text)
 
     def metrics(self, job_id: str, *, namespace: str | None = None) -> MetricsSample | None:
         ns = self.namespace(namespace)
+        job_id = _job_id(job_id)
         stream = self.api.fetch_job_metrics(job_id=job_id, namespace=ns, follow=False)
         try:
             first = next(iter(itertools.islice(stream, 1)), None)
@@ -260,6 +278,7 @@ class HubJobsBackend:
 
     def inspect_scheduled(self, scheduled_job_id: str, *, namespace: str | None = None) -> Any:
         ns = self.namespace(namespace)
+        scheduled_job_id = _job_id(scheduled_job_id, what="scheduled_job_id")
         return self._read(
             lambda: self.api.inspect_scheduled_job(scheduled_job_id=scheduled_job_id, namespace=ns),
             what=f"inspect scheduled job {scheduled_job_id} in {ns}",
@@ -267,6 +286,7 @@ class HubJobsBackend:
 
     def delete_scheduled(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
         ns = self.namespace(namespace)
+        scheduled_job_id = _job_id(scheduled_job_id, what="scheduled_job_id")
         self._read(
             lambda: self.api.delete_scheduled_job(scheduled_job_id=scheduled_job_id, namespace=ns),
             what=f"delete scheduled job {scheduled_job_id} in {ns}",
@@ -274,6 +294,7 @@ class HubJobsBackend:
 
     def suspend_scheduled(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
         ns = self.namespace(namespace)
+        scheduled_job_id = _job_id(scheduled_job_id, what="scheduled_job_id")
         self._read(
             lambda: self.api.suspend_scheduled_job(scheduled_job_id=scheduled_job_id, namespace=ns),
             what=f"suspend scheduled job {scheduled_job_id} in {ns}",
@@ -281,6 +302,7 @@ class HubJobsBackend:
 
     def resume_scheduled(self, scheduled_job_id: str, *, namespace: str | None = None) -> None:
         ns = self.namespace(namespace)
+        scheduled_job_id = _job_id(scheduled_job_id, what="scheduled_job_id")
         self._read(
             lambda: self.api.resume_scheduled_job(scheduled_job_id=scheduled_job_id, namespace=ns),
             what=f"resume scheduled job {scheduled_job_id} in {ns}",
@@ -288,6 +310,7 @@ class HubJobsBackend:
 
     def trigger_scheduled(self, scheduled_job_id: str, *, namespace: str | None = None) -> JobView:
         ns = self.namespace(namespace)
+        scheduled_job_id = _job_id(scheduled_job_id, what="scheduled_job_id")
         info = self._once(
             lambda: self.api.trigger_scheduled_job(scheduled_job_id=scheduled_job_id, namespace=ns),
             what=f"trigger scheduled job {scheduled_job_id} in {ns}",

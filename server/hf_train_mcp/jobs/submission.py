@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from hf_train_mcp.jobs.args import DEFAULT_UV_IMAGE, RunArgs, SubmitArgs, UvArgs
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobSubmission, UvScript
+from hf_train_mcp.jobs.errors import JobsArgumentError
+from hf_train_mcp.jobs.model import JobSubmission, UvScript, is_own_machine
 from hf_train_mcp.jobs.uv_command import build_uv_command, resolve_script, split_command
 from hf_train_mcp.redact import MASK, register_secret
-from hf_train_mcp.toolkit import fail
 
 TOKEN_PLACEHOLDERS = frozenset({"$HF_TOKEN", "${HF_TOKEN}"})
 _SECRET_NAME = re.compile(
@@ -49,7 +49,7 @@ def _resolve_values(values: dict[str, str], token: str | None, *, what: str, dry
         if value in TOKEN_PLACEHOLDERS:
             if token is None:
                 if not dry_run:
-                    raise fail(
+                    raise JobsArgumentError(
                         f"{what} {name} asks for your token ({value}) but no Hugging Face token is "
                         "configured: log in with `hf auth login` or start the server with HF_TOKEN set."
                     )
@@ -68,7 +68,7 @@ def _secrets_from_names(names: list[str], token: str | None, *, dry_run: bool) -
             continue
         value = os.environ.get(name)
         if value is None:
-            raise fail(
+            raise JobsArgumentError(
                 f"secret {name} was given by name but the server's environment has no {name}; pass "
                 f'{{"{name}": "<value>"}} instead.'
             )
@@ -102,7 +102,7 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
     }
     if isinstance(args, RunArgs):
         # On this machine there is no container: only an image the caller chose is worth a remark.
-        local_default = args.flavor == LOCAL_FLAVOR and "image" not in args.model_fields_set
+        local_default = is_own_machine(args.flavor) and "image" not in args.model_fields_set
         image = "" if local_default else args.image
         return JobSubmission(image=image, command=split_command(args.command), **common)
     assert isinstance(args, UvArgs)
@@ -116,8 +116,8 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
         python=args.python,
         script_args=list(args.script_args or []),
     )
-    if args.flavor == LOCAL_FLAVOR:
-        # The local backend runs the UvScript itself; the Hub form is kept for display only.
+    if is_own_machine(args.flavor):
+        # The local backend (here or on an SSH host) runs the UvScript itself; the Hub form is for display.
         command = [
             "uv",
             "run",
@@ -131,7 +131,9 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
     )
     clash = set(built.env) & set(env)
     if clash:
-        raise fail(f"env names {', '.join(sorted(clash))} are reserved for shipping the script; rename them")
+        raise JobsArgumentError(
+            f"env names {', '.join(sorted(clash))} are reserved for shipping the script; rename them"
+        )
     common["env"] = {**env, **built.env}
     return JobSubmission(image=args.image or DEFAULT_UV_IMAGE, command=built.command, uv=uv, **common)
 

@@ -1,5 +1,7 @@
 """The `hf_jobs` tool: `{"operation": ..., "args": {...}}`, compatible with the official Hugging Face
 MCP server's tool, plus hardware, stats, local jobs, dry runs and the spellings agents send.
+
+This is the only place that turns jobs errors into MCP answers: domain code raises `JobsError`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import logging
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
@@ -20,11 +23,14 @@ from hf_train_mcp.jobs.args import (
     parse_args,
     required_fields,
 )
+from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError
+from hf_train_mcp.jobs.output import HfJobsOutput, envelope
 from hf_train_mcp.jobs.usage import TOOL_DESCRIPTION, usage_guide
 from hf_train_mcp.redact import redact
-from hf_train_mcp.toolkit import Answer, agent_tool, fail
+from hf_train_mcp.toolkit import Answer, agent_tool, error_result, error_text, structured
 
 log = logging.getLogger("hf_train_mcp.jobs")
+HfJobsResult = structured(HfJobsOutput)
 
 OPERATION_DESCRIPTION = (
     "Operation to execute: "
@@ -47,28 +53,33 @@ def _raw_args(args: dict[str, Any] | str | None) -> dict[str, Any]:
         try:
             args = json.loads(text)
         except json.JSONDecodeError:
-            raise fail(
+            raise JobsArgumentError(
                 'args must be a JSON object, e.g. {"job_id": "..."}; it could not be parsed.'
             ) from None
     if not isinstance(args, dict):
-        raise fail('args must be a JSON object, e.g. {"job_id": "..."}.')
+        raise JobsArgumentError('args must be a JSON object, e.g. {"job_id": "..."}.')
     return dict(args)
 
 
 def _progress_reporter(ctx: Context | None) -> Any:
+    """Progress notifications numbered 0, 1, 2, ... (absolute and increasing, as MCP requires)."""
     if ctx is None:
         return None
+    count = 0
 
     async def report(progress: float, total: float | None, message: str) -> None:
+        nonlocal count
         try:
-            await ctx.report_progress(progress, total, redact(message))
+            await ctx.report_progress(count, None, redact(message))
         except Exception as exc:  # a client that cannot take progress must not break the call
             log.debug("progress notification failed: %s", exc)
+        count += 1
 
     return report
 
 
 async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: Context | None) -> Answer:
+    """One hf_jobs call. Raises `JobsError` (domain) for anything the agent should read."""
     # Secrets first: nothing below (validation errors included) may echo one.
     from hf_train_mcp import hub
     from hf_train_mcp.jobs.submission import register_raw_secrets
@@ -81,28 +92,53 @@ async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: 
     if not operation:
         from hf_train_mcp.jobs.backends import local_available
 
+        guide = usage_guide(has_token=bool(token), local=local_available())
+        outcome = {"kind": "usage", "available_operations": list(OPERATIONS), "instructions": guide}
         return Answer(
-            usage_guide(has_token=bool(token), local=local_available()),
-            {"operations": list(OPERATIONS), "has_token": bool(token)},
+            guide, {**envelope(None, outcome), "operations": list(OPERATIONS), "has_token": bool(token)}
         )
     op = normalize_operation(operation)
     model = OPERATIONS[op]
     help_value = raw.get(HELP_KEY)
     if help_value is True or (isinstance(help_value, str) and help_value.lower() == "true"):
-        return Answer(operation_help(op), {"operation": op, "help": True})
+        text = operation_help(op)
+        outcome = {"kind": "help", "operation": op, "reason": "requested", "instructions": text}
+        return Answer(text, {**envelope(op, outcome), "help": True})
     if not {k for k in raw if k != HELP_KEY} and required_fields(model):
-        return Answer(
-            f'No arguments provided for "{op}".\n\n' + operation_help(op),
-            {"operation": op, "help": True, "required": required_fields(model)},
-        )
+        text = f'No arguments provided for "{op}".\n\n' + operation_help(op)
+        outcome = {"kind": "help", "operation": op, "reason": "missing_arguments", "instructions": text}
+        return Answer(text, {**envelope(op, outcome), "help": True, "required": required_fields(model)})
     parsed = parse_args(op, raw)
-    from hf_train_mcp.jobs.operations import dispatch
+    from hf_train_mcp.jobs.dispatch import dispatch
 
     return await dispatch(op, parsed, _progress_reporter(ctx))
 
 
+def _operation_name(operation: str | None, args: Any) -> str | None:
+    """The normalised operation of a call, for error answers (None when unknown)."""
+    if not operation and isinstance(args, dict) and isinstance(args.get("operation"), str):
+        operation = args["operation"]
+    if not operation:
+        return None
+    try:
+        return normalize_operation(operation)
+    except JobsError:
+        return None
+
+
+def error_answer(operation: str | None, args: Any, exc: BaseException) -> CallToolResult:
+    """The tool layer's only error path: domain errors become `is_error` answers with the official
+    `{"kind": "error", "code", "message"}` outcome; anything else is reported as a bug."""
+    if isinstance(exc, JobsError):
+        message, code = str(exc), exc.code
+    else:
+        message, code = error_text("hf_jobs", exc), "execution"
+    outcome = {"kind": "error", "code": code, "message": redact(message)}
+    return error_result(message, envelope(_operation_name(operation, args), outcome))
+
+
 def register(server: MCPServer) -> None:
-    """Register `hf_jobs` on `server`."""
+    """Register `hf_jobs` on `server`, publishing the official output schema (`jobs.output`)."""
 
     @server.tool(
         name="hf_jobs",
@@ -121,5 +157,11 @@ def register(server: MCPServer) -> None:
         operation: Annotated[str | None, Field(description=OPERATION_DESCRIPTION)] = None,
         args: Annotated[dict[str, Any] | str | None, Field(description=ARGS_DESCRIPTION)] = None,
         ctx: Context | None = None,
-    ) -> CallToolResult:
-        return await handle(operation, args, ctx)  # type: ignore[return-value]
+    ) -> HfJobsResult:
+        try:
+            answer = await handle(operation, args, ctx)
+        except Exception as exc:  # ToolError from shared code, JobsError from ours, or a bug
+            if not isinstance(exc, JobsError | ToolError):
+                log.exception("hf_jobs failed unexpectedly")
+            return error_answer(operation, args, exc)
+        return answer.to_result()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from hf_train_mcp.toolkit import fail
+from hf_train_mcp.jobs.errors import JobsArgumentError
 
 PAYLOAD_ENV_PREFIX = "HF_TRAIN_MCP_"  # environment variables carrying shipped files; local runs ignore them
 SCRIPT_ENV = "HF_TRAIN_MCP_SCRIPT"
@@ -72,7 +72,7 @@ def resolve_script(script: str, cwd: Path | None = None) -> ResolvedScript:
             )
         if _PATH_LIKE.match(text):
             where = cwd or Path.cwd()
-            raise fail(
+            raise JobsArgumentError(
                 f"script {text!r} looks like a file path but no such file exists on the machine running "
                 f"this server (relative paths start at {where}). Pass an absolute path, a URL "
                 "(https://...), or the code itself as the script."
@@ -86,16 +86,18 @@ def _read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise fail(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise JobsArgumentError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise fail(
+        raise JobsArgumentError(
             f"{path} is {len(data)} bytes; files shipped inside the job spec are limited to "
             f"{MAX_FILE_BYTES}. Host it at a URL (a Hub repo file or a gist) and pass the URL as the script."
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise fail(f"{path} is not UTF-8 text; a uv script must be a Python source file") from None
+        raise JobsArgumentError(
+            f"{path} is not UTF-8 text; a uv script must be a Python source file"
+        ) from None
 
 
 def uv_flags(dependencies: list[str] | None, python: str | None) -> list[str]:
@@ -154,7 +156,7 @@ def build_uv_command(
         steps.append(f'printf %s "${var}" | base64 -d > {shlex.quote(job_path)}')
         shipped[job_path] = len(data)
     if total > MAX_TOTAL_BYTES:
-        raise fail(
+        raise JobsArgumentError(
             f"the files to ship inside the job spec total {total} bytes (limit {MAX_TOTAL_BYTES}); host the "
             "large ones at a URL or mount them with volumes."
         )
@@ -184,10 +186,12 @@ def split_command(command: str | list[str]) -> list[str]:
         lexer.whitespace_split = True
         parts = list(lexer)
     except ValueError as exc:
-        raise fail(f"command could not be split: {exc}. Send it as a list of strings instead.") from None
+        raise JobsArgumentError(
+            f"command could not be split: {exc}. Send it as a list of strings instead."
+        ) from None
     operators = [p for p in parts if p and all(c in "();<>|&" for c in p)]
     if operators:
-        raise fail(
+        raise JobsArgumentError(
             f"command contains shell operator(s) {', '.join(sorted(set(operators)))}, which only a shell "
             'understands. Send a list: ["bash", "-c", "<your command line>"].'
         )

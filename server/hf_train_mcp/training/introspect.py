@@ -1,8 +1,11 @@
-"""The field names of the pinned TRL / transformers / peft config classes, cached as JSON.
+"""The field names of the pinned TRL / transformers / peft config classes, and what each pinned package
+brings with it, cached as JSON.
 
 The server never imports trl, transformers or torch (seconds of start-up, gigabytes of memory). Instead
 `config_fields.json`, written by this module from the installed (pinned) versions, lists every keyword
-each config class and trainer accepts; `static_checks` reads it in microseconds.
+each config class and trainer accepts, and the pinned stack's own dependency metadata
+(importlib.metadata: each package's requirements, its extras', and which top-level modules each
+installed distribution provides); `static_checks` reads it in microseconds.
 
     python -m hf_train_mcp.training.introspect --write    # regenerate after changing the pins
     python -m hf_train_mcp.training.introspect --check    # exit 1 if it drifted from the installed stack
@@ -28,18 +31,87 @@ FIELDS_FILE = Path(__file__).resolve().parent / "config_fields.json"
 TARGETS: dict[str, tuple[str, str, str]] = {
     "SFTConfig": ("trl", "SFTConfig", "dataclass"),
     "DPOConfig": ("trl", "DPOConfig", "dataclass"),
+    "GRPOConfig": ("trl", "GRPOConfig", "dataclass"),
+    "RLOOConfig": ("trl", "RLOOConfig", "dataclass"),
+    "KTOConfig": ("trl", "KTOConfig", "dataclass"),
+    "RewardConfig": ("trl", "RewardConfig", "dataclass"),
     "ModelConfig": ("trl", "ModelConfig", "dataclass"),
     "TrainingArguments": ("transformers", "TrainingArguments", "dataclass"),
     "LoraConfig": ("peft", "LoraConfig", "dataclass"),
     "BitsAndBytesConfig": ("transformers", "BitsAndBytesConfig", "callable"),
     "SFTTrainer": ("trl", "SFTTrainer", "callable"),
     "DPOTrainer": ("trl", "DPOTrainer", "callable"),
+    "GRPOTrainer": ("trl", "GRPOTrainer", "callable"),
+    "RLOOTrainer": ("trl", "RLOOTrainer", "callable"),
+    "KTOTrainer": ("trl", "KTOTrainer", "callable"),
+    "RewardTrainer": ("trl", "RewardTrainer", "callable"),
     "Trainer": ("transformers", "Trainer", "callable"),
 }
 # "Deprecated alias of ...", "Deprecated. Set ...", "... Deprecated in `SFTTrainer`": names that still work
 # in the pinned versions but warn, and will break on the next major release.
 _DEPRECATED_RE = re.compile(r"^Deprecated\b|\. Deprecated in ")
 PACKAGES = ("torch", "transformers", "trl", "peft", "datasets", "accelerate")
+# The packages a training script declares; their requirements (and their extras') are followed.
+DECLARABLE = (*PACKAGES, "bitsandbytes", "trackio")
+_REQ_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+_EXTRA_RE = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+def canonical(name: str) -> str:
+    """PEP 503 name: lower case, runs of -_. as one dash."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def collect_dependencies() -> dict[str, Any]:
+    """What each declarable package brings: requirements, extras, and the modules of every distribution.
+
+    From importlib.metadata of the installed (pinned) stack. Requirements whose distribution is not
+    installed are kept by name (they still arrive in a job that installs the package).
+    """
+    import importlib.metadata as md
+
+    requires: dict[str, list[str]] = {}
+    extras: dict[str, dict[str, list[str]]] = {}
+    todo = [canonical(d) for d in DECLARABLE]
+    seen: set[str] = set()
+    while todo:
+        dist = todo.pop()
+        if dist in seen:
+            continue
+        seen.add(dist)
+        try:
+            reqs = md.requires(dist) or []
+        except md.PackageNotFoundError:
+            continue
+        base: set[str] = set()
+        for req in reqs:
+            match = _REQ_RE.match(req)
+            if not match:
+                continue
+            name = canonical(match.group(1))
+            extra = _EXTRA_RE.search(req)
+            if extra is None:
+                base.add(name)
+                todo.append(name)
+            elif dist in {canonical(d) for d in DECLARABLE}:
+                extras.setdefault(dist, {}).setdefault(canonical(extra.group(1)), [])
+                extras[dist][canonical(extra.group(1))].append(name)
+                todo.append(name)
+        requires[dist] = sorted(base)
+    modules: dict[str, str] = {}
+    for module, dists in md.packages_distributions().items():
+        names = [canonical(d) for d in dists if canonical(d) in seen]
+        if names and not module.startswith("_"):
+            modules[module] = sorted(names)[0]
+    for dist in DECLARABLE:  # a declarable package not installed here: its module is its name
+        modules.setdefault(dist.replace("-", "_"), canonical(dist))
+    for dist in extras:
+        extras[dist] = {k: sorted(set(v)) for k, v in sorted(extras[dist].items())}
+    return {
+        "requires": dict(sorted(requires.items())),
+        "extras": extras,
+        "modules": dict(sorted(modules.items())),
+    }
 
 
 def collect() -> dict[str, Any]:
@@ -68,7 +140,12 @@ def collect() -> dict[str, Any]:
             ]
         classes[name] = sorted(names)
     versions = {pkg: md.version(pkg).split("+")[0] for pkg in PACKAGES}
-    return {"versions": versions, "classes": classes, "deprecated": deprecated}
+    return {
+        "versions": versions,
+        "classes": classes,
+        "deprecated": deprecated,
+        "dependencies": collect_dependencies(),
+    }
 
 
 @cache
@@ -83,6 +160,33 @@ def fields_of(name: str) -> frozenset[str]:
 
 def deprecated_of(name: str) -> dict[str, str]:
     return dict(load_fields().get("deprecated", {}).get(name, {}))
+
+
+def dependency_data() -> dict[str, Any]:
+    """requires / extras / modules of the pinned stack (see collect_dependencies)."""
+    return load_fields().get("dependencies", {"requires": {}, "extras": {}, "modules": {}})
+
+
+def brought_by(declared: dict[str, set[str]]) -> set[str]:
+    """Every distribution a job gets from `declared` ({canonical name: extras}), requirements followed."""
+    data = dependency_data()
+    todo = list(declared)
+    for dist, wanted in declared.items():
+        for extra in wanted:
+            todo += data["extras"].get(dist, {}).get(canonical(extra), [])
+    out: set[str] = set()
+    while todo:
+        dist = todo.pop()
+        if dist in out:
+            continue
+        out.add(dist)
+        todo += data["requires"].get(dist, [])
+    return out
+
+
+def distribution_of(module: str) -> str | None:
+    """The pinned stack's distribution providing top-level `module` (None: not one of them)."""
+    return dependency_data()["modules"].get(module)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from hf_train_mcp.access import read_training_script, require_local
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
 from hf_train_mcp.training import arguments as A
 
@@ -54,9 +55,7 @@ def _read_script(script: str) -> tuple[str, str | None]:
     if "\n" not in script and len(script) < 4096:
         path = Path(script).expanduser()
         if path.is_file():
-            if path.stat().st_size > MAX_SCRIPT_CHARS:
-                raise fail(f"{path} is larger than {MAX_SCRIPT_CHARS} bytes; is it a training script?")
-            return path.read_text(encoding="utf-8", errors="replace"), str(path)
+            return read_training_script(path, argument="script", max_bytes=MAX_SCRIPT_CHARS), str(path)
         if script.endswith(".py"):
             raise fail(f"no such file: {script}. Pass the script's text, or the path of an existing file.")
     if len(script) > MAX_SCRIPT_CHARS:
@@ -233,27 +232,25 @@ def register(server: MCPServer) -> None:
 
         PEP 723 header present, complete and pinned; compiles; renamed or removed TRL/transformers arguments
         (max_seq_length, tokenizer=, torch_dtype, evaluation_strategy, ...); every config keyword against the
-        pinned versions; eval strategy without eval data; bf16 on T4; no push to the Hub; missing token
-        secret.
+        pinned versions; eval strategy without eval data; bf16 on a T4 (slow); no push to the Hub; missing
+        token secret; placeholder Hub ids; a model loaded without a dtype; GRPO without a reward; fit on
+        `flavor`.
         """
-        from hf_train_mcp.training.static_checks import validate_script
+        from hf_train_mcp.training import static_checks
 
         text, path = _read_script(script)
-        checks = [
-            c.as_dict()
-            for c in validate_script(text, flavor=flavor, secrets=secrets, env=env, timeout=timeout)
-        ]
+        found = static_checks.validate_script(text, flavor=flavor, secrets=secrets, env=env, timeout=timeout)
+        checks = [c.as_dict() for c in found]
         failed = [c for c in checks if c["status"] == "fail"]
-        verdict = (
-            f"**{len(failed)} problem(s) would fail or waste the job.**"
-            if failed
-            else "**No blocking problem found.**"
-        )
+        verdict = f"**The script {static_checks.verdict(found)}.**"
         markdown = (
             f"## Validation of {'`' + path + '`' if path else 'the script'}\n\n{verdict}\n\n"
             + checks_table(checks)
         )
-        return Answer(markdown, {"ok": not failed, "path": path, "checks": checks})
+        return Answer(
+            markdown,
+            {"ok": not failed, "verdict": static_checks.verdict(found), "path": path, "checks": checks},
+        )
 
     @server.tool(
         annotations=ToolAnnotations(
@@ -298,6 +295,8 @@ def register(server: MCPServer) -> None:
         from hf_train_mcp.training.dry_run import dry_run
         from hf_train_mcp.training.render import extract_config
 
+        require_local("Dry runs (they run the script on this machine)")
+
         text, _path = _read_script(script)
         source = tiny_from
         if model is None and source is None:
@@ -329,4 +328,4 @@ def register(server: MCPServer) -> None:
                 f"## Rehearsal FAILED after {result.duration_s:.0f}s\n\n**{result.error}**\n\n"
                 f"Log tail:\n```\n{result.log_tail[-3000:]}\n```"
             )
-        return Answer(markdown, data)
+        return Answer(markdown + "".join(f"\n\n{note}" for note in result.notes), data)
