@@ -10,7 +10,7 @@ import re
 
 import pytest
 from hf_train_mcp.hardware import api
-from hf_train_mcp.hardware.recommend import FIT_FRACTION
+from hf_train_mcp.hardware.memory import fit_limit
 from hf_train_mcp.training.arguments import hardware_plan, parse_request
 from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.resolve import resolve
@@ -88,7 +88,7 @@ def test_the_checks_show_the_decision_and_the_memory_figures(flavor):
     assert check.status == "pass"
     assert f"micro-batch {cfg['per_device_train_batch_size']} x accumulation" in check.message
     assert f"checkpointing {'on' if cfg['gradient_checkpointing'] else 'off'}" in check.message
-    figures = re.search(r"peak ([\d.]+) GiB per GPU of ([\d.]+) GiB usable", check.message)
+    figures = re.search(r"needs ([\d.]+) GiB per GPU of ([\d.]+) GiB usable", check.message)
     assert figures, check.message
     assert float(figures[1]) == pytest.approx(need, abs=0.06) and float(figures[2]) == pytest.approx(limit, abs=0.06)
 
@@ -156,8 +156,8 @@ def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(flavor):
     memory_fit = local_fit()
     info = api.flavor_info(flavor)
     assert info is not None
-    limit = info.usable_gib * FIT_FRACTION
-    free_gib = limit / memory_fit["margin"] - memory_fit["context_gib"]  # what makes the two limits equal
+    limit = fit_limit(info)
+    free_gib = limit / memory_fit["limit_fraction"] - memory_fit["context_gib"]  # what makes the two limits equal
     device = ("Fake GPU", int(free_gib * 2**30), int(info.usable_gib * 2**30))
     local = fit_for_device(memory_fit, device)
     generated = plan_for(flavor, **PLANS["8B lora 2k"]).config

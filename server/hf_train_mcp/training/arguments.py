@@ -464,4 +464,5 @@ def hardware_plan(
         epochs=req.num_train_epochs,
         max_steps=req.max_steps,
         lora_r=req.lora_r,
+        lora_dropout=req.lora_dropout,
     )

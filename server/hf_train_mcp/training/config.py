@@ -64,7 +64,7 @@ class MemoryFit(TypedDict):
     accumulation: int | None
     checkpointing: bool | None
     needs_gib: list[list[Any]]  # [checkpointing, micro-batch, peak GiB per GPU]
-    margin: float
+    limit_fraction: float  # 1 - the fit margin: the share of (free + context) a run may need
     context_gib: float
     cpu_batch: int
 

@@ -61,21 +61,14 @@ def _replace(plan: TrainingPlan, ckpt: bool, batch: int, accumulation: int) -> T
     return replace(plan, gradient_checkpointing=ckpt, batch_size=batch, gradient_accumulation=accumulation)
 
 
-def peak_gib(shape: ModelShape, plan: TrainingPlan, info: FlavorInfo | None) -> float:
-    """Peak memory per GPU (GiB) of `plan` on `info` (None: one bf16-capable GPU, for flavor 'local')."""
+def need_gib(shape: ModelShape, plan: TrainingPlan, info: FlavorInfo | None) -> float:
+    """What must fit on each GPU (reserved memory + CUDA context, GiB) for `plan` on `info`; None: one
+    bf16-capable GPU (flavor 'local', whose device is only known at run time)."""
     from hf_train_mcp.hardware import memory
 
-    bf16 = info.bf16 if info is not None else True
-    gpus = info.gpu_count if info is not None else 1
-    sharded = gpus > 1 and plan.sharding == "fsdp"
-    return memory.estimate_memory(shape, plan, bf16=bf16, gpus=gpus, sharded=sharded).total_gb
-
-
-def usable_limit_gib(info: FlavorInfo) -> float:
-    """Memory per GPU a plan may take: the flavor's usable memory with the fit margin."""
-    from hf_train_mcp.hardware.recommend import FIT_FRACTION
-
-    return info.usable_gib * FIT_FRACTION
+    if info is None:
+        return memory.estimate_memory(shape, plan, bf16=True, gpus=1).total_gb
+    return memory.fit(shape, plan, info).need_gib
 
 
 def decide_memory(run: Run) -> dict[str, Any]:
@@ -101,11 +94,13 @@ def decide_memory(run: Run) -> dict[str, Any]:
             )
         return fallback
     plans = candidate_plans(run, fit)
-    needs = {key: peak_gib(shape, plan, run.info) for key, plan in plans.items()}
+    needs = {key: need_gib(shape, plan, run.info) for key, plan in plans.items()}
     if run.local:
         return _local(run, fit, needs, fallback)
     assert run.info is not None
-    limit = usable_limit_gib(run.info)
+    from hf_train_mcp.hardware.memory import fit_limit
+
+    limit = fit_limit(run.info)
     out = choose_fit(needs, limit, fit)
     _record(run, fit, needs, limit, out)
     _re_estimate(run, out)
@@ -115,7 +110,7 @@ def decide_memory(run: Run) -> dict[str, Any]:
 def _record(run: Run, fit: dict[str, Any], needs: dict, limit: float, out: dict[str, Any]) -> None:
     batch, ckpt = out["per_device_train_batch_size"], out["gradient_checkpointing"]
     other = needs.get((not ckpt, batch))
-    figures = f"peak {out['need_gib']:.1f} GiB per GPU of {limit:.1f} GiB usable with the margin"
+    figures = f"needs {out['need_gib']:.1f} GiB per GPU of {limit:.1f} GiB usable with the margin"
     if other is not None:
         figures += f" ({other:.1f} GiB with checkpointing {'off' if ckpt else 'on'})"
     message = (
@@ -135,13 +130,12 @@ def _record(run: Run, fit: dict[str, Any], needs: dict, limit: float, out: dict[
 
 def _local(run: Run, fit: dict[str, Any], needs: dict, fallback: dict[str, Any]) -> dict[str, Any]:
     """Flavor 'local': the script decides at start; CONFIG carries the memory model's figures."""
-    from hf_train_mcp.hardware.memory import CUDA_CONTEXT_GIB
-    from hf_train_mcp.hardware.recommend import FIT_FRACTION
+    from hf_train_mcp.hardware.memory import CUDA_CONTEXT_GIB, FIT_MARGIN
 
     memory_fit = {
         **fit,
         "needs_gib": [[ckpt, batch, round(gib, 3)] for (ckpt, batch), gib in sorted(needs.items())],
-        "margin": FIT_FRACTION,
+        "limit_fraction": 1 - FIT_MARGIN,
         "context_gib": CUDA_CONTEXT_GIB,
         "cpu_batch": DEFAULT_BATCH[run.req.method][0],
     }

@@ -94,7 +94,7 @@ def fit_for_device(memory_fit: dict, device: tuple[str, int, int] | None) -> dic
     """The decisions for flavor 'local', from the device found at start (`device`: `device_facts()`).
 
     The memory model's figures include the CUDA context (`context_gib`), which is already taken when the
-    free memory is read: the limit is (free + context) x margin. Without CUDA (a CPU rehearsal) nothing is
+    free memory is read: the limit is (free + context) x limit_fraction. Without CUDA (a CPU rehearsal) nothing is
     measured: checkpointing off unless asked, the largest micro-batch up to `cpu_batch` that keeps the
     effective batch."""
     if device is None:
@@ -107,7 +107,7 @@ def fit_for_device(memory_fit: dict, device: tuple[str, int, int] | None) -> dic
         out["why"] = "no CUDA device: " + out["why"]
         return out
     name, free, total = device
-    limit_gib = (free / 2**30 + memory_fit["context_gib"]) * memory_fit["margin"]
+    limit_gib = (free / 2**30 + memory_fit["context_gib"]) * memory_fit["limit_fraction"]
     out = choose_fit(needs_from_rows(memory_fit["needs_gib"]), limit_gib, memory_fit)
     out["why"] = f"{name} with {free / 2**30:.1f} of {total / 2**30:.1f} GiB free: {out['why']}"
     return out
