@@ -1,7 +1,7 @@
 """Generated SFT LoRA script against TRL's stock `trl/scripts/sft.py`: tokens/s, memory, host syncs, ratio.
 
-    python benchmarks/throughput.py                          # CPU, a tiny Qwen2 shape (a few minutes on 2 cores)
-    python benchmarks/throughput.py --shape qwen2.5-0.5b     # on a GPU: the plan of the issue (batch 4 x 4, 2048)
+    python benchmarks/throughput.py                       # CPU, a tiny Qwen2 shape (minutes on 2 cores)
+    python benchmarks/throughput.py --shape qwen2.5-0.5b  # on a GPU: the issue's plan (batch 4 x 4, 2048)
 
 Both scripts train the same random-weight model of a public shape (no downloads), on the same synthetic chat
 rows (skewed lengths: many short answers, a long tail), with the same LoRA (r 16, alpha 32, dropout 0.05,
@@ -92,7 +92,7 @@ def make_data(out: Path, rows: int, scale: float) -> list[str]:
 
 
 def make_model(shape: str, out: Path, tokenizer) -> int:
-    """Random weights (normal 0.02, norms 1) with the exact dimensions of `shape`; returns the parameter count."""
+    """Random weights with the exact dimensions of `shape`; returns the parameter count."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -315,9 +315,11 @@ def main() -> None:
     parser.add_argument(
         "--like-stock",
         action="store_true",
-        help="also run the generated script with stock's settings (checkpointing on, no packing, micro-batch 4)",
+        help="also run the generated script with stock's settings (checkpointing, no packing, micro-batch 4)",
     )
-    parser.add_argument("--workdir", help="keep the model, data and scripts here (default: a temporary folder)")
+    parser.add_argument(
+        "--workdir", help="keep the model, data and scripts here (default: a temporary folder)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -333,8 +335,8 @@ def main() -> None:
     tokenizer = make_tokenizer(work / "tokenizer", words, vocab=4000)
     params = make_model(args.shape, work / "model", tokenizer)
     print(
-        f"shape {args.shape} ({params / 1e6:.1f}M parameters, random weights), {args.rows} synthetic chat rows, "
-        f"LoRA r16 all-linear, effective batch 16, max_length {args.max_length}, {args.steps} optimizer steps, "
+        f"shape {args.shape} ({params / 1e6:.1f}M parameters, random weights), {args.rows} synthetic chat "
+        f"rows, LoRA r16 all-linear, effective batch 16, max_length {args.max_length}, {args.steps} steps, "
         f"on {'CUDA' if cuda else 'CPU'}",
         flush=True,
     )

@@ -167,7 +167,11 @@ def test_inference_time_from_prompts() -> None:
 H200_RUNS = [
     ("Qwen/Qwen2.5-0.5B", dict(peft="lora", gradient_checkpointing=True), 11_333),
     ("Qwen/Qwen2.5-0.5B", dict(peft="lora", gradient_checkpointing=False), 13_220),
-    ("Qwen/Qwen2.5-0.5B", dict(peft="lora", gradient_checkpointing=True, packing=True), 16_717),  # stock --packing
+    (
+        "Qwen/Qwen2.5-0.5B",
+        dict(peft="lora", gradient_checkpointing=True, packing=True),
+        16_717,
+    ),  # stock --packing
     ("Qwen/Qwen2.5-0.5B", dict(peft="qlora", gradient_checkpointing=True), 13_443),
     ("Qwen/Qwen2.5-0.5B", dict(peft="full", gradient_checkpointing=True), 18_121),
     ("Qwen/Qwen2.5-0.5B", dict(peft="lora", method="dpo", batch_size=2, max_length=1024), 7_748),

@@ -33,7 +33,11 @@ def test_a_plain_request_passes():
         ({"flavor": "cpu-upgrade", "peft": "qlora"}, "flavor", "GPU flavor"),
         ({"flavor": "t4-small", "attn_implementation": "flash_attention_2"}, "attention", "sdpa"),
         ({"flavor": "a100-large", "attn_implementation": "flash_attention_2"}, "attention", "sdpa"),
-        ({"flavor": "a100-large", "packing": True, "trust_remote_code": True}, "packing", "leave packing unset"),
+        (
+            {"flavor": "a100-large", "packing": True, "trust_remote_code": True},
+            "packing",
+            "leave packing unset",
+        ),
         ({"eval_strategy": "steps"}, "eval", "eval_split"),
         ({"eval_split": "test", "eval_fraction": 0.1}, "eval", "only one"),
         ({"hub_model_id": None}, "push_to_hub", "hub_model_id="),

@@ -90,11 +90,15 @@ def test_the_checks_show_the_decision_and_the_memory_figures(flavor):
     assert f"checkpointing {'on' if cfg['gradient_checkpointing'] else 'off'}" in check.message
     figures = re.search(r"needs ([\d.]+) GiB per GPU of ([\d.]+) GiB usable", check.message)
     assert figures, check.message
-    assert float(figures[1]) == pytest.approx(need, abs=0.06) and float(figures[2]) == pytest.approx(limit, abs=0.06)
+    assert float(figures[1]) == pytest.approx(need, abs=0.06) and float(figures[2]) == pytest.approx(
+        limit, abs=0.06
+    )
 
 
 def test_user_values_win_and_their_fit_is_checked():
-    plan = plan_for("h200", **PLANS["0.5B lora 2k"], gradient_checkpointing=True, per_device_train_batch_size=2)
+    plan = plan_for(
+        "h200", **PLANS["0.5B lora 2k"], gradient_checkpointing=True, per_device_train_batch_size=2
+    )
     cfg = plan.config
     assert cfg["gradient_checkpointing"] is True and cfg["per_device_train_batch_size"] == 2
     assert cfg["gradient_accumulation_steps"] == 4  # the default accumulation: the user set only the batch
@@ -157,7 +161,9 @@ def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(flavor):
     info = api.flavor_info(flavor)
     assert info is not None
     limit = fit_limit(info)
-    free_gib = limit / memory_fit["limit_fraction"] - memory_fit["context_gib"]  # what makes the two limits equal
+    free_gib = (
+        limit / memory_fit["limit_fraction"] - memory_fit["context_gib"]
+    )  # what makes the two limits equal
     device = ("Fake GPU", int(free_gib * 2**30), int(info.usable_gib * 2**30))
     local = fit_for_device(memory_fit, device)
     generated = plan_for(flavor, **PLANS["8B lora 2k"]).config
@@ -171,9 +177,10 @@ def test_a_local_script_follows_the_free_memory():
     roomy = fit_for_device(memory_fit, ("Big GPU", 200 * 2**30, 200 * 2**30))
     crowded = fit_for_device(memory_fit, ("Busy GPU", 20 * 2**30, 80 * 2**30))
     assert roomy["fits"] and not roomy["gradient_checkpointing"]
-    assert crowded["gradient_checkpointing"] or crowded["per_device_train_batch_size"] < roomy[
-        "per_device_train_batch_size"
-    ]
+    assert (
+        crowded["gradient_checkpointing"]
+        or crowded["per_device_train_batch_size"] < roomy["per_device_train_batch_size"]
+    )
     for out in (roomy, crowded):
         assert out["per_device_train_batch_size"] * out["gradient_accumulation_steps"] == 16
     full = fit_for_device(memory_fit, ("Tiny GPU", 2 * 2**30, 8 * 2**30))

@@ -17,10 +17,10 @@ micro-batches keep the GPU less busy (SIZE_EXPONENT, SEQ_EXPONENT). bitsandbytes
 weight in every pass (QLORA_SPEED). Peak TFLOPS are dense bf16/fp16 per GPU from the flavor table.
 
 LoRA adapters add time that FLOPs do not show (ADAPTER_S_PER_TOKEN_LAYER): per adapted layer and token, PEFT's
-dropout, the two thin matmuls, the fp32 <-> bf16 casts of fp32 adapters under autocast, all in the forward, the
-recomputed forward and the backward. Calibrated on one H200 (../shared/notes/gpu-measurements.md, generated
-scripts and TRL's stock sft.py, transformers 5.23 / TRL 1.16 / PEFT 0.21; real tokens/s with 31% padding at
-batch 4 unpacked, so processed = real / 0.69):
+dropout, the two thin matmuls, the fp32 <-> bf16 casts of fp32 adapters under autocast, in the forward,
+the recomputed forward and the backward. Calibrated on one H200 (../shared/notes/gpu-measurements.md,
+generated scripts and TRL's stock sft.py, transformers 5.23 / TRL 1.16 / PEFT 0.21; real tokens/s with 31%
+padding at batch 4 unpacked, so processed = real / 0.69):
 - Qwen2.5-0.5B full, checkpointing: 18,121 real tokens/s -> HFU 0.118 for a 0.5B model (SIZE_EXPONENT);
 - Qwen2.5-0.5B LoRA 11,333 (checkpointing) and 13,220 (without): both leave ~32 us per processed token beyond
   the FLOPs at that HFU, whether or not the forward is recomputed -> 1.35 us per layer and token;
@@ -59,7 +59,9 @@ MIN_EFFICIENCY = 0.15  # floor of the size and sequence factors combined
 QLORA_SPEED = 0.8  # bitsandbytes NF4 dequantisation (torchtune's own QLoRA is ~0.98x of LoRA)
 ADAPTER_S_PER_TOKEN_LAYER = 1.35e-6  # LoRA (fp32 adapters): seconds per processed token per layer (H200)
 ADAPTER_BF16_FRACTION = 0.5  # QLoRA: TRL casts the adapters to bf16; measured ~half the adapter time
-DPO_SPEED = 0.8  # TRL 1.16's DPO step (chosen + rejected, chunked log-probs): 7,748 measured vs 9,865 modelled
+DPO_SPEED = (
+    0.8  # TRL 1.16's DPO step (chosen + rejected, chunked log-probs): 7,748 measured vs 9,865 modelled
+)
 DDP_EFFICIENCY = 0.9  # gradient all-reduce between GPUs of one machine
 FSDP_EFFICIENCY = 0.8  # all-gather + reduce-scatter every step
 

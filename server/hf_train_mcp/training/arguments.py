@@ -122,8 +122,11 @@ BatchSize = _arg(
     le=1024,
 )
 Accumulation = _arg(
-    int, "gradient accumulation steps. Default: effective batch / micro-batch (SFT 4, DPO 8 at the default "
-    "micro-batch)", ge=1, le=1024
+    int,
+    "gradient accumulation steps. Default: effective batch / micro-batch (SFT 4, DPO 8 at the default "
+    "micro-batch)",
+    ge=1,
+    le=1024,
 )
 MaxLength = _arg(int, "max tokens per sample (longer ones are truncated). Default 1024", ge=16, le=262_144)
 WarmupRatio = _arg(float, "fraction of steps to warm up. Default 0.03", ge=0, lt=1)

@@ -218,10 +218,10 @@ def decide_memory_fit(cfg: dict) -> None:
     for key in ("gradient_checkpointing", "per_device_train_batch_size", "gradient_accumulation_steps"):
         cfg[key] = decided[key]
     need = f", peak about {decided['need_gib']:.1f} GiB" if decided["need_gib"] else ""
+    ckpt = "on" if cfg["gradient_checkpointing"] else "off"
     log(
         f"memory: micro-batch {cfg['per_device_train_batch_size']} x accumulation "
-        f"{cfg['gradient_accumulation_steps']}, checkpointing {'on' if cfg['gradient_checkpointing'] else 'off'}"
-        f"{need} ({decided['why']})"
+        f"{cfg['gradient_accumulation_steps']}, checkpointing {ckpt}{need} ({decided['why']})"
     )
     if not decided["fits"]:
         log("warning: the memory model says this run may not fit this GPU; lower max_length or use QLoRA")
@@ -383,7 +383,11 @@ def build_trainer(cfg: dict, hw: dict, tokenizer: Any, train_dataset: Any, eval_
     if cfg["method"] == "sft":
         log(
             "packing: "
-            + ("on (bfd, padding-free rows of max_length)" if cfg["packing"] else "off (rows padded per batch)")
+            + (
+                "on (bfd, padding-free rows of max_length)"
+                if cfg["packing"]
+                else "off (rows padded per batch)"
+            )
         )
     if cfg["method"] == "dpo":
         reference = (

@@ -76,7 +76,7 @@ def choose_fit(needs: dict, limit_gib: float, fit: dict) -> dict:
 
 
 def needs_from_rows(rows: list) -> dict:
-    """CONFIG's `memory_fit["needs_gib"]` rows [checkpointing, batch, GiB] as the mapping `choose_fit` reads."""
+    """CONFIG's `memory_fit["needs_gib"]` rows [checkpointing, batch, GiB] as `choose_fit`'s mapping."""
     return {(bool(ckpt), int(batch)): float(gib) for ckpt, batch, gib in rows}
 
 
@@ -94,9 +94,9 @@ def fit_for_device(memory_fit: dict, device: tuple[str, int, int] | None) -> dic
     """The decisions for flavor 'local', from the device found at start (`device`: `device_facts()`).
 
     The memory model's figures include the CUDA context (`context_gib`), which is already taken when the
-    free memory is read: the limit is (free + context) x limit_fraction. Without CUDA (a CPU rehearsal) nothing is
-    measured: checkpointing off unless asked, the largest micro-batch up to `cpu_batch` that keeps the
-    effective batch."""
+    free memory is read: the limit is (free + context) x limit_fraction. Without CUDA (a CPU rehearsal)
+    nothing is measured: checkpointing off unless asked, the largest micro-batch up to `cpu_batch` that keeps
+    the effective batch."""
     if device is None:
         cap = memory_fit.get("cpu_batch") or 1
         batch = memory_fit.get("batch") or max(
