@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py                       # CPU, a tiny Qwen2 shape (minutes on 2 cores)
     python benchmarks/throughput.py --shape qwen2.5-0.5b  # on a GPU: the issue's plan (batch 4 x 4, 2048)
+    python benchmarks/throughput.py --like-stock          # + the generated script with stock's settings
 
 Both scripts train the same random-weight model of a public shape (no downloads), on the same synthetic chat
 rows (skewed lengths: many short answers, a long tail), with the same LoRA (r 16, alpha 32, dropout 0.05,
@@ -11,8 +12,14 @@ from the device it finds); the stock script runs with its defaults (on CPU with 
 generated script trains in fp32 there). Each runs in its own process under the same measurement
 (`--measure`, this file): real (non-pad) tokens per second over the micro-batches after WARMUP, counted on
 the device without a host sync; peak allocated and reserved GPU memory (on CPU: peak RSS); and, in a shorter
-second run, the host-device syncs per micro-batch (`aten::_local_scalar_dense`: every `.item()`, `bool(t)`,
-`int(t)`; each one makes the CPU wait for the GPU, which then idles while the CPU prepares the next work).
+second run, the host-device syncs and aten ops per micro-batch (`aten::_local_scalar_dense`: every
+`.item()`, `bool(t)`, `int(t)`; each one makes the CPU wait for the GPU, which then idles while the CPU
+prepares the next work). `--like-stock` adds the generated script with stock's settings (checkpointing on,
+no packing, micro-batch 4): what is left of the difference is the script's own overhead.
+
+On CPU (2 shared cores, 2026-11-30): stock 203, generated 528 (2.6x), generated-like-stock 200 real tokens/s
+(0.99x); host syncs per micro-batch: stock 9.2, generated 6.2, like-stock 7.2 (the script before issue 11:
+10.25); aten ops per micro-batch: stock 1,597, like-stock 1,607, generated 1,057. No GPU run yet.
 """
 
 from __future__ import annotations
