@@ -82,6 +82,14 @@ def decide_memory(run: Run) -> dict[str, Any]:
         "gradient_accumulation_steps": default_accumulation,
         "memory_fit": None,
     }
+    if req.method == "grpo":  # generation batches: the request's sizes (num_generations must divide them)
+        run.check(
+            "memory_fit",
+            "info",
+            f"GRPO: micro-batch {default_batch} x accumulation {default_accumulation}, checkpointing "
+            f"{'on' if fallback['gradient_checkpointing'] else 'off'} as requested (or the defaults)",
+        )
+        return fallback
     shape = model_shape(run) if (run.local or run.is_gpu) else None
     if shape is None:
         if run.local or run.is_gpu:
