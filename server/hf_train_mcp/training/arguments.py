@@ -142,9 +142,9 @@ Epochs = _arg(float, "passes over the dataset. Default 1", gt=0, le=100)
 MaxSteps = _arg(int, "stop after N optimizer steps. Default: epochs", ge=1)
 BatchSize = _arg(
     int,
-    "sequences per GPU per micro-batch (GRPO: completions). Default: the largest that fits the GPU's memory "
-    "(memory model), the accumulation adjusted to keep the effective batch (SFT, KTO, reward 4 x 4; DPO 2 x 8; "
-    "GRPO 4 x 2)",
+    "sequences per GPU per micro-batch (GRPO: completions). Default: the largest that fits the GPU's "
+    "memory (memory model), the accumulation adjusted to keep the effective batch (SFT, KTO, reward 4 x 4; "
+    "DPO 2 x 8; GRPO 4 x 2, kept)",
     ge=1,
     le=1024,
 )
