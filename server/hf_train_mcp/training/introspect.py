@@ -98,9 +98,18 @@ def collect_dependencies() -> dict[str, Any]:
                 extras[dist][canonical(extra.group(1))].append(name)
                 todo.append(name)
         requires[dist] = sorted(base)
+    # Reached through plain requirements only: always installed with the pinned stack, whatever else is
+    # installed here. Modules are mapped for these alone, so the table does not depend on the machine.
+    base_reach = {canonical(d) for d in DECLARABLE}
+    frontier = list(base_reach)
+    while frontier:
+        for name in requires.get(frontier.pop(), []):
+            if name not in base_reach:
+                base_reach.add(name)
+                frontier.append(name)
     modules: dict[str, str] = {}
     for module, dists in md.packages_distributions().items():
-        names = [canonical(d) for d in dists if canonical(d) in seen]
+        names = [canonical(d) for d in dists if canonical(d) in base_reach]
         if names and not module.startswith("_"):
             modules[module] = sorted(names)[0]
     for dist in DECLARABLE:  # a declarable package not installed here: its module is its name
@@ -108,7 +117,7 @@ def collect_dependencies() -> dict[str, Any]:
     for dist in extras:
         extras[dist] = {k: sorted(set(v)) for k, v in sorted(extras[dist].items())}
     return {
-        "requires": dict(sorted(requires.items())),
+        "requires": {k: v for k, v in sorted(requires.items()) if k in base_reach},
         "extras": extras,
         "modules": dict(sorted(modules.items())),
     }
