@@ -166,14 +166,15 @@ def test_the_rendered_script_carries_the_launch_code():
 # --------------------------------------------------------------------------------------------------
 
 
-# What the pinned accelerate does on a machine without a GPU (accelerate/state.py, 1.15.0): `Accelerator(cpu=True)`
-# with WORLD_SIZE 2 becomes DistributedType.MULTI_CPU (gloo), and the ACCELERATE_USE_FSDP=true that `accelerate
-# launch` exports is only honoured for GPU-like types (MULTI_GPU/NPU/XPU/HPU...): the processes train data
-# parallel, unsharded. torch 2.13's own `fully_shard` does run on CPU with gloo; accelerate does not use it there.
+# What the pinned accelerate does on a machine without a GPU (accelerate/state.py, 1.15.0):
+# `Accelerator(cpu=True)` with WORLD_SIZE 2 becomes DistributedType.MULTI_CPU (gloo), and the
+# ACCELERATE_USE_FSDP=true that `accelerate launch` exports is only honoured for GPU-like types
+# (MULTI_GPU/NPU/XPU/HPU...): the processes train data parallel, unsharded. torch 2.13's own
+# `fully_shard` does run on CPU with gloo; accelerate does not use it there.
 CPU_FSDP_SKIP = (
-    "accelerate 1.15 does not enable FSDP on CPU: the two processes ran as DistributedType.MULTI_CPU (data "
-    "parallel over gloo), so the sharding itself is not exercised here; the launch, the written FSDP2 config, "
-    "the two-process training, its checkpoints and both resumes were"
+    "accelerate 1.15 does not enable FSDP on CPU: the two processes ran as DistributedType.MULTI_CPU "
+    "(data parallel over gloo), so the sharding itself is not exercised here; the launch, the written "
+    "FSDP2 config, the two-process training, its checkpoints and both resumes were"
 )
 
 
