@@ -24,7 +24,7 @@ from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.static_checks import PEP723_RE, validate_script
 from training.helpers import request
 
-COMBOS = [(m, p) for m in ("sft", "dpo") for p in ("full", "lora", "qlora")]
+COMBOS = [(m, p) for m in ("sft", "dpo", "grpo", "kto", "reward") for p in ("full", "lora", "qlora")]
 
 
 def render(**overrides):
@@ -62,6 +62,9 @@ def test_every_combination_renders_compiles_and_checks_clean(method, peft, flavo
     assert (spec.config, spec.trainer) == {
         "sft": ("SFTConfig", "SFTTrainer"),
         "dpo": ("DPOConfig", "DPOTrainer"),
+        "grpo": ("GRPOConfig", "GRPOTrainer"),
+        "kto": ("KTOConfig", "KTOTrainer"),
+        "reward": ("RewardConfig", "RewardTrainer"),
     }[method]
     hw = {"dtype": "bfloat16", "bf16": True, "fp16": False, "use_cpu": False, "device": "cuda"}
     fields = set(load_fields()["classes"][spec.config])

@@ -109,7 +109,7 @@ async def test_generate_refuses_malformed_arguments():
     )
     assert result.is_error
     text = result.content[0].text
-    assert "hub_model_id" in text and "beta applies to method 'dpo' only" in text
+    assert "hub_model_id" in text and "beta applies to method 'dpo' and 'kto' only" in text
 
 
 async def test_generate_without_a_flavor_submits_what_the_hardware_model_recommends():

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.training.arguments import SOLUTION_REWARDS
 from hf_train_mcp.training.config import Plan
 
 _HERE = Path(__file__).resolve().parent
@@ -76,6 +77,8 @@ def dependencies_for(plan: Plan) -> list[str]:
         deps["bitsandbytes"] = extra["bitsandbytes"]
     if plan.config.get("trackio"):
         deps["trackio"] = extra["trackio"]
+    if any(spec["name"] in SOLUTION_REWARDS for spec in plan.config.get("rewards", ())):
+        deps["math-verify"] = extra["math-verify"]  # trl.rewards' accuracy rewards parse answers with it
     return [f"{name}=={version}" for name, version in deps.items()]
 
 

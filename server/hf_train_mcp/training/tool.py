@@ -35,6 +35,9 @@ SETTINGS_SHOWN = (
     "save_steps",
     "eval_strategy",
     "beta",
+    "num_generations",
+    "max_completion_length",
+    "reward_model",
 )
 
 
@@ -171,6 +174,19 @@ def register(server: MCPServer) -> None:
         lora_target_modules: A.LoraTargets = A.D.lora_target_modules,
         beta: A.Beta = A.D.beta,
         loss_type: A.LossTypeArg = A.D.loss_type,
+        reward_funcs: A.RewardFuncs = None,
+        reward_weights: A.RewardWeights = None,
+        reward_model: A.RewardModel = None,
+        num_generations: A.NumGenerations = A.D.num_generations,
+        max_prompt_length: A.MaxPromptLength = A.D.max_prompt_length,
+        max_completion_length: A.MaxCompletionLength = A.D.max_completion_length,
+        grpo_beta: A.GRPOBeta = A.D.grpo_beta,
+        temperature: A.Temperature = A.D.temperature,
+        use_vllm: A.UseVllm = A.D.use_vllm,
+        kto_loss_type: A.KTOLoss = A.D.kto_loss_type,
+        desirable_weight: A.DesirableWeight = A.D.desirable_weight,
+        undesirable_weight: A.UndesirableWeight = A.D.undesirable_weight,
+        center_rewards_coefficient: A.CenterRewards = None,
         packing: A.Packing = A.D.packing,
         assistant_only_loss: A.AssistantOnlyLoss = A.D.assistant_only_loss,
         completion_only_loss: A.CompletionOnlyLoss = None,
@@ -195,12 +211,13 @@ def register(server: MCPServer) -> None:
         trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
         save_to: A.SaveTo = None,
     ) -> Any:
-        """Generate a validated fine-tuning uv script (SFT/DPO; full, LoRA, QLoRA) and its hf_jobs call.
+        """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward) and its hf_jobs call.
 
-        Checks the request first (dtype and attention against the GPU, quantization only with an adapter,
-        dataset format, packing, eval data, timeout vs estimate, Hub repo id, token secret), renders a
-        self-contained script with pinned dependencies, checks every keyword it uses against the pinned
-        TRL/transformers, and saves it. Returns the script, the checks and the ready `hf_jobs` uv call.
+        Full, LoRA or QLoRA. Checks the request first (dtype and attention against the GPU, quantization
+        only with an adapter, dataset format, packing, eval data, GRPO rewards and num_generations, timeout
+        vs estimate, Hub repo id, token secret), renders a self-contained script with pinned dependencies,
+        checks every keyword it uses against the pinned TRL/transformers, and saves it. Returns the script,
+        the checks and the ready `hf_jobs` uv call.
         """
         args = dict(locals())
         save = args.pop("save_to")

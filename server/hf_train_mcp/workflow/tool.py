@@ -14,12 +14,13 @@ from hf_train_mcp.training import arguments as A
 
 DESCRIPTION = """\
 Plan a fine-tuning run end to end, and optionally submit it: checks the token, the model and the dataset
-(format for the method; applies the column mapping that makes it ready and, for SFT, the conversion of
-ShareGPT conversations), recommends the cheapest flavor that fits the budget, renders and validates the
+(format for the method: SFT, DPO, GRPO, KTO or a reward model; applies the column mapping that makes it
+ready, for SFT the conversion of ShareGPT conversations, for GRPO's accuracy rewards the answer column),
+recommends the cheapest flavor that fits the budget, renders and validates the
 training script, and returns the ready hf_jobs call with flavor, timeout, secrets and the estimated cost,
 plus every decision and its reason. With submit=true it also submits and returns the job id and URL.
 Refuses, with the fix, what would fail: unknown model, a dataset no mapping makes ready, nothing fitting
-the budget, no write token for a push."""
+the budget, no write token for a push, GRPO's num_generations not dividing the batch."""
 
 
 def register(server: MCPServer) -> None:
@@ -67,6 +68,19 @@ def register(server: MCPServer) -> None:
         lora_target_modules: A.LoraTargets = A.D.lora_target_modules,
         beta: A.Beta = A.D.beta,
         loss_type: A.LossTypeArg = A.D.loss_type,
+        reward_funcs: A.RewardFuncs = None,
+        reward_weights: A.RewardWeights = None,
+        reward_model: A.RewardModel = None,
+        num_generations: A.NumGenerations = A.D.num_generations,
+        max_prompt_length: A.MaxPromptLength = A.D.max_prompt_length,
+        max_completion_length: A.MaxCompletionLength = A.D.max_completion_length,
+        grpo_beta: A.GRPOBeta = A.D.grpo_beta,
+        temperature: A.Temperature = A.D.temperature,
+        use_vllm: A.UseVllm = A.D.use_vllm,
+        kto_loss_type: A.KTOLoss = A.D.kto_loss_type,
+        desirable_weight: A.DesirableWeight = A.D.desirable_weight,
+        undesirable_weight: A.UndesirableWeight = A.D.undesirable_weight,
+        center_rewards_coefficient: A.CenterRewards = None,
         packing: A.Packing = A.D.packing,
         assistant_only_loss: A.AssistantOnlyLoss = A.D.assistant_only_loss,
         completion_only_loss: A.CompletionOnlyLoss = None,
