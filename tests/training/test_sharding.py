@@ -211,3 +211,31 @@ def test_two_process_accelerate_launch_on_cpu(tiny, tmp_path):
     assert parse_summary(one.stdout)["resumed_from"] == "checkpoint-3"
     if not sharded:
         pytest.skip(CPU_FSDP_SKIP)
+
+
+# --------------------------------------------------------------------------------------------------
+# Through the MCP client and the CLI, as an agent and a user ask for it
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_generate_training_script_shards_70b_lora_over_mcp(tmp_path):
+    from hf_train_mcp.app import build_server
+    from mcp import Client
+
+    arguments = {
+        "model": "meta-llama/Llama-3.1-70B",
+        "dataset": "trl-lib/Capybara",
+        "hub_model_id": "me/llama-70b-lora",
+        "save_to": str(tmp_path / "train.py"),
+    }
+    async with Client(build_server()) as client:
+        result = await client.call_tool("generate_training_script", arguments)
+    assert not result.is_error, result.content[0].text
+    data = result.structured_content
+    assert data["hf_jobs"]["args"]["flavor"] == "h200x2"
+    text = result.content[0].text
+    assert "accelerate with FSDP2" in text and "FSDP2 via accelerate" in text
+    check = next(c for c in data["checks"] if c["name"] == "parallelism")
+    assert "a full replica does not fit one GPU; sharded it does" in check["message"]
+    assert "'parallelism': 'fsdp'" in (tmp_path / "train.py").read_text()

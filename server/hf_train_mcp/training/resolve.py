@@ -486,7 +486,7 @@ def decide_parallelism(run: Run) -> dict[str, Any]:
         if choice == "fsdp"
         else "data parallel via torchrun (a full replica per GPU)"
     )
-    run.check("parallelism", "pass", f"{gpus} GPUs, {how}{figures}; {reason}")
+    run.check("parallelism", "info", f"{gpus} GPUs, {how}{figures}; {reason}")  # shown: a choice, not a pass
     return {"parallelism": choice}
 
 
