@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -238,4 +239,26 @@ async def test_generate_training_script_shards_70b_lora_over_mcp(tmp_path):
     assert "accelerate with FSDP2" in text and "FSDP2 via accelerate" in text
     check = next(c for c in data["checks"] if c["name"] == "parallelism")
     assert "a full replica does not fit one GPU; sharded it does" in check["message"]
+    assert "'parallelism': 'fsdp'" in (tmp_path / "train.py").read_text()
+
+
+@pytest.mark.slow
+def test_the_cli_takes_the_parallelism_override(tmp_path):
+    arguments = {
+        "model": "meta-llama/Llama-3.1-8B",
+        "dataset": "trl-lib/Capybara",
+        "hub_model_id": "me/llama-8b-lora",
+        "flavor": "h200x2",
+        "timeout": "3h",
+        "parallelism": "fsdp",
+        "save_to": str(tmp_path / "train.py"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "hf_train_mcp", "call", "generate_training_script", json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "accelerate with FSDP2" in out.stdout and "asked for (parallelism='fsdp')" in out.stdout
     assert "'parallelism': 'fsdp'" in (tmp_path / "train.py").read_text()
