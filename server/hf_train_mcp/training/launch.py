@@ -8,11 +8,13 @@ class from the model's `_no_split_modules`). The config is TRL's own `accelerate
 installed (pinned) trl, with the run's process count and mixed precision put in, so the layout is the one
 TRL tests. Data parallel stays a torchrun self-relaunch (`runner_io.maybe_relaunch`).
 
-State dict: FULL_STATE_DICT (TRL's choice too). Checkpoints and the final save are ordinary
-`save_pretrained` files (adapter_model.safetensors or model.safetensors) gathered on rank 0, so the Hub's
-last-checkpoint/ resumes on any number of GPUs and the pushed model loads anywhere; SHARDED_STATE_DICT would
-save a torch.distributed checkpoint per rank, which neither `from_pretrained` nor a single-GPU resume reads.
-The price is one gather of the full weights to rank 0's CPU memory at each save.
+State dict: FULL_STATE_DICT (TRL's choice too). At each save the Trainer gathers the whole state on rank 0:
+the final model and every checkpoint hold ordinary `save_pretrained` files (adapter_model.safetensors or
+model.safetensors) that the Hub push serves and `from_pretrained` loads, and the FSDP resume files
+(pytorch_model_fsdp.bin, adapter only for LoRA, and optimizer.bin) are whole, not per rank, so the Hub's
+last-checkpoint/ resumes whatever the process count. SHARDED_STATE_DICT would write a torch.distributed
+checkpoint per rank, and the Trainer then saves no safetensors at all: nothing `from_pretrained` can read
+and nothing worth pushing. The price is the gather to rank 0's CPU memory at each save.
 
 Inlined into every rendered script; importable as a module for tests. Heavy libraries are imported inside
 functions.
