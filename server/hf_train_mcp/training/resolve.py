@@ -23,6 +23,7 @@ from hf_train_mcp.hardware.api import (
     FlavorInfo,
     HardwareError,
     Recommendation,
+    TrainingPlan,
     flavor_info,
     unknown_flavor_message,
 )
@@ -90,25 +91,34 @@ def _estimate_dict(rec: Recommendation) -> dict[str, Any]:
     }
 
 
+def hardware_answer(req: Request, plan: TrainingPlan, flavor: str | None, **limits: Any) -> Recommendation:
+    """The hardware model's recommendation (flavor None; `limits`: budget_usd, max_hours) or estimate for
+    `flavor`, in the layout the script will use: with parallelism 'auto', sharded (FSDP) when replicas do
+    not fit, on a given multi-GPU flavor (it needs less per GPU) or on the cheapest flavor it then fits.
+    The one place this choice is made (generate_training_script and prepare_training). Raises
+    HardwareError."""
+    from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
+
+    def ask(p: TrainingPlan) -> Recommendation:
+        return api.recommend(p, **limits) if flavor is None else api.estimate(p, flavor)
+
+    rec = ask(plan)
+    if not rec.fits and req.parallelism == "auto" and req.peft in SHARDABLE_PEFT:
+        other = ask(replace(plan, sharding="fsdp"))
+        if other.layout == "sharded" and (other.fits or flavor is not None):
+            rec = other
+    return rec
+
+
 def estimate_for(run: Run, flavor: str | None) -> Recommendation | None:
     """The hardware model's recommendation (flavor None) or estimate for `flavor`; None with a check
     when it cannot tell (unknown model size, nothing fits)."""
-    from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
-
     given = run.recommendation
     if given is not None and (flavor is None or given.flavor == flavor):
         return given
     plan = hardware_plan(run.req, dataset_examples=run.dataset_examples)
     try:
-        rec = api.recommend(plan) if flavor is None else api.estimate(plan, flavor)
-        if not rec.fits and run.req.parallelism == "auto" and run.req.peft in SHARDABLE_PEFT:
-            sharded = replace(plan, sharding="fsdp")  # parallelism auto: shard when replicas do not fit
-            other = api.recommend(sharded) if flavor is None else api.estimate(sharded, flavor)
-            # a given flavor: sharded whenever replicas do not fit (it needs less per GPU); a recommendation:
-            # the cheapest flavor the sharded run fits
-            if other.layout == "sharded" and (other.fits or flavor is not None):
-                rec = other
-        return rec
+        return hardware_answer(run.req, plan, flavor)
     except HardwareError as exc:
         if flavor is None:
             run.check(
