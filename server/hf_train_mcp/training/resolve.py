@@ -34,12 +34,12 @@ from hf_train_mcp.post_training.trackio_defaults import trackio_settings
 from hf_train_mcp.training.arguments import (
     DEFAULT_LR,
     Request,
-    batch_of,
     hardware_plan,
     is_local_only,
 )
 from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, Plan, ScriptConfig, parse_timeout
 from hf_train_mcp.training.data_checks import MAPPING_EXAMPLES, TRL_COLUMNS, check_columns, check_conversion
+from hf_train_mcp.training.memory_fit import decide_memory
 from hf_train_mcp.training.method_rules import METHOD_RULES, decide_method
 
 # FSDP2 in the generated scripts shards 16-bit and fp32 weights; 4-bit QLoRA weights are not sharded.
@@ -188,8 +188,9 @@ def _check_reachable_from_a_job(run: Run) -> None:
                 f"{what}_location",
                 "fail",
                 f"{what} {value!r} is a path on this machine: the job runs in the cloud and cannot read it",
-                f"upload it (`hf upload <user>/<name> {value} --repo-type {repo_type}`) and pass the "
-                "repo id, or run it here with flavor 'local'",
+                "with prepare_training, pass upload_local: true to upload it to a private Hub repo of yours "
+                f"that the job reads; or upload it yourself (`hf upload <user>/<name> {value} --repo-type "
+                f"{repo_type}`) and pass the repo id; or run it here with flavor 'local'",
             )
 
 
@@ -409,19 +410,15 @@ def decide_output(run: Run) -> dict[str, Any]:
 def decide_training(run: Run) -> dict[str, Any]:
     """Optimizer and schedule: the request's values, per-method defaults where it left them out."""
     req = run.req
-    batch, accumulation = batch_of(req)
     lr = req.learning_rate if req.learning_rate is not None else DEFAULT_LR[(req.method, req.peft)]
     return {
         "learning_rate": lr,
         "num_train_epochs": req.num_train_epochs,
         "max_steps": req.max_steps,
-        "per_device_train_batch_size": batch,
-        "gradient_accumulation_steps": accumulation,
         "max_length": req.max_length,
         "warmup_ratio": req.warmup_ratio,
         "lr_scheduler_type": req.lr_scheduler_type,
         "weight_decay": req.weight_decay,
-        "gradient_checkpointing": req.gradient_checkpointing,
         "logging_steps": req.logging_steps,
         "save_steps": req.save_steps,
         "save_every_minutes": req.save_every_minutes,
@@ -503,6 +500,7 @@ def decide_parallelism(run: Run) -> dict[str, Any]:
 # The decision steps, in order: later steps read what earlier ones put on `Run` (flavor, info, estimate).
 STEPS: list[Step] = [
     decide_flavor,
+    decide_memory,
     decide_timeout,
     decide_precision,
     decide_attention,

@@ -112,6 +112,13 @@ def register(server: MCPServer) -> None:
             ),
         ] = None,
         save_to: A.SaveTo = None,
+        upload_local: Annotated[
+            bool,
+            Field(
+                description="a local model folder or data file with a cloud flavor: upload it now to a "
+                "private Hub repo of yours that the job reads (your consent). Default false"
+            ),
+        ] = False,
         submit: Annotated[
             bool, Field(description="submit the job now (spends money). Default false")
         ] = False,
