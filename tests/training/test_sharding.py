@@ -53,7 +53,8 @@ def test_auto_shards_exactly_when_a_replica_does_not_fit(model, peft, flavor):
     assert ("accelerate" in message) == (expected == "fsdp")
     # The estimate the timeout and the memory warning come from is the chosen layout's.
     assert plan.estimate["layout"] == ("sharded" if expected == "fsdp" else "ddp")
-    assert plan.estimate["fits"] == chosen.fits
+    # (decide_memory may then lower the micro-batch until it fits: never the other way round)
+    assert plan.estimate["fits"] or not chosen.fits
 
 
 def test_70b_lora_is_recommended_sharded_on_two_h200():

@@ -494,12 +494,15 @@ def decide_parallelism(run: Run) -> dict[str, Any]:
         else "data parallel via torchrun (a full replica per GPU)"
     )
     run.check("parallelism", "info", f"{gpus} GPUs, {how}{figures}; {reason}")  # shown: a choice, not a pass
+    # 'auto' resolved: later steps' hardware plans (micro-batch search, re-estimate) size this layout
+    run.req = run.req.model_copy(update={"parallelism": choice})
     return {"parallelism": choice}
 
 
 # The decision steps, in order: later steps read what earlier ones put on `Run` (flavor, info, estimate).
 STEPS: list[Step] = [
     decide_flavor,
+    decide_parallelism,  # before decide_memory: its micro-batch search sizes the layout chosen here
     decide_memory,
     decide_timeout,
     decide_precision,
@@ -508,7 +511,6 @@ STEPS: list[Step] = [
     decide_data,
     decide_output,
     decide_training,
-    decide_parallelism,
 ]
 
 
