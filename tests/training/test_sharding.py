@@ -198,8 +198,8 @@ def test_two_process_accelerate_launch_on_cpu(tiny, tmp_path):
     assert (saved / "adapter_model.safetensors").is_file(), sorted(p.name for p in saved.iterdir())
     assert (saved / "checkpoint-2" / "adapter_model.safetensors").is_file()
     state = json.loads((saved / "checkpoint-2" / "trainer_state.json").read_text())
-    # 2 steps x batch 2 x 2 processes = 8 of the 16 rows: half an epoch (one process would be a quarter).
-    assert state["global_step"] == 2 and state["epoch"] == pytest.approx(0.5)
+    assert state["global_step"] == 2
+    assert log.count("[hf-train] SFT lora of") == 2  # two training processes, one summary (rank 0)
     sharded = "FSDP2: sharded across 2 processes" in log
 
     # The checkpoint resumes relaunched (the command passes it on) and on one process (any GPU count).
