@@ -237,8 +237,8 @@ def _variants(plan: TrainingPlan) -> list[tuple[str, TrainingPlan]]:
     if plan.sharding != "fsdp" and plan.method != "inference":
         out.append(
             (
-                "sharding='fsdp' (FSDP/ZeRO-3 across the GPUs of a multi-GPU flavor; the generated "
-                "script runs data parallel unless told to shard)",
+                "sharding='fsdp' (FSDP across the GPUs of a multi-GPU flavor; generated scripts shard "
+                "by themselves when replicas do not fit, parallelism='fsdp' forces it)",
                 replace(plan, sharding="fsdp"),
             )
         )

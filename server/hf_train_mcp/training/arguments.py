@@ -30,6 +30,8 @@ Method = Literal["sft", "dpo", "grpo", "kto", "reward"]
 PeftKind = Literal["full", "lora", "qlora"]
 DtypeChoice = Literal["auto", "bfloat16", "float16", "float32"]
 AttnChoice = Literal["auto", "sdpa", "eager", "flash_attention_2"]
+# Multi-GPU layout: ddp = a full replica per GPU; fsdp = FSDP2 shards weights, gradients and optimizer state.
+ParallelismChoice = Literal["auto", "ddp", "fsdp"]
 Scheduler = Literal["linear", "cosine", "constant", "constant_with_warmup"]
 EvalStrategy = Literal["auto", "no", "steps", "epoch"]
 LossType = Literal["sigmoid", "hinge", "ipo", "robust", "sigmoid_norm"]
@@ -129,6 +131,12 @@ Timeout = _arg(
 Dtype = _arg(DtypeChoice, "weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto")
 Attention = _arg(
     AttnChoice, "attention kernel; auto: sdpa (flash_attention_2 is not in the pinned stack). Default auto"
+)
+Parallelism = _arg(
+    ParallelismChoice,
+    "multi-GPU flavors: 'ddp' (a full replica per GPU, fastest when it fits), 'fsdp' (FSDP2 shards weights, "
+    "gradients and optimizer state across the GPUs; LoRA or full, not QLoRA). auto: fsdp only when the "
+    "hardware model says the run does not fit one GPU but fits sharded. Default auto",
 )
 # --- hyperparameters ----------------------------------------------------------------------------
 LearningRate = _arg(
@@ -314,6 +322,7 @@ class _Request(BaseModel):
     timeout: Timeout = None
     dtype: Dtype = "auto"
     attn_implementation: Attention = "auto"
+    parallelism: Parallelism = "auto"
     # hyperparameters
     learning_rate: LearningRate = None
     num_train_epochs: Epochs = 1.0
@@ -603,6 +612,7 @@ def hardware_plan(
         max_steps=req.max_steps,
         lora_r=req.lora_r,
         lora_dropout=req.lora_dropout,
+        sharding="fsdp" if req.parallelism == "fsdp" else "ddp",
     )
 
 

@@ -87,6 +87,7 @@ class _ScriptConfigBase(TypedDict):
     private: bool
     flavor: str
     gpu_count: int
+    parallelism: str  # single | ddp | fsdp (training.resolve.decide_parallelism)
     dtype: str
     mixed_precision: str
     attn_implementation: str

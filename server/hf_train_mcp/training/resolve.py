@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from hf_train_mcp.hardware.api import (
     TIMEOUT_FACTOR,
+    Fit,
     FlavorInfo,
     HardwareError,
     Recommendation,
+    TrainingPlan,
     flavor_info,
     unknown_flavor_message,
 )
@@ -39,6 +41,9 @@ from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, Plan, ScriptConfig
 from hf_train_mcp.training.data_checks import MAPPING_EXAMPLES, TRL_COLUMNS, check_columns, check_conversion
 from hf_train_mcp.training.memory_fit import decide_memory
 from hf_train_mcp.training.method_rules import METHOD_RULES, decide_method
+
+# FSDP2 in the generated scripts shards 16-bit and fp32 weights; 4-bit QLoRA weights are not sharded.
+SHARDABLE_PEFT = ("full", "lora")
 
 __all__ = ["MAPPING_EXAMPLES", "METHOD_RULES", "STEPS", "TRL_COLUMNS", "Run", "resolve"]
 
@@ -82,20 +87,38 @@ def _estimate_dict(rec: Recommendation) -> dict[str, Any]:
         "memory": rec.memory,
         "notes": list(rec.notes),
         "timeout": rec.timeout,
+        "layout": rec.layout,
     }
+
+
+def hardware_answer(req: Request, plan: TrainingPlan, flavor: str | None, **limits: Any) -> Recommendation:
+    """The hardware model's recommendation (flavor None; `limits`: budget_usd, max_hours) or estimate for
+    `flavor`, in the layout the script will use: with parallelism 'auto', sharded (FSDP) when replicas do
+    not fit, on a given multi-GPU flavor (it needs less per GPU) or on the cheapest flavor it then fits.
+    The one place this choice is made (generate_training_script and prepare_training). Raises
+    HardwareError."""
+    from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
+
+    def ask(p: TrainingPlan) -> Recommendation:
+        return api.recommend(p, **limits) if flavor is None else api.estimate(p, flavor)
+
+    rec = ask(plan)
+    if not rec.fits and req.parallelism == "auto" and req.peft in SHARDABLE_PEFT:
+        other = ask(replace(plan, sharding="fsdp"))
+        if other.layout == "sharded" and (other.fits or flavor is not None):
+            rec = other
+    return rec
 
 
 def estimate_for(run: Run, flavor: str | None) -> Recommendation | None:
     """The hardware model's recommendation (flavor None) or estimate for `flavor`; None with a check
     when it cannot tell (unknown model size, nothing fits)."""
-    from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
-
     given = run.recommendation
     if given is not None and (flavor is None or given.flavor == flavor):
         return given
     plan = hardware_plan(run.req, dataset_examples=run.dataset_examples)
     try:
-        return api.recommend(plan) if flavor is None else api.estimate(plan, flavor)
+        return hardware_answer(run.req, plan, flavor)
     except HardwareError as exc:
         if flavor is None:
             run.check(
@@ -403,9 +426,83 @@ def decide_training(run: Run) -> dict[str, Any]:
     }
 
 
+def _fits(run: Run, sharding: str) -> Fit | None:
+    """The memory model's per-GPU fit for this request on run's flavor with `sharding`; None when the
+    model's shape is unknown (no estimate: the shape lookup already failed, do not ask again)."""
+    from hf_train_mcp.hardware import api
+
+    if run.estimate is None or run.info is None:
+        return None
+    plan = replace(hardware_plan(run.req, dataset_examples=run.dataset_examples), sharding=sharding)
+    try:
+        return api.fit(plan, run.info)
+    except HardwareError:
+        return None
+
+
+def decide_parallelism(run: Run) -> dict[str, Any]:
+    """Multi-GPU layout: FSDP2 sharding (launched with `accelerate`) when a full replica does not fit one GPU
+    (the hardware estimate is then the sharded one), data parallel (torchrun) otherwise; `parallelism`
+    overrides. The memory model's per-GPU figure for both layouts goes in the check."""
+    req, info = run.req, run.info
+    gpus = info.gpu_count if info is not None else 0
+    if gpus <= 1:
+        if req.parallelism != "auto":
+            where = "'local' (one process on this machine)" if run.local else f"{run.flavor} ({gpus} GPU)"
+            run.check(
+                "parallelism",
+                "info",
+                f"parallelism={req.parallelism!r} has no effect on {where}: the script runs one process",
+                "pick a multi-GPU flavor (e.g. h200x2, a100x4) to run data parallel or sharded",
+            )
+        return {"parallelism": "single"}
+    fits = {layout: _fits(run, layout) for layout in ("fsdp", "ddp")}
+    ddp, fsdp = fits["ddp"], fits["fsdp"]
+    if req.parallelism != "auto":
+        choice, reason = req.parallelism, f"asked for (parallelism={req.parallelism!r})"
+    elif (run.estimate or {}).get("layout") == "sharded":
+        choice = "fsdp"
+        reason = "a full replica does not fit one GPU" + (
+            "; sharded it does" if fsdp is not None and fsdp.fits else "; sharding needs the least memory"
+        )
+    else:
+        choice = "ddp"
+        if ddp is None:
+            reason = "model size unknown: data parallel (pass parallelism='fsdp' to shard a large model)"
+        elif ddp.fits:
+            reason = "a full replica fits each GPU, and data parallel is faster than sharding"
+        else:
+            reason = "QLoRA's 4-bit weights are not sharded" if req.peft not in SHARDABLE_PEFT else "default"
+    if choice == "fsdp" and req.peft not in SHARDABLE_PEFT:
+        run.check(
+            "parallelism",
+            "fail",
+            "FSDP sharding with 4-bit QLoRA is not supported by the generated scripts (bitsandbytes 4-bit "
+            "weights are not sharded by FSDP2)",
+            "use peft='lora' with parallelism='fsdp', or QLoRA with parallelism='ddp' (or 'auto')",
+        )
+        return {"parallelism": choice}
+    mine, other = (fsdp, ddp) if choice == "fsdp" else (ddp, fsdp)
+    figures = ""
+    if mine is not None:
+        figures = f": about {mine.need_gib:.1f} of {mine.limit_gib:.1f} GiB per GPU"
+        if other is not None:
+            figures += f" ({'DDP' if choice == 'fsdp' else 'FSDP'} would need {other.need_gib:.1f} GiB)"
+    how = (
+        "FSDP2 via accelerate (weights, gradients and optimizer state sharded)"
+        if choice == "fsdp"
+        else "data parallel via torchrun (a full replica per GPU)"
+    )
+    run.check("parallelism", "info", f"{gpus} GPUs, {how}{figures}; {reason}")  # shown: a choice, not a pass
+    # 'auto' resolved: later steps' hardware plans (micro-batch search, re-estimate) size this layout
+    run.req = run.req.model_copy(update={"parallelism": choice})
+    return {"parallelism": choice}
+
+
 # The decision steps, in order: later steps read what earlier ones put on `Run` (flavor, info, estimate).
 STEPS: list[Step] = [
     decide_flavor,
+    decide_parallelism,  # before decide_memory: its micro-batch search sizes the layout chosen here
     decide_memory,
     decide_timeout,
     decide_precision,

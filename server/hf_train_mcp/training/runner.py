@@ -566,6 +566,9 @@ def main(argv: list[str] | None = None) -> int:
             eval_dataset = prepare(cfg, tokenizer, eval_dataset, "eval split")
     push = bool(cfg["push_to_hub"] and cfg["hub_model_id"])
     trainer = build_trainer(cfg, hw, tokenizer, train_dataset, eval_dataset)
+    if getattr(trainer, "is_fsdp_enabled", False):  # launched sharded (launch.py): say how
+        plugin = trainer.accelerator.state.fsdp_plugin
+        log(f"FSDP{plugin.fsdp_version}: sharded across {trainer.accelerator.num_processes} processes")
 
     if hw["fp16"]:
         # fp16 mixed precision unscales gradients in fp32: trainable weights must be fp32.

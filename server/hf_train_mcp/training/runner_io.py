@@ -14,6 +14,13 @@ import re
 import sys
 import time
 
+from hf_train_mcp.training.launch import (
+    accelerate_command,
+    fsdp2_config,
+    trl_fsdp2_config,
+    write_accelerate_config,
+)
+
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 
 
@@ -124,7 +131,7 @@ def find_checkpoint(cfg: dict, args: argparse.Namespace) -> str | None:
 
 
 def maybe_relaunch(cfg: dict, args: argparse.Namespace, argv: list[str], resume: str | None) -> None:
-    """On a multi-GPU flavor, re-run this script under torchrun with one process per GPU."""
+    """On a multi-GPU flavor, re-run this script with one process per GPU (`relaunch_command`)."""
     wanted = int(cfg["gpu_count"] or 0)
     if wanted <= 1 or "LOCAL_RANK" in os.environ or args.dry_run:
         return
@@ -136,9 +143,25 @@ def maybe_relaunch(cfg: dict, args: argparse.Namespace, argv: list[str], resume:
         log(f"running on one process: {available} GPU(s) visible, script file {script!r}")
         return
     nproc = min(wanted, available)
+    command, how = relaunch_command(cfg, nproc, script, argv, resume)
+    log(f"launching {nproc} processes (one per GPU) with {how}")
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+
+
+def relaunch_command(
+    cfg: dict, nproc: int, script: str, argv: list[str], resume: str | None, use_cpu: bool = False
+) -> tuple[list[str], str]:
+    """The command that re-runs this script with `nproc` processes, and how it launches them: accelerate
+    with TRL's FSDP2 config (written now) when CONFIG says sharded, torchrun (data parallel) otherwise."""
     extra = ["--resume-from", resume or "none"]
     if cfg["hub_model_id"]:
         extra += ["--hub-model-id", cfg["hub_model_id"]]
+    if cfg.get("parallelism") == "fsdp":
+        config = fsdp2_config(trl_fsdp2_config(), nproc, cfg["mixed_precision"], use_cpu=use_cpu)
+        path = write_accelerate_config(config)
+        how = f"accelerate (FSDP2, {config['fsdp_config']['fsdp_state_dict_type']}, config {path})"
+        return accelerate_command(path, nproc, script, [*argv, *extra]), how
     command = [
         sys.executable,
         "-m",
@@ -149,9 +172,7 @@ def maybe_relaunch(cfg: dict, args: argparse.Namespace, argv: list[str], resume:
         *argv,
         *extra,
     ]
-    log(f"launching {nproc} processes (one per GPU) with torchrun")
-    sys.stdout.flush()
-    os.execv(sys.executable, command)
+    return command, "torchrun (data parallel)"
 
 
 def peak_memory_gb(device: str) -> float | None:

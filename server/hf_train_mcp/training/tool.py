@@ -83,8 +83,13 @@ def script_answer(script: GeneratedScript) -> Answer:
     settings = {k: cfg[k] for k in SETTINGS_SHOWN if k in cfg}  # type: ignore[literal-required]
     if "lora" in cfg:
         settings["lora"] = cfg["lora"]
+    launcher = (
+        "accelerate with FSDP2, the model sharded across them"
+        if cfg.get("parallelism") == "fsdp"
+        else "torchrun, data parallel"
+    )
     multi = (
-        f" Uses all {plan.gpu_count} GPUs (the script re-launches itself under torchrun; effective batch = "
+        f" Uses all {plan.gpu_count} GPUs (the script re-launches itself under {launcher}; effective batch = "
         f"batch x accumulation x {plan.gpu_count})."
         if plan.gpu_count > 1
         else ""
@@ -201,6 +206,7 @@ def register(server: MCPServer) -> None:
         eval_strategy: A.EvalStrategyArg = A.D.eval_strategy,
         dtype: A.Dtype = A.D.dtype,
         attn_implementation: A.Attention = A.D.attn_implementation,
+        parallelism: A.Parallelism = A.D.parallelism,
         trackio: A.Trackio = A.D.trackio,
         trackio_project: A.TrackioProject = None,
         trackio_space_id: A.TrackioSpace = None,

@@ -29,6 +29,7 @@ from hf_train_mcp.training.arguments import (
     parse_request,
 )
 from hf_train_mcp.training.generate import GeneratedScript, GenerationError, generate_script
+from hf_train_mcp.training.resolve import hardware_answer
 from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_model
 
 # prepare_training's own options; everything else it takes is a generate_training_script argument.
@@ -335,10 +336,8 @@ def _choose_hardware(run: PreparedRun, req: Request, request: dict[str, Any]) ->
     plan = hardware_plan(req, dataset_examples=run.dataset.get("num_rows"), params_b=request.get("params_b"))
     given, budget = req.flavor, request.get("budget_usd")
     try:
-        if given:
-            rec = api.estimate(plan, given)
-        else:
-            rec = api.recommend(plan, budget_usd=budget, max_hours=request.get("max_hours"))
+        limits = {} if given else {"budget_usd": budget, "max_hours": request.get("max_hours")}
+        rec = hardware_answer(req, plan, given, **limits)  # sharded when replicas do not fit
     except HardwareError as exc:
         raise PrepareError(str(exc)) from None
     run.recommendation = {

@@ -95,6 +95,7 @@ def register(server: MCPServer) -> None:
         eval_strategy: A.EvalStrategyArg = A.D.eval_strategy,
         dtype: A.Dtype = A.D.dtype,
         attn_implementation: A.Attention = A.D.attn_implementation,
+        parallelism: A.Parallelism = A.D.parallelism,
         trackio: A.Trackio = A.D.trackio,
         trackio_project: A.TrackioProject = None,
         trackio_space_id: A.TrackioSpace = None,
