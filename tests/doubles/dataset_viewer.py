@@ -44,8 +44,14 @@ SCRIPT_ERROR = (
 )
 
 
-def feature_of(value: Any) -> Any:
-    """The `datasets` feature JSON (datasets >= 4 style, `_type: List`) for one Python value."""
+FEATURE_STYLES = ("list", "sequence", "legacy")
+
+
+def feature_of(value: Any, style: str = "list") -> Any:
+    """The `datasets` feature JSON for one Python value, as the viewer shows it for datasets written by
+    different `datasets` versions: "list" (>= 4: `{"feature": ..., "_type": "List"}`), "sequence"
+    (2.x-3.x: `_type: Sequence`) or "legacy" (a list of structs as `[{...}]`, how JSON-loaded chat
+    columns of older datasets appear)."""
     if isinstance(value, bool):
         return {"dtype": "bool", "_type": "Value"}
     if isinstance(value, int):
@@ -55,25 +61,27 @@ def feature_of(value: Any) -> Any:
     if isinstance(value, str) or value is None:
         return {"dtype": "string", "_type": "Value"}
     if isinstance(value, list):
-        inner = feature_of(value[0]) if value else {"dtype": "string", "_type": "Value"}
+        inner = feature_of(value[0], style) if value else {"dtype": "string", "_type": "Value"}
         if value and isinstance(value[0], dict):  # union of the keys of every element
             merged: dict[str, Any] = {}
             for item in value:
                 for k, v in item.items():
-                    merged.setdefault(k, feature_of(v))
+                    merged.setdefault(k, feature_of(v, style))
             inner = merged
-        return {"feature": inner, "_type": "List"}
+            if style == "legacy":
+                return [inner]
+        return {"feature": inner, "_type": "Sequence" if style == "sequence" else "List"}
     if isinstance(value, dict):
-        return {k: feature_of(v) for k, v in value.items()}
+        return {k: feature_of(v, style) for k, v in value.items()}
     return {"dtype": "string", "_type": "Value"}
 
 
-def features_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def features_of(rows: list[dict[str, Any]], style: str = "list") -> dict[str, Any]:
     features: dict[str, Any] = {}
     for row in rows:
         for key, value in row.items():
             if key not in features or (value is not None and features[key] == feature_of(None)):
-                features[key] = feature_of(value)
+                features[key] = feature_of(value, style)
     return features
 
 
@@ -90,11 +98,12 @@ class ViewerDataset:
     not_ready: bool = False  # every endpoint but /is-valid answers 500 ResponseNotReady
     unsupported: str | None = None  # an error code (e.g. DatasetWithScriptNotSupportedError): 501
     truncate_cells_over: int | None = None
+    feature_style: str = "list"  # one of FEATURE_STYLES
 
     def features_for(self, config: str) -> dict[str, Any]:
         if config not in self.features:
             rows = [r for split_rows in self.configs[config].values() for r in split_rows]
-            self.features[config] = features_of(rows)
+            self.features[config] = features_of(rows, self.feature_style)
         return self.features[config]
 
     def total(self, config: str, split: str) -> int:

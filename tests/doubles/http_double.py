@@ -25,6 +25,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it arrived: tests measure the client's waits with it
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -145,7 +146,7 @@ class LoopbackServer:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         request = Request(h.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                          {k.lower(): v for k, v in h.headers.items()}, body)
+                          {k.lower(): v for k, v in h.headers.items()}, body, time.monotonic())
         with self._lock:
             self.requests.append(request)
         fault = self._take_fault(request.method, request.path)
