@@ -22,11 +22,9 @@ def test_bundled_table_has_every_current_flavor_with_gpu_facts() -> None:
     assert not flavors["cpu-basic"].is_gpu and flavors["l4x4"].is_gpu
 
 
-def test_flavor_info_is_offline_and_fast() -> None:
-    start = time.perf_counter()
-    for _ in range(1000):
-        assert api.flavor_info("a10g-large") is not None
-    assert (time.perf_counter() - start) < 0.5
+def test_flavor_info_is_offline() -> None:
+    """Offline: no live list was fetched, so the bundled table answers (speed: benchmarks/estimates.py)."""
+    assert api.flavor_info("a10g-large") is not None
     assert api.flavor_info("nope") is None
     assert api.flavor_info("a10g-large").source == "bundled"  # type: ignore[union-attr]
 

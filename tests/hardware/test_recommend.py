@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -168,17 +167,6 @@ def test_live_catalog_is_used(hardware_entries) -> None:  # type: ignore[no-unty
     catalog.set_live(hardware_entries)
     rec = api.recommend(TrainingPlan(model="Qwen/Qwen2.5-0.5B"))
     assert rec.flavor in {e["name"] for e in hardware_entries}
-
-
-def test_recommend_is_fast() -> None:
-    plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", peft="lora", dataset_tokens=10_000_000)
-    api.recommend(plan)
-    samples = []
-    for _ in range(20):
-        start = time.perf_counter()
-        api.recommend(plan)
-        samples.append(time.perf_counter() - start)
-    assert sorted(samples)[len(samples) // 2] < 0.010
 
 
 def test_recommendation_summary_has_the_contract_fields() -> None:

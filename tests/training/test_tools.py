@@ -197,7 +197,7 @@ async def test_validate_accepts_inline_text_and_passes_a_generated_script():
         {"script": text, "flavor": "a10g-large", "secrets": {"HF_TOKEN": "$HF_TOKEN"}, "timeout": "2h"},
     )
     assert result.structured_content["ok"] is True
-    assert "No blocking problem" in result.content[0].text
+    assert "The script runs: no problem found." in result.content[0].text
 
 
 async def test_validate_a_missing_file_is_an_error():

@@ -338,6 +338,7 @@ def register(server: MCPServer) -> None:
         gradient_accumulation: Accumulation = 1,
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
+        budget_usd: Budget = None,
     ) -> Answer:
         """Cost of a Hugging Face Jobs run: from a duration, or from a training plan on one flavor.
 
@@ -364,9 +365,13 @@ def register(server: MCPServer) -> None:
                 "timeout": timeout,
                 "timeout_seconds": timeout_s,
                 "catalog": catalog.source(),
+                "budget_usd": budget_usd,
+                "within_budget": None if budget_usd is None else cost <= budget_usd,
             }
+            over = budget_usd is not None and cost > budget_usd
             text = (
-                f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
+                (f"**Over budget: {_money(cost)} is more than {_money(budget_usd)}.** " if over else "")
+                + f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
                 f"(billed per minute: {billed} min) costs **{_money(cost)}**. "
                 f"For a run that long set timeout `{timeout}` ({TIMEOUT_FACTOR:g}x).\n"
                 f"- prices: {catalog.source()}"
@@ -394,4 +399,4 @@ def register(server: MCPServer) -> None:
             max_completion_length=max_completion_length,
         )
         rec = _call(estimate, plan, flavor)
-        return estimate_answer(rec, budget_usd=None)
+        return estimate_answer(rec, budget_usd=budget_usd)

@@ -44,21 +44,12 @@ def runtime_seconds(view: JobView) -> float | None:
 
 # --- prices -------------------------------------------------------------------------------------------
 def price_per_hour(flavor: str) -> float | None:
-    """USD per hour of a flavor: the live Hub list when one was fetched, the bundled table otherwise."""
+    """USD per hour of a flavor (0 for this machine); the hardware catalog's one price lookup otherwise."""
     if flavor == LOCAL_FLAVOR:
         return 0.0
-    try:
-        from hf_train_mcp.hardware.api import flavor_info
+    from hf_train_mcp.hardware.api import price_per_hour as catalog_price
 
-        info = flavor_info(flavor)
-    except Exception:
-        try:
-            from hf_train_mcp.hardware.api import bundled_flavors
-
-            info = bundled_flavors().get(flavor)
-        except Exception:
-            info = None
-    return None if info is None else float(info.price_per_hour)
+    return catalog_price(flavor)
 
 
 def cost_lines(flavor: str, timeout_seconds: int | None) -> tuple[list[str], dict[str, Any]]:

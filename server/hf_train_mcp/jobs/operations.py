@@ -81,13 +81,11 @@ def _flavor_check(flavor: str) -> list[str]:
         return []
     if flavor in known:
         return []
+    if live:
+        message = catalog.unknown_flavor_message(flavor, known)
+        raise JobsArgumentError(f'{message} Flavor "local" runs on this machine.')
     close = difflib.get_close_matches(flavor, list(known), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    if live:
-        raise JobsArgumentError(
-            f'Unknown flavor "{flavor}": the Hub\'s hardware list has no such flavor.{hint} The "hardware" '
-            f'operation lists them with prices; flavor "local" runs on this machine.'
-        )
     return [
         f'Flavor "{flavor}" is not in the bundled flavor table; the Hub refuses it if it does not exist.'
         + hint

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR
+from hf_train_mcp.hardware.api import TIMEOUT_FACTOR
 
 if TYPE_CHECKING:
     from hf_train_mcp.hardware.api import TrainingPlan

@@ -17,8 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from hf_train_mcp.hardware.api import FlavorInfo, HardwareError, Recommendation, bundled_flavors, flavor_info
-from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, UNKNOWN_TIMEOUT_S, friendly_timeout
+from hf_train_mcp.hardware.api import (
+    TIMEOUT_FACTOR,
+    FlavorInfo,
+    HardwareError,
+    Recommendation,
+    flavor_info,
+    unknown_flavor_message,
+)
+from hf_train_mcp.hardware.recommend import UNKNOWN_TIMEOUT_S, friendly_timeout
 from hf_train_mcp.hardware.recommend import format_duration as job_timeout
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS
 from hf_train_mcp.training.arguments import (
@@ -118,8 +125,7 @@ def decide_flavor(run: Run) -> dict[str, Any]:
     if not run.local:
         run.info = flavor_info(run.flavor)
         if run.info is None:
-            known = ", ".join(n for n, f in bundled_flavors().items() if f.gpu_count)
-            run.check("flavor", "fail", f"unknown flavor {run.flavor!r}", f"use one of: {known} (or 'local')")
+            run.check("flavor", "fail", unknown_flavor_message(run.flavor), "or 'local' (this machine)")
         elif rec is None and req.flavor is not None:
             rec = estimate_for(run, run.flavor)
     if rec is not None:

@@ -233,27 +233,25 @@ def register(server: MCPServer) -> None:
 
         PEP 723 header present, complete and pinned; compiles; renamed or removed TRL/transformers arguments
         (max_seq_length, tokenizer=, torch_dtype, evaluation_strategy, ...); every config keyword against the
-        pinned versions; eval strategy without eval data; bf16 on T4; no push to the Hub; missing token
-        secret.
+        pinned versions; eval strategy without eval data; bf16 on a T4 (slow); no push to the Hub; missing
+        token secret; placeholder Hub ids; a model loaded without a dtype; GRPO without a reward; fit on
+        `flavor`.
         """
-        from hf_train_mcp.training.static_checks import validate_script
+        from hf_train_mcp.training import static_checks
 
         text, path = _read_script(script)
-        checks = [
-            c.as_dict()
-            for c in validate_script(text, flavor=flavor, secrets=secrets, env=env, timeout=timeout)
-        ]
+        found = static_checks.validate_script(text, flavor=flavor, secrets=secrets, env=env, timeout=timeout)
+        checks = [c.as_dict() for c in found]
         failed = [c for c in checks if c["status"] == "fail"]
-        verdict = (
-            f"**{len(failed)} problem(s) would fail or waste the job.**"
-            if failed
-            else "**No blocking problem found.**"
-        )
+        verdict = f"**The script {static_checks.verdict(found)}.**"
         markdown = (
             f"## Validation of {'`' + path + '`' if path else 'the script'}\n\n{verdict}\n\n"
             + checks_table(checks)
         )
-        return Answer(markdown, {"ok": not failed, "path": path, "checks": checks})
+        return Answer(
+            markdown,
+            {"ok": not failed, "verdict": static_checks.verdict(found), "path": path, "checks": checks},
+        )
 
     @server.tool(
         annotations=ToolAnnotations(

@@ -16,8 +16,7 @@ from typing import Any
 
 from hf_train_mcp import hub
 from hf_train_mcp.dataset_formats import METHOD_NEEDS
-from hf_train_mcp.hardware.api import HardwareError, Recommendation
-from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR
+from hf_train_mcp.hardware.api import TIMEOUT_FACTOR, HardwareError, Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.toolkit import Answer, md_table
 from hf_train_mcp.training.arguments import Request, RequestError, hardware_plan, parse_request
@@ -274,13 +273,13 @@ def _choose_hardware(run: PreparedRun, req: Request, request: dict[str, Any]) ->
         raise PrepareError(f"Nothing fits: {what} needs {need}. {' '.join(rec.notes)}")
     cost = f"${rec.est_cost_usd:.2f}" if rec.est_cost_usd is not None else "cost unknown"
     hours = f"{rec.est_hours:.2f} h" if rec.est_hours is not None else "unknown time"
-    over_budget = budget is not None and rec.est_cost_usd is not None and rec.est_cost_usd > budget
-    if over_budget or (not given and budget is not None and rec.within_budget is False):
+    verdict = api.budget_verdict(rec, budget)
+    if verdict.within_budget is False:
         subject = f"{given} is" if given else f"the cheapest flavor that fits, {rec.flavor}, is"
         raise PrepareError(
-            f"Nothing fits the budget of ${budget:g}: {subject} estimated at {cost} ({hours} at "
-            f"${rec.price_per_hour:.2f}/h). Raise budget_usd, train on fewer rows (max_rows) or steps "
-            "(max_steps), use a shorter max_length, or QLoRA."
+            f"{verdict.headline[0].upper()}{verdict.headline[1:]}. Nothing was generated: {subject} "
+            f"estimated at {cost} ({hours} at ${rec.price_per_hour:.2f}/h). Raise budget_usd, train on "
+            "fewer rows (max_rows) or steps (max_steps), use a shorter max_length, or QLoRA."
         )
     why = "given" if given else ("; ".join(rec.notes[:2]) if rec.notes else "cheapest flavor that fits")
     run.decide("flavor", rec.flavor, f"{why} — {need} of {rec.vram_gb:g} GB; {hours}, {cost}")
