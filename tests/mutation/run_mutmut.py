@@ -49,11 +49,25 @@ def main(only: list[str]) -> int:
         return 2
     stage(only)
     env = {**os.environ, "PYTHONPATH": ""}
-    run = subprocess.run([mutmut, "run"], cwd=STAGE, env=env, check=False)
-    if run.returncode not in (0, 1):
+    run = subprocess.Popen(
+        [mutmut, "run"],
+        cwd=STAGE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    assert run.stdout is not None
+    for chunk in run.stdout:  # mutmut redraws a spinner with carriage returns: keep the last state of a line
+        line = chunk.rstrip("\n").rsplit("\r", 1)[-1]
+        if line.strip():
+            print(line, flush=True)
+    if run.wait() not in (0, 1):
         return run.returncode
-    results = subprocess.run([mutmut, "results", "--all", "true"], cwd=STAGE, env=env, capture_output=True,
-                             text=True, check=False)
+    results = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=STAGE, env=env, capture_output=True, text=True, check=False
+    )
     statuses: dict[str, int] = {}
     survivors = []
     for line in results.stdout.splitlines():
@@ -70,8 +84,10 @@ def main(only: list[str]) -> int:
     killed = statuses.get("killed", 0) + statuses.get("timeout", 0)
     print(f"\nmutants: {dict(sorted(statuses.items()))}")
     if tested:
-        print(f"score: {killed}/{tested} killed = {100 * killed / tested:.1f}%; "
-              f"surviving {100 * len(survivors) / tested:.1f}%")
+        print(
+            f"score: {killed}/{tested} killed = {100 * killed / tested:.1f}%; "
+            f"surviving {100 * len(survivors) / tested:.1f}%"
+        )
     return 0
 
 
