@@ -18,12 +18,22 @@ os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # closed port: nothing leaves 
 os.environ["HF_DATASETS_SERVER"] = "http://127.0.0.1:9"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_TRAIN_MCP_DATA_DIR"] = os.path.join(_SANDBOX, "data")
+# Tests write scripts under pytest's tmp_path: allow the temp dir the way a user allows a folder.
+# (tests/security/ narrows it again to check the policy.)
+os.environ["HF_TRAIN_MCP_ALLOWED_PATHS"] = tempfile.gettempdir()
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
 import pytest  # noqa: E402
 from training.helpers import HERE, TinyAssets, script_env  # noqa: E402
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave no `hf-train-mcp-tests-*` folder behind (local jobs' data and the HF cache live there)."""
+    import shutil
+
+    shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
 @pytest.fixture

@@ -22,6 +22,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument(
+        "--auth",
+        choices=["auto", "token", "hf", "none"],
+        default="auto",
+        help="HTTP authentication: 'token' (a shared bearer token, see --auth-token-file), 'hf' (each "
+        "caller's own Hugging Face token is the bearer and is used for its Hub calls), 'none' (loopback "
+        "only), "
+        "'auto' (default: 'token' when a token is configured, else 'none')",
+    )
+    parser.add_argument(
+        "--auth-token-file",
+        metavar="PATH",
+        help="file whose first line is the bearer token HTTP clients send (else $HF_TRAIN_MCP_AUTH_TOKEN)",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="a Host header HTTP clients may use besides the loopback names and --host (repeatable), "
+        "e.g. myserver.example:8000",
+    )
+    parser.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="over HTTP, let callers run local jobs and dry runs and read/write this machine's files "
+        "(always allowed over stdio)",
+    )
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder tools may read scripts from and save to, besides the working and data directories "
+        "(repeatable; also $HF_TRAIN_MCP_ALLOWED_PATHS)",
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve MCP (the default)")
     tools = sub.add_parser("tools", help="list the tools with their descriptions")
@@ -50,13 +86,52 @@ def main(argv: list[str] | None = None) -> int:
             print('arguments must be a JSON object, e.g. \'{"operation": "ps"}\'', file=sys.stderr)
             return 2
         return _run_async(_call_tool(args.tool, arguments, args.json))
+    return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hf_train_mcp import access
     from hf_train_mcp.app import build_server
 
-    server = build_server()
-    if args.transport == "http":
-        server.run("streamable-http", host=args.host, port=args.port)
-    else:
-        server.run()
+    roots = tuple(Path(p).expanduser() for p in args.allow_path)
+    if args.transport != "http":
+        access.set_policy(access.AccessPolicy(transport="stdio", allow_local=True, extra_roots=roots))
+        build_server().run()
+        return 0
+    from hf_train_mcp.http_security import HttpConfigError, configure
+
+    try:
+        security = configure(
+            host=args.host,
+            port=args.port,
+            auth=args.auth,
+            token_file=args.auth_token_file,
+            extra_hosts=args.allowed_host,
+        )
+    except HttpConfigError as exc:
+        print(f"hf-train-mcp: {exc}", file=sys.stderr)
+        return 2
+    access.set_policy(
+        access.AccessPolicy(
+            transport="http",
+            allow_local=args.allow_local,
+            extra_roots=roots,
+            hf_token_from_caller=security.mode == "hf",
+        )
+    )
+    hosts = security.transport_security.allowed_hosts if security.transport_security else []
+    print(
+        f"hf-train-mcp: serving MCP on http://{args.host}:{args.port}/mcp (auth: {security.mode}; allowed "
+        f"hosts: {', '.join(hosts)}; "
+        f"local jobs and files: {'on' if args.allow_local else 'off'})",
+        file=sys.stderr,
+    )
+    server = build_server(**security.server_kwargs)
+    server.run(
+        "streamable-http", host=args.host, port=args.port, transport_security=security.transport_security
+    )
     return 0
 
 

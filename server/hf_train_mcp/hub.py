@@ -8,6 +8,7 @@ The endpoint is whatever `HF_ENDPOINT` says, read at call time, so tests and pri
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import random
@@ -17,9 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mcp.server.mcpserver.exceptions import ToolError
-
-from hf_train_mcp.redact import redact, register_secret
+from hf_train_mcp.errors import HubError
+from hf_train_mcp.redact import redact, register_process_secret, register_secret
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -45,16 +45,30 @@ def get_token() -> str | None:
     """The caller's token (HF_TOKEN or the `hf auth login` store), registered for redaction."""
     from huggingface_hub import get_token as hub_get_token
 
+    from hf_train_mcp import access
+
+    if access.policy().hf_token_from_caller:  # HTTP --auth hf: act with the caller's own token
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        caller = get_access_token()
+        token = caller.token if caller is not None else None
+        register_secret(token)
+        return token
     token = hub_get_token()
-    register_secret(token)
+    register_process_secret(token)
     return token
 
 
 def require_token() -> str:
     token = get_token()
     if not token:
-        raise ToolError(NO_TOKEN_HELP)
+        raise HubError(NO_TOKEN_HELP)
     return token
+
+
+def offline() -> bool:
+    """HF_HUB_OFFLINE is set: no Hub call can succeed, so none is retried (or waited for)."""
+    return (os.environ.get("HF_HUB_OFFLINE") or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def get_api(token: str | None = None) -> HfApi:
@@ -72,6 +86,51 @@ DEFAULT_HUB_TIMEOUT = 30.0
 _http_lock = threading.Lock()
 _http_timeout: float | None = None
 _thread_state = threading.local()
+
+
+# One Hub budget per tool call: every request the call makes, retries included (ours and
+# huggingface_hub's own backoff), must start before the budget's deadline and gets at most the time
+# left as its timeout. A silent Hub therefore costs a tool about BUDGET_FACTOR x the Hub timeout,
+# never minutes. Log streams run in their own threads, outside any budget, bounded by the follower.
+BUDGET_FACTOR = 3.0
+BUDGET_SLACK_S = 2.0  # room for a backoff sleep between tries when the per-request timeout is tiny
+
+
+def budget_seconds() -> float:
+    """A tool call's time for all its Hub requests: 3 x HF_TRAIN_MCP_HUB_TIMEOUT + 2 s (17 s for 5 s)."""
+    return BUDGET_FACTOR * hub_timeout() + BUDGET_SLACK_S
+
+
+class HubDeadlineError(TimeoutError):
+    """The tool call's time for Hub requests is spent: no new request is sent."""
+
+
+class _Budget:
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "hf_train_mcp_hub_budget", default=None
+)
+
+
+@contextlib.contextmanager
+def call_budget(seconds: float | None = None) -> Iterator[None]:
+    """Bound every Hub request made within this block (and the worker threads it starts through anyio)."""
+    token = _budget.set(_Budget(seconds if seconds is not None else budget_seconds()))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def budget_left() -> float | None:
+    budget = _budget.get()
+    return None if budget is None else budget.remaining()
 
 
 def hub_timeout() -> float:
@@ -178,6 +237,16 @@ def _on_request(request: Any) -> None:
     handle = getattr(_thread_state, "handle", None)
     if handle is not None and handle.aborted:
         raise HubCallAborted("Hub call aborted")
+    left = budget_left()
+    if left is None:
+        return
+    if left <= 0.05:
+        raise HubDeadlineError(f"no time left for Hub requests in this call (limit {budget_seconds():.0f}s)")
+    timeout = dict(request.extensions.get("timeout") or {})
+    request.extensions["timeout"] = {
+        key: min(value, left) if isinstance(value, int | float) else left
+        for key, value in {"connect": None, "read": None, "write": None, "pool": None, **timeout}.items()
+    }
 
 
 def _on_response(response: Any) -> None:
@@ -196,22 +265,28 @@ def is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError) or "timeout" in name
 
 
-def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 4, base_delay: float = 0.5) -> T:
-    """Run a READ against the Hub, retrying 429/5xx and timeouts with jittered exponential backoff.
+def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 3, base_delay: float = 0.5) -> T:
+    """Run a READ against the Hub, retrying what can heal (429, 5xx, a timeout, a refused connection)
+    with jittered exponential backoff, within the call's Hub budget.
 
-    Never wrap a submission in this: a POST that timed out may have been accepted, and sending it
-    again would start (and bill) a second job.
+    No retry when HF_HUB_OFFLINE is set, when the error cannot heal (4xx, a bad token), or when the
+    call's Hub budget (`call_budget`) has no time left for one: a silent Hub costs the budget, no
+    more. Never wrap a submission in this: a POST that timed out may have been accepted, and sending
+    it again would start a second job.
     """
     delay = base_delay
     for attempt in range(1, attempts + 1):
         try:
             return func()
         except Exception as exc:
-            retryable = status_of(exc) in RETRYABLE_STATUS or is_timeout(exc) or _is_connect_error(exc)
-            if not retryable or attempt == attempts:
+            retryable = status_of(exc) in RETRYABLE_STATUS or _is_connect_error(exc) or is_timeout(exc)
+            if not retryable or attempt == attempts or offline() or isinstance(exc, HubDeadlineError):
                 raise
             retry_after = _retry_after_seconds(exc)
-            wait = retry_after if retry_after is not None else delay * (1 + random.random() / 2)
+            wait = min(retry_after if retry_after is not None else delay * (1 + random.random() / 2), 30.0)
+            left = budget_left()
+            if left is not None and wait >= left - 0.5:
+                raise
             log.warning(
                 "%s failed (%s), retry %d/%d in %.1fs",
                 what,
@@ -220,12 +295,14 @@ def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 4, ba
                 attempts - 1,
                 wait,
             )
-            time.sleep(min(wait, 30.0))
+            time.sleep(wait)
             delay *= 2
     raise AssertionError("unreachable")
 
 
 def _is_connect_error(exc: BaseException) -> bool:
+    if type(exc).__name__ == "OfflineModeIsEnabled":
+        return False
     return "connecterror" in type(exc).__name__.lower() or isinstance(exc, ConnectionError)
 
 
@@ -239,21 +316,28 @@ def _retry_after_seconds(exc: BaseException) -> float | None:
         return None
 
 
-def hub_tool_error(exc: BaseException, *, what: str, submitted: bool = False) -> ToolError:
-    """Turn any failure of a Hub call into a `ToolError` that says what happened and what to do.
+def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> Exception:
+    """Turn any failure of a Hub call into a `HubError` that says what happened and what to do.
 
     `what` names the action ("list jobs", "inspect job 6a2b..."). `submitted=True` marks a request
     that may have reached the Hub (a job submission): the advice is then to check before resending.
     """
-    if isinstance(exc, ToolError):
+    from hf_train_mcp.errors import AgentError
+
+    if isinstance(exc, AgentError) or type(exc).__name__ == "ToolError":
         return exc
-    from huggingface_hub.errors import LocalTokenNotFoundError
+    from huggingface_hub.errors import LocalTokenNotFoundError, OfflineModeIsEnabled
 
     if isinstance(exc, LocalTokenNotFoundError):
-        return ToolError(NO_TOKEN_HELP)
+        return HubError(NO_TOKEN_HELP)
+    if isinstance(exc, OfflineModeIsEnabled):
+        return HubError(
+            f"Could not {what}: HF_HUB_OFFLINE is set, so this server does not contact the Hub. Unset it "
+            "(and restart the server) to use the Hub, or work with local files."
+        )
     status = status_of(exc)
     server_message = getattr(exc, "server_message", None) or ""
-    detail = redact(server_message or str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    detail = redact(server_message or (str(exc).splitlines()[0] if str(exc) else "no details"))
     detail = detail[:500]
     resend = (
         ' The request may have reached the Hub: run `ps` (with {"all": true}) before submitting again, '
@@ -284,6 +368,12 @@ def hub_tool_error(exc: BaseException, *, what: str, submitted: bool = False) ->
         msg = f"Could not {what}: the Hub failed ({status}: {detail}). Try again in a minute.{resend}"
     elif status is not None:
         msg = f"Could not {what}: the Hub answered {status}: {detail}"
+    elif isinstance(exc, HubDeadlineError):
+        msg = (
+            f"Could not {what}: the Hub did not answer within this call's time limit "
+            f"({budget_seconds():.0f}s; HF_TRAIN_MCP_HUB_TIMEOUT={hub_timeout():g}s a request)."
+            f"{resend or ' Check the network and HF_ENDPOINT, then try again.'}"
+        )
     elif is_timeout(exc):
         msg = f"Could not {what}: the Hub did not answer in time ({detail}).{resend or ' Try again.'}"
     elif _is_connect_error(exc):
@@ -292,5 +382,8 @@ def hub_tool_error(exc: BaseException, *, what: str, submitted: bool = False) ->
             "and HF_ENDPOINT."
         )
     else:
-        msg = f"Could not {what}: {type(exc).__name__}: {detail}"
-    return ToolError(redact(msg))
+        msg = f"Could not {what}: {detail}"
+    return HubError(redact(msg), status=status)
+
+
+hub_tool_error = hub_error  # the name callers used before Hub errors became domain errors

@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
+from hf_train_mcp.errors import AgentError
 from hf_train_mcp.redact import redact, redact_data
 
 log = logging.getLogger("hf_train_mcp")
@@ -60,19 +61,44 @@ def _json_default(value: Any) -> Any:
 
 def fail(message: str) -> ToolError:
     """A `ToolError` with secrets masked; `raise fail("what was wrong; what to send instead")`."""
-    return ToolError(redact(message))
+    return ToolError(bounded(redact(message)))
+
+
+MAX_ERROR_CHARS = 4000  # an error never echoes a huge input back
+
+
+def bounded(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """`text` cut in the middle when it is longer than `limit`, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]} ... [{len(text) - 2 * keep} characters left out] ... {text[-keep:]}"
+
+
+def _os_error_advice(exc: OSError) -> str:
+    import errno
+
+    where = f" ({bounded(str(exc.filename), 120)})" if exc.filename else ""
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"a name or path in the arguments is too long{where}: keep each part under 255 characters."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to use a path{where}: choose a folder this server can write to."
+    if exc.errno == errno.ENOSPC:
+        return "the disk of this server is full: free some space and try again."
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return f"no such file or folder{where}: check the path."
+    return f"a file operation failed{where}: {exc.strerror or 'see the server log'}."
 
 
 def _as_tool_error(tool_name: str, exc: BaseException) -> ToolError:
-    if isinstance(exc, ToolError) or getattr(exc, "actionable", False):
-        # ToolError, or a domain error that marks its message as advice (`actionable = True`).
-        return ToolError(redact(str(exc)))
+    if isinstance(exc, ToolError | AgentError):
+        return ToolError(bounded(redact(str(exc))))
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return ToolError(bounded(redact(f"{tool_name}: {_os_error_advice(exc)}")))
     log.exception("tool %s failed unexpectedly", tool_name)
     return ToolError(
-        redact(
-            f"{tool_name} failed unexpectedly: {type(exc).__name__}: {exc}. "
-            "This is a bug in hf-train-mcp; the arguments may still be fine to retry."
-        )
+        f"{tool_name} hit an internal error (a bug in hf-train-mcp; the details are in the server's log). "
+        "Check the arguments against the tool's description; the same call will likely fail the same way."
     )
 
 

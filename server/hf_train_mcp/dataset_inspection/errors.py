@@ -5,5 +5,8 @@ prepare_training) turn it into their own errors. Hub failures keep hub.py's erro
 """
 
 
-class InspectionError(ValueError):
+from hf_train_mcp.errors import AgentError
+
+
+class InspectionError(AgentError, ValueError):
     """The dataset cannot be inspected as asked; the message says why and what to pass instead."""

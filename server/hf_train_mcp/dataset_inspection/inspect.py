@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp import access, hub
 from hf_train_mcp import dataset_formats as fmt
-from hf_train_mcp import hub
 from hf_train_mcp.dataset_inspection import hub_files, local_reader
 from hf_train_mcp.dataset_inspection.errors import InspectionError
 from hf_train_mcp.dataset_inspection.sample import DatasetSample, gated_message
@@ -109,6 +109,7 @@ def inspect_dataset(
 
     local = _local_path(dataset)
     if local is not None:
+        access.require_local("Reading datasets from this machine's disk")
         sample = inspect_local(local, config, split, n_read)
     else:
         sample = inspect_hub(_repo_id(dataset), config, split, n_read)

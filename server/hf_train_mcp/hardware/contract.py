@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hf_train_mcp.errors import AgentError
+
 Method = Literal["sft", "dpo", "grpo", "inference"]
 Peft = Literal["full", "lora", "qlora"]
 
@@ -141,7 +143,7 @@ class Recommendation:
         }
 
 
-class HardwareError(ValueError):
+class HardwareError(AgentError, ValueError):
     """A request the hardware model cannot answer; the message says what to send instead."""
 
 

@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp import access
 from hf_train_mcp.hardware.contract import UnknownModelError
 
 __all__ = ["ModelShape", "UnknownModelError", "resolve"]
@@ -250,6 +251,7 @@ def _first(cfg: dict[str, Any], *keys: str) -> Any:
 
 def local_shape(path: str | os.PathLike[str]) -> ModelShape:
     """Shape of a model on disk: a folder with config.json (and safetensors), or a config.json file."""
+    access.require_local("Reading a model folder from this machine's disk")
     p = Path(path).expanduser()
     folder = p.parent if p.is_file() else p
     config_path = p if p.is_file() else p / "config.json"
@@ -333,7 +335,7 @@ def hub_shape(repo_id: str) -> ModelShape:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}"[:200]
+    return (text or "no details")[:200]  # the message, not the Python exception's name
 
 
 def clear_cache() -> None:

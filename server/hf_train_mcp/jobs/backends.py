@@ -9,7 +9,7 @@ import importlib.util
 import threading
 from typing import Any
 
-from hf_train_mcp import hub
+from hf_train_mcp import access, hub
 from hf_train_mcp.jobs.errors import JobsError
 from hf_train_mcp.jobs.hub_backend import HubJobsBackend
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobsBackend, is_local_job_id
@@ -27,6 +27,8 @@ _local_instance: Any = None
 
 
 def local_available() -> bool:
+    if not access.local_allowed():  # HTTP without --allow-local: this machine is off limits
+        return False
     try:
         return importlib.util.find_spec(LOCAL_MODULE) is not None
     except (ImportError, ValueError):
@@ -36,6 +38,7 @@ def local_available() -> bool:
 def local_backend() -> JobsBackend:
     """The process-wide local backend, or a JobsError saying local jobs are not available."""
     global _local_instance
+    access.require_local('Local jobs (flavor "local", ids "local-...")')
     if _local_instance is not None:
         return _local_instance
     with _local_lock:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from hf_train_mcp.errors import AgentError
+
 ErrorCode = Literal["unknown_operation", "validation", "execution"]
 
 CHECK_PS_ADVICE = (
@@ -17,11 +19,10 @@ CHECK_PS_ADVICE = (
 )
 
 
-class JobsError(Exception):
+class JobsError(AgentError):
     """A jobs failure an agent can act on (the Hub refused, a job does not exist, ...)."""
 
     code: ErrorCode = "execution"
-    actionable = True  # toolkit.agent_tool shows the message as is when another tool lets it through
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from hf_train_mcp import hub
+from hf_train_mcp.errors import AgentError
 from hf_train_mcp.jobs import formatting as fmt
 from hf_train_mcp.jobs import logtext
 from hf_train_mcp.jobs.args import (
@@ -168,7 +169,7 @@ async def dry_run_answer(
         if token:
             try:
                 ns = await in_thread(lambda: backend.namespace(args.namespace))
-            except JobsError as exc:  # a dry run shows the spec even when the Hub cannot be asked
+            except AgentError as exc:  # a dry run shows the spec even when the Hub cannot be asked
                 ns = "<your user>"
                 notes.append(f"The namespace could not be looked up, so submitting may fail too: {exc}")
         else:

@@ -24,9 +24,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from mcp.server.mcpserver.exceptions import ToolError
-
 import hf_train_mcp
+from hf_train_mcp.errors import AgentError
+from hf_train_mcp.job_env import minimal_env
 from hf_train_mcp.jobs.model import (
     ACTIVE_STAGES,
     LOCAL_FLAVOR,
@@ -39,6 +39,7 @@ from hf_train_mcp.jobs.model import (
 )
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS  # the Hub's default
 from hf_train_mcp.local_jobs import logfile, metrics, paths, runner
+from hf_train_mcp.local_jobs.private import private_dir, secret_env_values, stored_env, write_private
 from hf_train_mcp.local_jobs.store import JobRecord, JobStore
 from hf_train_mcp.local_jobs.supervisor import waiting_message
 from hf_train_mcp.redact import register_secrets
@@ -50,7 +51,7 @@ FOLLOW_POLL_S = 0.2
 SCRIPT_DOWNLOAD_TIMEOUT_S = 30.0
 
 
-class LocalJobError(ToolError):
+class LocalJobError(AgentError):
     """A local job could not be submitted or operated on; the message says what to do."""
 
 
@@ -120,7 +121,9 @@ class LocalJobsBackend:
         job_id = new_job_id()
         job_dir = paths.job_dir(self.data_dir, job_id)
         work_dir = job_dir / paths.WORK_DIR
-        work_dir.mkdir(parents=True)
+        private_dir(paths.jobs_root(self.data_dir))
+        private_dir(job_dir)
+        work_dir.mkdir(mode=0o700)
         command, notes = self._command(submission, job_dir)
         notes.append(f"working directory: {work_dir} (outputs written to relative paths land there)")
 
@@ -136,7 +139,7 @@ class LocalJobsBackend:
                 "timeout_seconds": timeout,
                 "kill_grace_seconds": self.kill_grace_seconds,
             }
-            (job_dir / paths.SPEC_FILE).write_text(json.dumps(spec, indent=1))
+            write_private(job_dir / paths.SPEC_FILE, json.dumps(spec, indent=1))
             busy = runner.busy_slots(paths.slots_dir(self.data_dir), self.max_jobs)
             queued = busy >= self.max_jobs or bool(self.store.list(stages=["SCHEDULING"]))
             record = self.store.insert(
@@ -150,7 +153,7 @@ class LocalJobsBackend:
                     image=submission.image or None,
                     job_dir=str(job_dir),
                     created_at=time.time(),
-                    env=dict(submission.env),
+                    env=stored_env(submission.env),
                     secret_names=sorted(submission.secrets),
                     timeout_seconds=timeout,
                     labels=dict(submission.labels),
@@ -325,21 +328,25 @@ class LocalJobsBackend:
                     text = response.read().decode("utf-8")
             except (OSError, ValueError, UnicodeDecodeError) as exc:
                 raise LocalJobError(f"Could not download the script {uv.source}: {exc}") from exc
-        path.write_text(text)
+        write_private(path, text)
         return str(path)
 
     def _spawn_supervisor(self, record: JobRecord, submission: JobSubmission, lock_fd: int) -> None:
         job_dir = Path(record.job_dir)
-        command_env = {**os.environ, "PYTHONUNBUFFERED": "1", **submission.env, **submission.secrets}
+        # The job gets a minimal environment plus what the call asked for (job_env), never the server's.
+        command_env = minimal_env({"PYTHONUNBUFFERED": "1", **submission.env, **submission.secrets})
         command_env[runner.JOB_ID_ENV] = record.id
-        payload = json.dumps({"env": command_env, "secrets": list(submission.secrets.values())})
-        supervisor_env = dict(os.environ)
+        # Values travel through the supervisor's stdin: nothing on disk, nothing in /proc/<pid>/environ.
+        masked = [*submission.secrets.values(), *secret_env_values(submission.env)]  # masked in output.log
+        payload = json.dumps({"env": command_env, "secrets": masked})
+        supervisor_env = minimal_env()
         package_root = str(Path(hf_train_mcp.__file__).resolve().parent.parent)
         supervisor_env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, os.environ.get("PYTHONPATH")) if p
         )
         try:
-            with open(job_dir / paths.SUPERVISOR_LOG, "ab") as supervisor_log:
+            log_fd = os.open(job_dir / paths.SUPERVISOR_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with open(log_fd, "ab") as supervisor_log:
                 proc = subprocess.Popen(
                     [
                         sys.executable,

@@ -28,7 +28,7 @@ class LogWriter:
     """Splits a byte stream into lines and appends them, stamped, to the log file."""
 
     def __init__(self, path: Path, mask: Callable[[str], str] = lambda text: text) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._mask = mask
         self._pending = b""
         self._last_data = time.monotonic()

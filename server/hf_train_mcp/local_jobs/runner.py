@@ -28,7 +28,7 @@ _PROC = Path("/proc")
 
 def try_lock(path: Path) -> int | None:
     """An fd holding an exclusive lock on `path`, or None when someone else holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -50,7 +50,7 @@ def supervisor_alive(job_dir: Path | str) -> bool:
 
 def try_take_slot(slots_dir: Path, max_jobs: int) -> int | None:
     """Lock one of `max_jobs` slot files; the fd (keep it open while the job runs) or None if all taken."""
-    slots_dir.mkdir(parents=True, exist_ok=True)
+    slots_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for n in range(max(1, max_jobs)):
         fd = try_lock(slots_dir / f"slot-{n}.lock")
         if fd is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hf_train_mcp.jobs.model import ACTIVE_STAGES, LOCAL_FLAVOR, JobView
+from hf_train_mcp.local_jobs.private import private_dir, private_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -111,7 +112,8 @@ class JobStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        private_file(self.path)  # before SQLite creates it: its -wal/-shm files copy this mode
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)

@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_dir", type=Path)
     parser.add_argument("--lock-fd", type=int, required=True)
     args = parser.parse_args(argv)
+    os.umask(0o077)  # output.log, exit.json: private to the user, like the rest of the data directory
     payload = json.loads(sys.stdin.read() or "{}")
     sys.stdin.close()
     env: dict[str, str] = payload.get("env", {})

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
+from hf_train_mcp.errors import AgentError
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR
 
 if TYPE_CHECKING:
@@ -353,7 +354,7 @@ class _Defaults:
 D = _Defaults()
 
 
-class RequestError(ValueError):
+class RequestError(AgentError, ValueError):
     """The request does not even parse: each problem with its fix."""
 
     def __init__(self, problems: list[Any]):

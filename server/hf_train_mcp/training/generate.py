@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.access import writable_file
+from hf_train_mcp.errors import AgentError
 from hf_train_mcp.hardware.api import Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
-from hf_train_mcp.paths import data_dir
+from hf_train_mcp.paths import data_dir, private_dir, write_private
 from hf_train_mcp.training.config import Plan
 
 TOKEN_SECRET = {"HF_TOKEN": "$HF_TOKEN"}
 
 
-class GenerationError(ValueError):
+class GenerationError(AgentError, ValueError):
     """The request cannot become a script; the message lists each problem with its fix."""
 
 
@@ -121,12 +123,12 @@ def generate_script(
 def _save(text: str, plan: Plan, save_to: str | None) -> list[str]:
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     name = f"{plan.method}-{plan.peft}-{Path(plan.config['output_dir']).name}-{digest}.py"
-    saved = data_dir() / "scripts" / name
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    saved.write_text(text, encoding="utf-8")
+    private_dir(data_dir())
+    saved = private_dir(data_dir() / "scripts") / name
+    write_private(saved, text)
     written = [str(saved)]
     if save_to:
-        target = Path(save_to).expanduser()
+        target = writable_file(Path(save_to).expanduser(), argument="save_to")
         if target.is_dir():
             target = target / "train.py"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from hf_train_mcp.access import read_training_script, require_local
 from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
 from hf_train_mcp.training import arguments as A
 
@@ -54,9 +55,7 @@ def _read_script(script: str) -> tuple[str, str | None]:
     if "\n" not in script and len(script) < 4096:
         path = Path(script).expanduser()
         if path.is_file():
-            if path.stat().st_size > MAX_SCRIPT_CHARS:
-                raise fail(f"{path} is larger than {MAX_SCRIPT_CHARS} bytes; is it a training script?")
-            return path.read_text(encoding="utf-8", errors="replace"), str(path)
+            return read_training_script(path, argument="script", max_bytes=MAX_SCRIPT_CHARS), str(path)
         if script.endswith(".py"):
             raise fail(f"no such file: {script}. Pass the script's text, or the path of an existing file.")
     if len(script) > MAX_SCRIPT_CHARS:
@@ -296,6 +295,8 @@ def register(server: MCPServer) -> None:
         from hf_train_mcp.training.dry_run import dry_run
         from hf_train_mcp.training.render import extract_config
 
+        require_local("Dry runs (they run the script on this machine)")
+
         text, _path = _read_script(script)
         source = tiny_from
         if model is None and source is None:
@@ -327,4 +328,4 @@ def register(server: MCPServer) -> None:
                 f"## Rehearsal FAILED after {result.duration_s:.0f}s\n\n**{result.error}**\n\n"
                 f"Log tail:\n```\n{result.log_tail[-3000:]}\n```"
             )
-        return Answer(markdown, data)
+        return Answer(markdown + "".join(f"\n\n{note}" for note in result.notes), data)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hf_train_mcp import hub
+from hf_train_mcp import access, hub
+from hf_train_mcp.errors import AgentError
 
 WRITE_ROLES = frozenset({"write", "admin"})
 
 
-class PrepareError(ValueError):
+class PrepareError(AgentError, ValueError):
     """The run cannot be prepared; the message says why and what to send instead (the tool layer turns
     it into an MCP error). Hub failures keep hub.py's own error, already worded for the agent."""
 
@@ -52,6 +53,7 @@ def check_model(model: str) -> str:
     """Confirm the model exists and is readable; returns where it was found ("local" or "hub")."""
     path = Path(model).expanduser()
     if path.exists():
+        access.require_local("Reading a model folder from this machine's disk")
         if not (path / "config.json").is_file():
             raise PrepareError(
                 f"{model} is a local path without a config.json: point `model` at a saved model folder "
