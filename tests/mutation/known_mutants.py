@@ -126,8 +126,8 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "Retry-After ignored",
         "hub.py",
-        "wait = retry_after if retry_after is not None else",
-        "wait = None or",
+        "wait = min(retry_after if retry_after is not None else",
+        "wait = min(None or",
         ["tests/jobs/test_costly_mistakes.py::test_a_read_waits_as_long_as_retry_after_says"],
     ),
 ]
