@@ -68,11 +68,34 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("tool", help="tool name, e.g. hf_jobs")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments ('-' reads stdin)")
     call.add_argument("--json", action="store_true", help="print the structured content as JSON")
+    _add_ssh_commands(sub)
     return parser
+
+
+def _add_ssh_commands(sub: Any) -> None:
+    from hf_train_mcp.ssh_jobs.wire import OPERATIONS
+
+    ssh = sub.add_parser("ssh", help="SSH hosts for flavor ssh:NAME: list them, or check one end to end")
+    ssh.add_argument("action", choices=["hosts", "check"], help="hosts: list and check all; check: one host")
+    ssh.add_argument("name", nargs="?", help="the host's name (check)")
+    remote = sub.add_parser(
+        "remote-backend",
+        help="the remote side of SSH jobs (run by ssh, not by hand): a JSON request on stdin, JSON on stdout",
+    )
+    remote.add_argument("operation", choices=OPERATIONS)
+    remote.add_argument("--data-dir", help="where this machine keeps its jobs (default: the data dir)")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "remote-backend":
+        from hf_train_mcp.ssh_jobs.remote import main as remote_backend
+
+        return remote_backend(args.operation, args.data_dir)
+    if args.command == "ssh":
+        from hf_train_mcp.ssh_jobs.cli import main as ssh_command
+
+        return ssh_command(args.action, args.name)
     if args.command == "tools":
         return _run_async(_list_tools(args.json))
     if args.command == "call":

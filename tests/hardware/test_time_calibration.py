@@ -50,7 +50,8 @@ H200_RUNS = [
         4_054,
     ),
 ]
-OPTIMISTIC = {  # runs the model currently estimates too fast for its timeout to cover (strict: fixed -> fails)
+# runs the model estimates too fast for its timeout to cover (strict xfail: once fixed, the mark must go)
+OPTIMISTIC = {
     "SFT LoRA 0.5B, 4x2048, checkpointing",
     "SFT QLoRA 0.5B, 4x2048",
     "DPO LoRA 0.5B, 2x1024",

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hf_train_mcp.jobs.errors import JobsArgumentError, UnknownOperationError
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR
+from hf_train_mcp.jobs.model import is_own_machine
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT, TimeoutFormatError, parse_timeout
 
 DEFAULT_RUN_IMAGE = "python:3.12"
@@ -96,7 +96,8 @@ class SubmitArgs(OpArgs):
     flavor: str = Field(
         DEFAULT_FLAVOR,
         description="Hardware flavor, e.g. cpu-basic, t4-small, a10g-large, a100-large, h200 "
-        '(the "hardware" operation lists them with prices); "local" runs the job on this machine.',
+        '(the "hardware" operation lists them with prices); "local" runs the job on this machine; '
+        '"ssh:NAME" on your SSH host NAME (configured in the server\'s SSH host file).',
     )
     env: dict[str, str] | None = Field(
         None, description='Environment variables. A value "$HF_TOKEN" is replaced by your token.'
@@ -132,8 +133,8 @@ class SubmitArgs(OpArgs):
     labels: dict[str, str] | None = Field(None, description="Labels (key-value pairs) to attach to the job.")
     local_python: str | None = Field(
         None,
-        description='flavor "local" only: run a uv script with this Python interpreter (its dependencies '
-        "already installed) instead of `uv run`.",
+        description='flavor "local" or "ssh:NAME" only: run a uv script with this Python interpreter of '
+        "that machine (its dependencies already installed) instead of `uv run`.",
     )
 
     @field_validator("env", "labels", mode="before")
@@ -168,8 +169,8 @@ class SubmitArgs(OpArgs):
 
     @model_validator(mode="after")
     def _local_only(self) -> SubmitArgs:
-        if self.local_python and self.flavor != LOCAL_FLAVOR:
-            raise ValueError('local_python only applies to flavor "local"')
+        if self.local_python and not is_own_machine(self.flavor):
+            raise ValueError('local_python only applies to flavor "local" or "ssh:NAME"')
         return self
 
 

@@ -1,5 +1,6 @@
 """Which backend runs a job: flavor "local" and ids starting "local-" go to this machine's
-`LocalJobsBackend` (imported lazily: it is optional), everything else to Hugging Face Jobs.
+`LocalJobsBackend` (imported lazily: it is optional), flavor "ssh:NAME" and ids "ssh:NAME:..." to the
+user's SSH host NAME (`hf_train_mcp.ssh_jobs`), everything else to Hugging Face Jobs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from hf_train_mcp import access, hub
 from hf_train_mcp.jobs.errors import JobsError
 from hf_train_mcp.jobs.hub_backend import HubJobsBackend
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobsBackend, is_local_job_id
+from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobsBackend, JobView, is_local_job_id, is_ssh
 
 LOCAL_MODULE = "hf_train_mcp.local_jobs.backend"
 LOCAL_GPUS_MODULE = "hf_train_mcp.local_jobs.gpus"
@@ -74,11 +75,39 @@ def hub_backend() -> HubJobsBackend:
 
 
 def backend_for_flavor(flavor: str) -> JobsBackend | HubJobsBackend:
+    if is_ssh(flavor):
+        from hf_train_mcp.ssh_jobs.backend import backend_for
+
+        return backend_for(flavor)
     return local_backend() if flavor == LOCAL_FLAVOR else hub_backend()
 
 
 def backend_for_job(job_id: str) -> JobsBackend | HubJobsBackend:
+    if is_ssh(job_id):
+        from hf_train_mcp.ssh_jobs.backend import backend_for_job as ssh_backend_for_job
+
+        return ssh_backend_for_job(job_id)
     return local_backend() if is_local_job_id(job_id) else hub_backend()
+
+
+def ssh_jobs(include_finished: bool) -> tuple[list[JobView], list[str]]:
+    """Jobs on every configured SSH host, and a note per host that could not be asked."""
+    from hf_train_mcp.ssh_jobs.backend import list_all
+
+    try:
+        return list_all(include_finished)
+    except Exception as exc:  # e.g. a broken host file: ps still lists the other jobs
+        return [], [f"SSH hosts could not be listed: {exc}"]
+
+
+def ssh_hardware() -> tuple[list[dict[str, Any]], list[str]]:
+    """Each configured SSH host as a hardware row (flavor "ssh:NAME"), and a note per host that failed."""
+    from hf_train_mcp.ssh_jobs.backend import hardware_rows
+
+    try:
+        return hardware_rows()
+    except Exception as exc:
+        return [], [f"SSH hosts could not be described: {exc}"]
 
 
 def local_hardware() -> list[dict[str, Any]]:

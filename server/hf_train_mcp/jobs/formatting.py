@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hf_train_mcp.jobs.logtext import value_masker
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobView, MetricsSample
+from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobView, MetricsSample, is_ssh
 from hf_train_mcp.jobs.timeouts import format_duration
 from hf_train_mcp.jobs.uv_command import PAYLOAD_ENV_PREFIX, describe_command
 from hf_train_mcp.toolkit import md_table
@@ -57,6 +57,8 @@ def cost_lines(flavor: str, timeout_seconds: int | None) -> tuple[list[str], dic
     data: dict[str, Any] = {"price_per_hour": price, "max_cost_usd": None}
     if flavor == LOCAL_FLAVOR:
         return ["**Cost:** none (runs on this machine)"], data
+    if is_ssh(flavor):
+        return ["**Cost:** none from Hugging Face (runs on your SSH host)"], data
     if price is None:
         return [
             f'**Price:** unknown for flavor {flavor} (the "hardware" operation lists current flavors)'
@@ -476,7 +478,11 @@ def hardware_markdown(rows: list[dict[str, Any]]) -> str:
                 r.get("ram") or "-",
                 gpu,
                 (acc.get("vram") or "-") if acc else "-",
-                "free" if r.get("name") == LOCAL_FLAVOR else f"${price:.2f}" if price is not None else "?",
+                "free"
+                if r.get("name") == LOCAL_FLAVOR or is_ssh(str(r.get("name")))
+                else f"${price:.2f}"
+                if price is not None
+                else "?",
             ]
         )
     return md_table(["FLAVOR", "CPU", "RAM", "GPU", "VRAM (total)", "PRICE/HOUR"], table)

@@ -17,6 +17,7 @@ TERMINAL_STAGES: frozenset[str] = frozenset({"COMPLETED", "CANCELED", "ERROR", "
 ACTIVE_STAGES: frozenset[str] = frozenset({"SCHEDULING", "RUNNING"})
 LOCAL_FLAVOR = "local"
 LOCAL_ID_PREFIX = "local-"
+SSH_FLAVOR_PREFIX = "ssh:"  # flavor "ssh:NAME" and ids "ssh:NAME:local-<hex>": the user's own host NAME
 
 
 @dataclass
@@ -57,7 +58,7 @@ class JobView:
     stage: str
     flavor: str
     command: list[str]
-    backend: Literal["hub", "local"] = "hub"
+    backend: Literal["hub", "local", "ssh"] = "hub"
     url: str | None = None
     message: str | None = None
     image: str | None = None
@@ -119,3 +120,12 @@ class JobsBackend(Protocol):
 
 def is_local_job_id(job_id: str) -> bool:
     return job_id.startswith(LOCAL_ID_PREFIX)
+
+
+def is_ssh(flavor_or_job_id: str) -> bool:
+    return flavor_or_job_id.startswith(SSH_FLAVOR_PREFIX)
+
+
+def is_own_machine(flavor: str) -> bool:
+    """Flavors that run on a machine of the user's (this one, or an SSH host), without Hugging Face."""
+    return flavor == LOCAL_FLAVOR or is_ssh(flavor)

@@ -28,15 +28,14 @@ from hf_train_mcp.jobs.args import (
     UvArgs,
 )
 from hf_train_mcp.jobs.backends import (
+    backend_for_flavor,
     backend_for_job,
-    hub_backend,
-    local_backend,
     no_token_message,
 )
 from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError, hub_error
 from hf_train_mcp.jobs.follow import collect_lines
 from hf_train_mcp.jobs.hub_backend import HubJobsBackend
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobSubmission, JobView
+from hf_train_mcp.jobs.model import JobSubmission, JobView, is_own_machine, is_ssh
 from hf_train_mcp.jobs.output import envelope
 from hf_train_mcp.jobs.submission import build_submission, masked_spec
 from hf_train_mcp.jobs.timeouts import format_duration
@@ -70,7 +69,7 @@ async def say(progress: Progress | None, message: str) -> None:
 # --- run / uv ---------------------------------------------------------------------------------------------
 def _flavor_check(flavor: str) -> list[str]:
     """Refuse a flavor the live Hub list does not have; only note it when the list is the bundled one."""
-    if flavor == LOCAL_FLAVOR:
+    if is_own_machine(flavor):
         return []
     try:
         from hf_train_mcp.hardware import catalog
@@ -133,7 +132,7 @@ def _spec_markdown(spec: dict[str, Any]) -> str:
 
 async def prepare_submission(args: SubmitArgs) -> tuple[JobSubmission, str | None, list[str]]:
     token = hub.get_token()
-    local = args.flavor == LOCAL_FLAVOR
+    local = is_own_machine(args.flavor)
     if not local and not token and not args.dry_run:
         raise JobsError(no_token_message())
     sub = build_submission(args, token=token)
@@ -149,7 +148,7 @@ async def dry_run_answer(
     *,
     schedule: ScheduledRunArgs | ScheduledUvArgs | None = None,
 ) -> Answer:
-    local = args.flavor == LOCAL_FLAVOR
+    local = is_own_machine(args.flavor)
     if local:
         if schedule is not None:
             raise JobsArgumentError(
@@ -157,6 +156,12 @@ async def dry_run_answer(
             )
         spec = _local_spec(sub)
         target = "this machine (local backend)"
+        if is_ssh(args.flavor):
+            from hf_train_mcp.ssh_jobs.hosts import host_for_flavor
+
+            host = host_for_flavor(args.flavor)
+            spec["backend"] = "ssh"
+            target = f"SSH host {host.name} ({host.address}, its local backend)"
     else:
         backend = HubJobsBackend(token)
         if schedule is not None:
@@ -205,7 +210,7 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     sub, token, notes = await prepare_submission(args)
     if args.dry_run:
         return await dry_run_answer(args, sub, token, notes)
-    backend = local_backend() if args.flavor == LOCAL_FLAVOR else hub_backend()
+    backend = backend_for_flavor(args.flavor)
     await say(progress, "Submitting job.")
     view: JobView = await in_thread(lambda: backend.submit(sub))
     try:
@@ -230,7 +235,7 @@ async def _submitted(
     """The answer for a job the backend accepted: progress, optional log following, next calls."""
     await say(progress, f"Job {view.id} submitted with status {view.stage}.")
     view.timeout_seconds = view.timeout_seconds or sub.timeout_seconds
-    ns = None if view.backend == "local" else view.owner
+    ns = None if view.backend != "hub" else view.owner
     explicit_ns = args.namespace
     mask = logtext.value_masker([*sub.env.values(), *sub.secrets.values(), *view.env.values()])
     cost, cost_data = fmt.cost_lines(args.flavor, sub.timeout_seconds)

@@ -24,6 +24,8 @@ from hf_train_mcp.jobs.backends import (
     local_backend,
     local_hardware,
     no_token_message,
+    ssh_hardware,
+    ssh_jobs,
 )
 from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError
 from hf_train_mcp.jobs.follow import collect_lines, run_bounded
@@ -82,6 +84,10 @@ async def op_ps(args: PsArgs, progress: Progress | None) -> Answer:
             views += await in_thread(lambda: local.list(include_finished=include_finished))
         except Exception as exc:
             notes.append(f"Local jobs could not be listed: {exc}")
+    if args.namespace is None:
+        remote, remote_notes = await in_thread(lambda: ssh_jobs(include_finished))
+        views += remote
+        notes += remote_notes
     if not include_finished:
         views = [v for v in views if not v.is_terminal]
     if args.status:
@@ -353,7 +359,10 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
         source = f"bundled table dated {as_of}"
         notes.append(f"The Hub's live hardware list is unavailable ({exc}); prices are from the {source}.")
     local = local_hardware()
+    ssh_rows, ssh_notes = await in_thread(ssh_hardware)
+    notes += ssh_notes
     table_rows = rows + [r for r in local if r.get("name") == LOCAL_FLAVOR and "price_per_hour" in r]
+    table_rows += ssh_rows
     origin = f"live list from {hub.endpoint()}" if source == "live" else source
     md = [
         f"**Hugging Face Jobs hardware** ({origin}; billed per minute while a job runs)",
@@ -363,6 +372,8 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
     for entry in local:
         description = entry.get("description") or json.dumps(entry, default=str)
         md.append(f'\nFlavor "local" runs jobs on the machine running this server: {description}')
+    for entry in ssh_rows:
+        md.append(f'\nFlavor "{entry["name"]}" runs jobs on your SSH host: {entry.get("description")}')
     if notes:
         md += ["", *[f"Note: {n}" for n in notes]]
     outcome = {"kind": "hardware", "flavors": rows}
@@ -373,6 +384,7 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
             "source": source,
             "flavors": rows,
             "local": local,
+            "ssh": ssh_rows,
             "notes": notes,
         },
     )

@@ -15,7 +15,7 @@ from hf_train_mcp.jobs.backends import (
     hub_backend,
 )
 from hf_train_mcp.jobs.errors import JobsArgumentError
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, is_local_job_id
+from hf_train_mcp.jobs.model import is_local_job_id, is_own_machine, is_ssh
 from hf_train_mcp.jobs.operations import (
     Progress,
     acknowledgement,
@@ -29,15 +29,15 @@ from hf_train_mcp.toolkit import Answer
 
 # --- scheduled jobs -----------------------------------------------------------------------------------------
 def _no_local_schedule(job_id: str) -> None:
-    if is_local_job_id(job_id):
+    if is_local_job_id(job_id) or is_ssh(job_id):
         raise JobsArgumentError("Scheduled jobs exist on Hugging Face only; local job ids have no schedule.")
 
 
 async def op_scheduled_create(args: ScheduledRunArgs | ScheduledUvArgs, progress: Progress | None) -> Answer:
-    if args.flavor == LOCAL_FLAVOR:
+    if is_own_machine(args.flavor):
         raise JobsArgumentError(
-            'Scheduled jobs run on Hugging Face only; flavor "local" cannot be scheduled. Pick a Hub '
-            'flavor (the "hardware" operation lists them).'
+            f'Scheduled jobs run on Hugging Face only; flavor "{args.flavor}" cannot be scheduled. Pick a '
+            'Hub flavor (the "hardware" operation lists them).'
         )
     sub, token, notes = await prepare_submission(args)
     if args.dry_run:

@@ -11,7 +11,7 @@ from typing import Any
 
 from hf_train_mcp.jobs.args import DEFAULT_UV_IMAGE, RunArgs, SubmitArgs, UvArgs
 from hf_train_mcp.jobs.errors import JobsArgumentError
-from hf_train_mcp.jobs.model import LOCAL_FLAVOR, JobSubmission, UvScript
+from hf_train_mcp.jobs.model import JobSubmission, UvScript, is_own_machine
 from hf_train_mcp.jobs.uv_command import build_uv_command, resolve_script, split_command
 from hf_train_mcp.redact import MASK, register_secret
 
@@ -102,7 +102,7 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
     }
     if isinstance(args, RunArgs):
         # On this machine there is no container: only an image the caller chose is worth a remark.
-        local_default = args.flavor == LOCAL_FLAVOR and "image" not in args.model_fields_set
+        local_default = is_own_machine(args.flavor) and "image" not in args.model_fields_set
         image = "" if local_default else args.image
         return JobSubmission(image=image, command=split_command(args.command), **common)
     assert isinstance(args, UvArgs)
@@ -116,8 +116,8 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
         python=args.python,
         script_args=list(args.script_args or []),
     )
-    if args.flavor == LOCAL_FLAVOR:
-        # The local backend runs the UvScript itself; the Hub form is kept for display only.
+    if is_own_machine(args.flavor):
+        # The local backend (here or on an SSH host) runs the UvScript itself; the Hub form is for display.
         command = [
             "uv",
             "run",
