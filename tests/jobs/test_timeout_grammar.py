@@ -53,6 +53,7 @@ def test_more_than_a_week_says_how_many_days_and_that_integers_are_seconds() -> 
         'integers are seconds (4 hours is 14400 or "4h")'
     )
     assert "7.0 days" in _refusal(604801)
+    assert "7.1 days" in _refusal(609125)  # 7.05006 days: a day is 86,400 s exactly
 
 
 @pytest.mark.parametrize(

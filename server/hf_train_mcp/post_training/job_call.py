@@ -12,8 +12,8 @@ from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.jobs.timeouts import format_duration, parse_timeout
 from hf_train_mcp.paths import data_dir
 from hf_train_mcp.toolkit import fail
-from hf_train_mcp.training.config import is_hub_id
-from hf_train_mcp.training.tool import TOKEN_SECRET
+from hf_train_mcp.training.arguments import is_hub_id
+from hf_train_mcp.training.generate import TOKEN_SECRET
 
 
 def is_local_ref(ref: str) -> bool:
