@@ -4,6 +4,8 @@ token pattern. (Kills the mutants mutmut found surviving in redact.py.)"""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from hf_train_mcp import redact
 
@@ -66,10 +68,13 @@ def test_a_full_set_forgets_its_oldest_value_first() -> None:
 
 
 def test_outside_any_call_a_value_is_the_process_s_and_masked_for_every_caller() -> None:
-    redact.register_secret("supervisor-side-value-5Qx")  # no caller scope: a supervisor, the CLI
-    redact.register_process_secret("server-own-token-9Wv")
-    assert redact.redact("a supervisor-side-value-5Qx b server-own-token-9Wv") == "a *** b ***"
-    assert masks(redact.SecretSet(), "server-own-token-9Wv")  # inside any caller's call as well
+    # fresh values: the process scope lives as long as the process (an earlier run must not help)
+    supervisor, server = f"supervisor-side-{secrets.token_hex(8)}", f"server-own-{secrets.token_hex(8)}"
+    assert redact.redact(f"a {supervisor} b {server}") == f"a {supervisor} b {server}"
+    redact.register_secret(supervisor)  # no caller scope: a supervisor, the CLI
+    redact.register_process_secret(server)
+    assert redact.redact(f"a {supervisor} b {server}") == "a *** b ***"
+    assert masks(redact.SecretSet(), server)  # inside any caller's call as well
 
 
 def test_a_caller_s_value_stays_in_its_scope() -> None:
