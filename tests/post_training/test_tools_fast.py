@@ -190,7 +190,9 @@ def test_trackio_is_on_by_default_where_its_metrics_survive():
     assert cloud["trackio"] is True and cloud["trackio_space_id"] == "me/trackio"
     assert cloud["dashboard"].endswith("/spaces/me/trackio?project=run")
     local = trackio_settings(trackio=None, space_id=None, hub_model_id=None, flavor="local", project="run")
-    assert local["trackio"] is True and local["dashboard"] is None and "trackio show" in local["note"]
+    assert local["trackio"] is False and "training_loss_curve" in local["note"]
+    asked = trackio_settings(trackio=True, space_id=None, hub_model_id=None, flavor="local", project="run")
+    assert asked["trackio"] is True and asked["dashboard"] is None and "trackio show" in asked["note"]
     lost = trackio_settings(trackio=None, space_id=None, hub_model_id=None, flavor="l4x1", project="run")
     assert lost["trackio"] is False
     off = trackio_settings(

@@ -8,8 +8,9 @@ from typing import Any
 
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.post_training import job_call
+from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.post_training.pins import requirements
-from hf_train_mcp.toolkit import Answer, fail
+from hf_train_mcp.toolkit import Answer
 
 DEFAULT_FLAVOR = "t4-small"  # the cheapest GPU; loss and small harness tasks fit a 0.5-3B model
 
@@ -18,14 +19,16 @@ def evaluation_settings(args: dict[str, Any]) -> dict[str, Any]:
     flavor = job_call.check_flavor(args["flavor"])
     model = job_call.check_ref("model", args["model"], flavor)
     if not args.get("dataset") and not args.get("tasks"):
-        raise fail(
+        raise PostTrainingError(
             "nothing to evaluate: send dataset (held-out rows: loss and perplexity) and/or tasks "
             "(lm-evaluation-harness task names such as ['hellaswag', 'arc_easy'])"
         )
     dataset = job_call.check_ref("dataset", args["dataset"], flavor) if args.get("dataset") else None
     include = args.get("task_include_path")
     if include and flavor != LOCAL_FLAVOR:
-        raise fail("task_include_path is a folder on this machine: only flavor 'local' can read it")
+        raise PostTrainingError(
+            "task_include_path is a folder on this machine: only flavor 'local' can read it"
+        )
     card_repo = job_call.check_repo("card_repo", args.get("card_repo"))
     if card_repo is None and args["write_card"] and not job_call.is_local_ref(model) and "/" in model:
         card_repo = model
@@ -73,7 +76,7 @@ def evaluation_answer(args: dict[str, Any], save_to: str | None) -> Answer:
             "Evaluate a fine-tuned model, optionally beside its base (hf-train-mcp evaluate_model).",
         )
     except RenderError as exc:
-        raise fail(f"Could not render the evaluation script safely: {exc}") from None
+        raise PostTrainingError(f"Could not render the evaluation script safely: {exc}") from None
     stem = Path(config["model"]).name
     written = job_call.save_script(text, f"evaluate-{stem}", save_to)
     calls = job_call.hf_jobs_call(written[-1], args["flavor"], timeout, text)

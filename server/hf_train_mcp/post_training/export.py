@@ -9,8 +9,9 @@ from typing import Any
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.paths import data_dir
 from hf_train_mcp.post_training import job_call
+from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.post_training.pins import converter_source, requirements
-from hf_train_mcp.toolkit import Answer, fail
+from hf_train_mcp.toolkit import Answer
 
 # What llama.cpp's converter writes itself, and the k-quants its quantizer makes (llama.cpp's names).
 CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")
@@ -29,7 +30,7 @@ def normalize_gguf_types(types: list[str]) -> list[str]:
         elif value.upper() in K_QUANTS:
             value = value.upper()
         else:
-            raise fail(
+            raise PostTrainingError(
                 f"GGUF type {raw!r} is not offered. Send any of {', '.join(CONVERTER_TYPES + K_QUANTS)}."
             )
         if value not in out:
@@ -52,11 +53,11 @@ def export_settings(args: dict[str, Any]) -> dict[str, Any]:
         if gguf_repo is None and types and merged_repo:
             gguf_repo = f"{merged_repo.removesuffix('-merged')}-GGUF"
     elif flavor != LOCAL_FLAVOR:
-        raise fail(
+        raise PostTrainingError(
             "push=false on a cloud job would discard the export with the job's disk: push, or use 'local'"
         )
     if flavor != LOCAL_FLAVOR and merged_repo is None:
-        raise fail(
+        raise PostTrainingError(
             f"{model!r} has no namespace to derive a repo from: send merged_repo='your-username/name-merged'"
         )
     name = Path(model).name if not hub_model else model.split("/")[-1]
@@ -108,7 +109,7 @@ def export_answer(args: dict[str, Any], save_to: str | None) -> Answer:
             "Merge a LoRA adapter into its base and export GGUF files (hf-train-mcp export_model).",
         )
     except RenderError as exc:
-        raise fail(f"Could not render the export script safely: {exc}") from None
+        raise PostTrainingError(f"Could not render the export script safely: {exc}") from None
     written = job_call.save_script(text, f"export-{config['gguf_name']}", save_to)
     calls = job_call.hf_jobs_call(written[-1], args["flavor"], timeout, text)
     kquants = [t for t in config["gguf_types"] if t in K_QUANTS]

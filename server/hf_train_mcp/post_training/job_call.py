@@ -8,10 +8,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.access import writable_file
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.jobs.timeouts import format_duration, parse_timeout
-from hf_train_mcp.paths import data_dir
-from hf_train_mcp.toolkit import fail
+from hf_train_mcp.paths import data_dir, private_dir, write_private
+from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.training.arguments import is_hub_id
 from hf_train_mcp.training.generate import TOKEN_SECRET
 
@@ -26,13 +27,15 @@ def check_ref(name: str, ref: str, flavor: str) -> str:
     ref = ref.strip()
     if is_local_ref(ref):
         if flavor != LOCAL_FLAVOR:
-            raise fail(
+            raise PostTrainingError(
                 f"{name} {ref!r} is a folder on this machine: a cloud job cannot read it. Pass the Hub repo "
                 "the training pushed to (hub_model_id), or use flavor 'local'."
             )
         return str(Path(ref).expanduser().resolve())
     if not is_hub_id(ref):
-        raise fail(f"{name} {ref!r} is neither an existing folder nor a Hub id like 'user/model'.")
+        raise PostTrainingError(
+            f"{name} {ref!r} is neither an existing folder nor a Hub id like 'user/model'."
+        )
     return ref
 
 
@@ -40,7 +43,7 @@ def check_repo(name: str, repo_id: str | None) -> str | None:
     if repo_id is None:
         return None
     if "/" not in repo_id or not is_hub_id(repo_id):
-        raise fail(f"{name} {repo_id!r} is not a Hub repo id: send 'your-username/repo-name'.")
+        raise PostTrainingError(f"{name} {repo_id!r} is not a Hub repo id: send 'your-username/repo-name'.")
     return repo_id
 
 
@@ -52,26 +55,28 @@ def check_flavor(flavor: str) -> str:
     if flavor == LOCAL_FLAVOR or flavor_info(flavor) is not None:
         return flavor
     known = ", ".join(sorted(current()))
-    raise fail(f"unknown flavor {flavor!r}. Send 'local' or one of: {known}.")
+    raise PostTrainingError(f"unknown flavor {flavor!r}. Send 'local' or one of: {known}.")
 
 
 def check_timeout(timeout: str) -> tuple[str, int]:
     try:
         seconds = parse_timeout(timeout)
     except ValueError as exc:
-        raise fail(f"timeout {timeout!r}: {exc}. Send a duration such as '90m' or '2h'.") from None
+        raise PostTrainingError(
+            f"timeout {timeout!r}: {exc}. Send a duration such as '90m' or '2h'."
+        ) from None
     return format_duration(seconds), seconds
 
 
 def save_script(text: str, stem: str, save_to: str | None) -> list[str]:
     """Save under the data dir (by hash) and to `save_to` if asked; the last path is the one to use."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-    saved = data_dir() / "scripts" / f"{stem}-{digest}.py"
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    saved.write_text(text, encoding="utf-8")
+    private_dir(data_dir())
+    saved = private_dir(data_dir() / "scripts") / f"{stem}-{digest}.py"
+    write_private(saved, text)
     written = [str(saved)]
     if save_to:
-        target = Path(save_to).expanduser()
+        target = writable_file(Path(save_to).expanduser(), argument="save_to")
         if target.is_dir():
             target = target / f"{stem}.py"
         target.parent.mkdir(parents=True, exist_ok=True)

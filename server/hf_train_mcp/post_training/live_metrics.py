@@ -14,9 +14,11 @@ from typing import Any
 
 from mcp.types import CallToolResult, ImageContent, TextContent
 
+from hf_train_mcp.access import readable_file
+from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.post_training.loss_curve import LossCurve, parse_log, render_png, table_rows, x_label
 from hf_train_mcp.redact import redact, redact_data
-from hf_train_mcp.toolkit import Answer, fail, jsonable, md_table
+from hf_train_mcp.toolkit import Answer, jsonable, md_table
 
 MAX_LOG_LINES = 20_000  # a long run logs a dict every logging_steps: plenty of points, bounded memory
 MAX_TABLE_ROWS = 12
@@ -51,7 +53,7 @@ async def job_log_text(job_id: str, namespace: str | None) -> tuple[str, str, bo
     try:
         view = await asyncio.to_thread(lambda: backend.inspect(job_id, namespace=namespace))
     except Exception as exc:
-        raise hub.hub_tool_error(exc, what=f"inspect job {job_id}") from None
+        raise hub.hub_error(exc, what=f"inspect job {job_id}") from None
     ns = None if view.backend == "local" else (namespace or view.owner)
     result = await collect_lines(
         lambda: backend.logs(view.id, tail=MAX_LOG_LINES, follow=False, namespace=ns),
@@ -59,14 +61,16 @@ async def job_log_text(job_id: str, namespace: str | None) -> tuple[str, str, bo
         tail=MAX_LOG_LINES,
     )
     if result.error is not None:
-        raise hub.hub_tool_error(result.error, what=f"fetch the logs of job {view.id}") from None
+        raise hub.hub_error(result.error, what=f"fetch the logs of job {view.id}") from None
     return "\n".join(result.lines), view.stage, view.is_terminal
 
 
 def read_log_file(path: str) -> str:
-    file = Path(path).expanduser()
+    file = readable_file(Path(path).expanduser(), argument="log_path", what="a log file")
     if not file.is_file():
-        raise fail(f"no such log file: {path}. Send job_id (a Hub or local job) or an existing log file.")
+        raise PostTrainingError(
+            f"no such log file: {path}. Send job_id (a Hub or local job) or an existing log file."
+        )
     if file.stat().st_size > MAX_LOG_FILE_BYTES:
         with file.open("rb") as handle:
             handle.seek(-MAX_LOG_FILE_BYTES, 2)

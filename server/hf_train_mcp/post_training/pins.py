@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hf_train_mcp.training.render import _read_pins, training_pins
+from hf_train_mcp.training.render import read_pins, training_pins
 
 _HERE = Path(__file__).resolve().parent
 POST_PINS = _HERE / "requirements-post.txt"
@@ -21,7 +21,7 @@ CONVERTER = _HERE / "converter.json"
 @cache
 def post_pins() -> dict[str, str]:
     """name -> version for gguf, llama-cpp-python, lm-eval, gradio, ... (requirements-post.txt)."""
-    return _read_pins(POST_PINS)
+    return read_pins(POST_PINS)
 
 
 @cache

@@ -13,8 +13,9 @@ from typing import Any
 
 from hf_train_mcp import hub
 from hf_train_mcp.post_training import job_call
+from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.post_training.pins import post_pins, requirements
-from hf_train_mcp.toolkit import Answer, fail
+from hf_train_mcp.toolkit import Answer
 
 FREE_SPACE_HARDWARE = "cpu-basic"  # Spaces run on cpu-basic free of charge (2 vCPU, 16 GB)
 SPACE_REQUIREMENTS = ("torch", "transformers", "peft", "accelerate")
@@ -41,7 +42,7 @@ def _read_json(api: Any, repo_id: str, filename: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError:
-        raise fail(f"{repo_id}/{filename} is not valid JSON; fix the file in the repo") from None
+        raise PostTrainingError(f"{repo_id}/{filename} is not valid JSON; fix the file in the repo") from None
     return value if isinstance(value, dict) else None
 
 
@@ -61,7 +62,7 @@ def price_line(hardware: str) -> tuple[str, float]:
         return "free (cpu-basic: 2 vCPU, 16 GB; slow for models above ~1B parameters)", 0.0
     info = flavor_info(hardware)
     if info is None:
-        raise fail(
+        raise PostTrainingError(
             f"unknown Space hardware {hardware!r}: send cpu-basic (free), t4-small, l4x1, a10g-small, ..."
         )
     return (
@@ -108,9 +109,11 @@ def demo_config(api: Any, args: dict[str, Any]) -> dict[str, Any]:
     adapter = _read_json(api, model, "adapter_config.json")
     base = args.get("base_model") or (adapter or {}).get("base_model_name_or_path")
     if adapter is not None and not base:
-        raise fail(f"{model} is an adapter that names no base model: send base_model='org/base-model'")
+        raise PostTrainingError(
+            f"{model} is an adapter that names no base model: send base_model='org/base-model'"
+        )
     if base and job_call.is_local_ref(base):
-        raise fail(
+        raise PostTrainingError(
             f"the base model {base!r} is a local folder; a Space needs a Hub id: send base_model='org/name'"
         )
     template = (
@@ -137,7 +140,7 @@ def create_space(args: dict[str, Any]) -> Answer:
 
     model = args["model"]
     if job_call.is_local_ref(model) or "/" not in model:
-        raise fail(
+        raise PostTrainingError(
             f"model {model!r}: a Space loads models from the Hub; send the repo id the training pushed to"
         )
     job_call.check_ref("model", model, "cloud")
@@ -160,7 +163,7 @@ def create_space(args: dict[str, Any]) -> Answer:
         operations = [CommitOperationAdd(path, content.encode()) for path, content in files.items()]
         api.create_commit(space_id, operations, commit_message="Chat demo (hf-train-mcp)", repo_type="space")
     except Exception as exc:
-        raise hub.hub_tool_error(exc, what=f"create the Space {space_id}") from None
+        raise hub.hub_error(exc, what=f"create the Space {space_id}") from None
     url = f"{hub.endpoint()}/spaces/{space_id}"
     notes = []
     if not cfg["chat_template"]:

@@ -2,8 +2,9 @@
 
 For the training generator (which calls `trackio_settings` while resolving a request) and for the answer
 that submits a run (which shows `dashboard`). A cloud job's disk is discarded, so a run there reports to a
-Space, by default `<namespace of hub_model_id>/trackio`; a local run keeps trackio's local store
-(`trackio show` opens it). An explicit `trackio=False` turns it off.
+Space, by default `<namespace of hub_model_id>/trackio`. A local run reports to trackio's local store only
+when asked (`trackio=True`; `trackio show` opens it): its logs already feed `training_loss_curve`, and
+trackio is not part of the pinned training stack a local machine has. `trackio=False` turns it off.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def trackio_settings(
         note = f"live metrics on the trackio Space {space_id} (made on first log; trackio=false opts out)"
         return {"trackio": True, "trackio_space_id": space_id, "dashboard": dashboard, "note": note}
     if flavor == LOCAL_FLAVOR:
-        note = (
-            f"metrics in trackio's local store: run `trackio show --project {project}` to open the dashboard"
-        )
-        return {"trackio": True, "trackio_space_id": None, "dashboard": None, "note": note}
+        if trackio:
+            note = f"metrics in trackio's local store: `trackio show --project {project}` opens the dashboard"
+            return {"trackio": True, "trackio_space_id": None, "dashboard": None, "note": note}
+        note = "trackio off for a local run (training_loss_curve reads its logs); trackio=true turns it on"
+        return {"trackio": False, "trackio_space_id": None, "dashboard": None, "note": note}
     note = "trackio off: without hub_model_id or trackio_space_id a cloud job loses its metrics with its disk"
     return {"trackio": False, "trackio_space_id": None, "dashboard": None, "note": note}

@@ -134,7 +134,11 @@ LoraTargets = _arg(
     str | list[str], "'all-linear' or module names like ['q_proj','v_proj']. Default all-linear"
 )
 # --- reporting ----------------------------------------------------------------------------------
-Trackio = _arg(bool, "report metrics to trackio. Default false")
+Trackio = _arg(
+    bool,
+    "report metrics to trackio. Default: on for a Hub flavor with hub_model_id (a live dashboard Space "
+    "<namespace>/trackio), off for 'local'; false opts out",
+)
 TrackioProject = _arg(str, "trackio project name. Default: output_dir")
 TrackioSpace = _arg(str, "Space for a live trackio dashboard, 'user/name'. Default none")
 RunName = _arg(str, "name of the run in the logs and trackio. Default: output_dir")
@@ -237,7 +241,7 @@ class _Request(BaseModel):
     lora_dropout: LoraDropout = 0.05
     lora_target_modules: LoraTargets = "all-linear"
     # reporting
-    trackio: Trackio = False
+    trackio: Trackio = None
     trackio_project: TrackioProject = None
     trackio_space_id: TrackioSpace = None
     run_name: RunName = None

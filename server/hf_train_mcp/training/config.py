@@ -90,6 +90,7 @@ class _ScriptConfigBase(TypedDict):
     trackio: bool
     trackio_project: str
     trackio_space_id: str | None
+    trackio_dashboard: str | None  # the live dashboard address, shown in the answers
     run_name: str
     pinned_versions: dict[str, str]
 

@@ -44,7 +44,7 @@ class RenderError(ValueError):
     """A value could not be rendered as an inert literal, or the template broke its own contract."""
 
 
-def _read_pins(path: Path) -> dict[str, str]:
+def read_pins(path: Path) -> dict[str, str]:
     pins: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -60,13 +60,13 @@ def _read_pins(path: Path) -> dict[str, str]:
 @cache
 def training_pins() -> dict[str, str]:
     """The tested-together training stack, name -> version (requirements-train.txt)."""
-    return _read_pins(TRAIN_PINS)
+    return read_pins(TRAIN_PINS)
 
 
 @cache
 def optional_pins() -> dict[str, str]:
     """Packages only some scripts need (bitsandbytes, trackio), name -> version."""
-    return _read_pins(OPTIONAL_PINS)
+    return read_pins(OPTIONAL_PINS)
 
 
 def dependencies_for(plan: Plan) -> list[str]:

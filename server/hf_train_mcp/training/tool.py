@@ -98,6 +98,11 @@ def script_answer(script: GeneratedScript) -> Answer:
             f"attention `{cfg['attn_implementation']}`.{multi}",
             "",
             "Settings: `" + json.dumps(settings) + "`",
+            *(
+                [f"Live metrics (trackio): {cfg['trackio_dashboard']}"]
+                if cfg.get("trackio_dashboard")
+                else []
+            ),
             "",
             checks_table(script.checks),
             "",

@@ -310,6 +310,11 @@ def to_answer(run: PreparedRun, submitted: Answer | None = None) -> Answer:
         md_table(["decision", "choice", "why"], rows),
         "",
         _cost_line(plan, plan.get("estimate") or {}, run.recommendation),
+        *(
+            [f"Live metrics (trackio): {dashboard}"]
+            if (dashboard := plan["config"].get("trackio_dashboard"))
+            else []
+        ),
         f"Script: `{script.script_path}` — {passed} checks passed"
         + (f", {len(warnings)} warnings: " + "; ".join(w["message"] for w in warnings) if warnings else "."),
         "",
