@@ -90,3 +90,10 @@ def test_unregistered_hugging_face_tokens_are_masked_by_shape() -> None:
     assert redact.redact(f"token {token} end") == "token hf_*** end"
     assert redact.redact("hf_short123") == "hf_short123"  # under 16 characters after hf_: not a token
     assert redact.redact_data({"k": [f"x {token}", (1, token)]}) == {"k": ["x hf_***", [1, "hf_***"]]}
+
+
+def test_register_secrets_registers_each_value() -> None:
+    scope = redact.SecretSet()
+    with redact.caller_scope(scope):
+        redact.register_secrets(["first-of-two-7Hq", None, "second-of-two-3Lm"])
+    assert masks(scope, "first-of-two-7Hq") and masks(scope, "second-of-two-3Lm") and len(scope) == 2
