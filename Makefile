@@ -40,3 +40,16 @@ bench: $(VENV)/.test-env
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+
+# Slow checks, outside `make test`:
+# `make coverage`: the whole suite (slow tests included) with line and branch coverage of the package.
+# `make mutation`: mutmut on the core modules ([tool.mutmut] in pyproject.toml), then the one-line bugs of
+# issue 18 re-applied one by one (tests/mutation/known_mutants.py); both print what survived.
+.PHONY: coverage mutation
+coverage: $(VENV)/.test-env
+	$(BIN)/python -m pytest --cov=hf_train_mcp --cov-branch --cov-report=term-missing:skip-covered --durations=15 $(PYTEST_ARGS)
+
+mutation: $(VENV)/.test-env
+	$(BIN)/python -m pip install -q -e ".[test,mutation]" -r $(TRAIN_PINS)
+	$(BIN)/python tests/mutation/run_mutmut.py $(MODULES)
+	$(BIN)/python tests/mutation/known_mutants.py

@@ -44,8 +44,14 @@ SCRIPT_ERROR = (
 )
 
 
-def feature_of(value: Any) -> Any:
-    """The `datasets` feature JSON (datasets >= 4 style, `_type: List`) for one Python value."""
+FEATURE_STYLES = ("list", "sequence", "legacy")
+
+
+def feature_of(value: Any, style: str = "list") -> Any:
+    """The `datasets` feature JSON for one Python value, as the viewer shows it for datasets written by
+    different `datasets` versions: "list" (>= 4: `{"feature": ..., "_type": "List"}`), "sequence"
+    (2.x-3.x: `_type: Sequence`) or "legacy" (a list of structs as `[{...}]`, how JSON-loaded chat
+    columns of older datasets appear)."""
     if isinstance(value, bool):
         return {"dtype": "bool", "_type": "Value"}
     if isinstance(value, int):
@@ -55,25 +61,27 @@ def feature_of(value: Any) -> Any:
     if isinstance(value, str) or value is None:
         return {"dtype": "string", "_type": "Value"}
     if isinstance(value, list):
-        inner = feature_of(value[0]) if value else {"dtype": "string", "_type": "Value"}
+        inner = feature_of(value[0], style) if value else {"dtype": "string", "_type": "Value"}
         if value and isinstance(value[0], dict):  # union of the keys of every element
             merged: dict[str, Any] = {}
             for item in value:
                 for k, v in item.items():
-                    merged.setdefault(k, feature_of(v))
+                    merged.setdefault(k, feature_of(v, style))
             inner = merged
-        return {"feature": inner, "_type": "List"}
+            if style == "legacy":
+                return [inner]
+        return {"feature": inner, "_type": "Sequence" if style == "sequence" else "List"}
     if isinstance(value, dict):
-        return {k: feature_of(v) for k, v in value.items()}
+        return {k: feature_of(v, style) for k, v in value.items()}
     return {"dtype": "string", "_type": "Value"}
 
 
-def features_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def features_of(rows: list[dict[str, Any]], style: str = "list") -> dict[str, Any]:
     features: dict[str, Any] = {}
     for row in rows:
         for key, value in row.items():
             if key not in features or (value is not None and features[key] == feature_of(None)):
-                features[key] = feature_of(value)
+                features[key] = feature_of(value, style)
     return features
 
 
@@ -90,11 +98,12 @@ class ViewerDataset:
     not_ready: bool = False  # every endpoint but /is-valid answers 500 ResponseNotReady
     unsupported: str | None = None  # an error code (e.g. DatasetWithScriptNotSupportedError): 501
     truncate_cells_over: int | None = None
+    feature_style: str = "list"  # one of FEATURE_STYLES
 
     def features_for(self, config: str) -> dict[str, Any]:
         if config not in self.features:
             rows = [r for split_rows in self.configs[config].values() for r in split_rows]
-            self.features[config] = features_of(rows)
+            self.features[config] = features_of(rows, self.feature_style)
         return self.features[config]
 
     def total(self, config: str, split: str) -> int:
@@ -105,10 +114,15 @@ class ViewerDataset:
 class ViewerStore:
     datasets: dict[str, ViewerDataset] = field(default_factory=dict)
 
-    def add(self, dataset: str, splits: dict[str, list[dict[str, Any]]] | None = None, *,
-            configs: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
-            num_rows: dict[str, int] | dict[tuple[str, str], int] | None = None,
-            **kwargs: Any) -> ViewerDataset:
+    def add(
+        self,
+        dataset: str,
+        splits: dict[str, list[dict[str, Any]]] | None = None,
+        *,
+        configs: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
+        num_rows: dict[str, int] | dict[tuple[str, str], int] | None = None,
+        **kwargs: Any,
+    ) -> ViewerDataset:
         """Add a dataset: `splits` for a single "default" config, or `configs` {config: {split: rows}}.
         `num_rows` {split: n} (default config) or {(config, split): n} overrides the row counts."""
         all_configs = configs if configs is not None else {"default": splits or {}}
@@ -158,12 +172,20 @@ def install_viewer_routes(server: LoopbackServer) -> ViewerStore:
         entry, error = lookup(request)
         if error is not None:
             if error.status in (500, 501):
-                return _ok({"viewer": False, "preview": False, "search": False, "filter": False,
-                            "statistics": False})
+                return _ok(
+                    {"viewer": False, "preview": False, "search": False, "filter": False, "statistics": False}
+                )
             return error
         assert entry is not None
-        return _ok({"viewer": entry.preview, "preview": entry.preview, "search": entry.preview,
-                    "filter": entry.preview, "statistics": entry.preview})
+        return _ok(
+            {
+                "viewer": entry.preview,
+                "preview": entry.preview,
+                "search": entry.preview,
+                "filter": entry.preview,
+                "statistics": entry.preview,
+            }
+        )
 
     @server.route("GET", r"/splits")
     def splits(request: Request) -> Response:
@@ -171,8 +193,11 @@ def install_viewer_routes(server: LoopbackServer) -> ViewerStore:
         if error is not None:
             return error
         assert entry is not None
-        items = [{"dataset": entry.dataset, "config": config, "split": split}
-                 for config, by_split in entry.configs.items() for split in by_split]
+        items = [
+            {"dataset": entry.dataset, "config": config, "split": split}
+            for config, by_split in entry.configs.items()
+            for split in by_split
+        ]
         return _ok({"splits": items, "pending": [], "failed": []})
 
     @server.route("GET", r"/first-rows")
@@ -199,15 +224,19 @@ def install_viewer_routes(server: LoopbackServer) -> ViewerStore:
                     truncated = True
                 cells[name] = value
             rows.append({"row_idx": idx, "row": cells, "truncated_cells": cut})
-        return _ok({
-            "dataset": entry.dataset,
-            "config": config,
-            "split": split,
-            "features": [{"feature_idx": i, "name": name, "type": ftype}
-                         for i, (name, ftype) in enumerate(features.items())],
-            "rows": rows,
-            "truncated": truncated,
-        })
+        return _ok(
+            {
+                "dataset": entry.dataset,
+                "config": config,
+                "split": split,
+                "features": [
+                    {"feature_idx": i, "name": name, "type": ftype}
+                    for i, (name, ftype) in enumerate(features.items())
+                ],
+                "rows": rows,
+                "truncated": truncated,
+            }
+        )
 
     def info_of(entry: ViewerDataset, config: str) -> dict[str, Any]:
         by_split = entry.configs[config]
@@ -222,8 +251,12 @@ def install_viewer_routes(server: LoopbackServer) -> ViewerStore:
             "config_name": config,
             "version": {"version_str": "0.0.0", "major": 0, "minor": 0, "patch": 0},
             "splits": {
-                split: {"name": split, "num_bytes": 1000 * entry.total(config, split),
-                        "num_examples": entry.total(config, split), "dataset_name": None}
+                split: {
+                    "name": split,
+                    "num_bytes": 1000 * entry.total(config, split),
+                    "num_examples": entry.total(config, split),
+                    "dataset_name": None,
+                }
                 for split in by_split
             },
             "download_size": 100 * sum(entry.total(config, s) for s in by_split),
@@ -238,8 +271,14 @@ def install_viewer_routes(server: LoopbackServer) -> ViewerStore:
         assert entry is not None
         config = request.arg("config")
         if config is None:
-            return _ok({"dataset_info": {c: info_of(entry, c) for c in entry.configs},
-                        "pending": [], "failed": [], "partial": False})
+            return _ok(
+                {
+                    "dataset_info": {c: info_of(entry, c) for c in entry.configs},
+                    "pending": [],
+                    "failed": [],
+                    "partial": False,
+                }
+            )
         if config not in entry.configs:
             return _error(404, "ResponseNotFound", "Not found.")
         return _ok({"dataset_info": info_of(entry, config), "partial": False})
@@ -255,24 +294,47 @@ def install_viewer_routes(server: LoopbackServer) -> ViewerStore:
             ncols = len(entry.features_for(config))
             for split in by_split:
                 n = entry.total(config, split)
-                split_sizes.append({"dataset": entry.dataset, "config": config, "split": split,
-                                    "num_bytes_parquet_files": 100 * n, "num_bytes_memory": 1000 * n,
-                                    "num_rows": n, "num_columns": ncols})
-        configs = [{"dataset": entry.dataset, "config": c,
-                    "num_bytes_original_files": sum(s["num_bytes_parquet_files"] for s in split_sizes
-                                                    if s["config"] == c),
-                    "num_bytes_parquet_files": sum(s["num_bytes_parquet_files"] for s in split_sizes
-                                                   if s["config"] == c),
-                    "num_bytes_memory": sum(s["num_bytes_memory"] for s in split_sizes if s["config"] == c),
-                    "num_rows": sum(s["num_rows"] for s in split_sizes if s["config"] == c),
-                    "num_columns": len(entry.features_for(c))}
-                   for c in entry.configs]
-        total = {"dataset": entry.dataset,
-                 "num_bytes_original_files": sum(c["num_bytes_original_files"] for c in configs),
-                 "num_bytes_parquet_files": sum(c["num_bytes_parquet_files"] for c in configs),
-                 "num_bytes_memory": sum(c["num_bytes_memory"] for c in configs),
-                 "num_rows": sum(c["num_rows"] for c in configs)}
-        return _ok({"size": {"dataset": total, "configs": configs, "splits": split_sizes},
-                    "pending": [], "failed": [], "partial": False})
+                split_sizes.append(
+                    {
+                        "dataset": entry.dataset,
+                        "config": config,
+                        "split": split,
+                        "num_bytes_parquet_files": 100 * n,
+                        "num_bytes_memory": 1000 * n,
+                        "num_rows": n,
+                        "num_columns": ncols,
+                    }
+                )
+        configs = [
+            {
+                "dataset": entry.dataset,
+                "config": c,
+                "num_bytes_original_files": sum(
+                    s["num_bytes_parquet_files"] for s in split_sizes if s["config"] == c
+                ),
+                "num_bytes_parquet_files": sum(
+                    s["num_bytes_parquet_files"] for s in split_sizes if s["config"] == c
+                ),
+                "num_bytes_memory": sum(s["num_bytes_memory"] for s in split_sizes if s["config"] == c),
+                "num_rows": sum(s["num_rows"] for s in split_sizes if s["config"] == c),
+                "num_columns": len(entry.features_for(c)),
+            }
+            for c in entry.configs
+        ]
+        total = {
+            "dataset": entry.dataset,
+            "num_bytes_original_files": sum(c["num_bytes_original_files"] for c in configs),
+            "num_bytes_parquet_files": sum(c["num_bytes_parquet_files"] for c in configs),
+            "num_bytes_memory": sum(c["num_bytes_memory"] for c in configs),
+            "num_rows": sum(c["num_rows"] for c in configs),
+        }
+        return _ok(
+            {
+                "size": {"dataset": total, "configs": configs, "splits": split_sizes},
+                "pending": [],
+                "failed": [],
+                "partial": False,
+            }
+        )
 
     return store

@@ -25,6 +25,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it arrived: tests measure the client's waits with it
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -77,19 +78,40 @@ class LoopbackServer:
 
         return decorator
 
-    def inject(self, method: str, path_pattern: str, *, status: int | None = 500, delay: float = 0.0,
-               times: int = 1, body: Any = None, headers: dict[str, str] | None = None) -> None:
+    def inject(
+        self,
+        method: str,
+        path_pattern: str,
+        *,
+        status: int | None = 500,
+        delay: float = 0.0,
+        times: int = 1,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """The next `times` matching requests are delayed by `delay` s and, if `status`, answered with it."""
         with self._lock:
-            self._faults.append(Fault(method.upper(), re.compile(path_pattern), status, delay, times,
-                                      body if body is not None else {"error": f"injected {status}"},
-                                      headers or {}))
+            self._faults.append(
+                Fault(
+                    method.upper(),
+                    re.compile(path_pattern),
+                    status,
+                    delay,
+                    times,
+                    body if body is not None else {"error": f"injected {status}"},
+                    headers or {},
+                )
+            )
 
     def received(self, method: str | None = None, path_pattern: str | None = None) -> list[Request]:
         with self._lock:
             reqs = list(self.requests)
-        return [r for r in reqs if (method is None or r.method == method.upper())
-                and (path_pattern is None or re.search(path_pattern, r.path))]
+        return [
+            r
+            for r in reqs
+            if (method is None or r.method == method.upper())
+            and (path_pattern is None or re.search(path_pattern, r.path))
+        ]
 
     # --- lifecycle ------------------------------------------------------------------------------
     @property
@@ -114,8 +136,12 @@ class LoopbackServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="loopback-double", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="loopback-double",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -144,8 +170,14 @@ class LoopbackServer:
         parts = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
-        request = Request(h.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                          {k.lower(): v for k, v in h.headers.items()}, body)
+        request = Request(
+            h.command,
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            {k.lower(): v for k, v in h.headers.items()},
+            body,
+            time.monotonic(),
+        )
         with self._lock:
             self.requests.append(request)
         fault = self._take_fault(request.method, request.path)

@@ -545,6 +545,10 @@ def install_jobs_api(server: LoopbackServer, **kwargs: Any) -> JobsApiState:
     def _schedule_info(s: FakeSchedule) -> dict[str, Any]:
         spec = dict(s.body["jobSpec"])
         spec["secrets"] = sorted(spec.get("secrets") or {})
+        # The answer's job spec names the timeout `timeout` (what huggingface_hub's JobSpec reads), not the
+        # request's `timeoutSeconds`.
+        if "timeoutSeconds" in spec:
+            spec["timeout"] = spec.pop("timeoutSeconds")
         return {
             "id": s.id,
             "createdAt": _iso(s.created),

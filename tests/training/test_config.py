@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hf_train_mcp.hardware import api
 from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, friendly_timeout
@@ -124,53 +126,41 @@ def test_a_given_flavor_gets_the_hardware_models_estimate():
     assert plan.estimate and plan.estimate["est_hours"] == rec.est_hours
 
 
-def _rec(est_hours: float, flavor: str = "l4x1", fits: bool = True):
-    return api.Recommendation(
-        flavor=flavor,
-        gpus=1,
-        vram_gb=24,
-        price_per_hour=0.8,
-        est_hours=est_hours,
-        est_cost_usd=est_hours * 0.8,
-        timeout=job_timeout(int(est_hours * 3600 * 1.5)),
-        timeout_seconds=int(est_hours * 3600 * 1.5),
-        fits=fits,
-        notes=["too big"] if not fits else [],
-    )
+ROWS = 200_000  # enough rows for an estimate of hours on one GPU
 
 
-def test_the_recommendation_is_used_when_the_hardware_model_answers(monkeypatch):
-    monkeypatch.setattr(api, "recommend", lambda plan, **kw: _rec(2.0))
-    monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(2.0, flavor))  # the decided plan's
-    plan = plan_for(flavor=None, timeout=None)
-    assert plan.ok and plan.flavor == "l4x1" and plan.timeout == "3h"
-    assert plan.estimate["est_hours"] == 2.0
+def test_the_recommendation_is_used_when_the_hardware_model_answers():
+    """No stub: the real model picks the flavor; the plan's timeout covers 1.3x the estimate of the plan
+    as decided (micro-batch, checkpointing and packing change the time, so it is re-estimated)."""
+    plan = plan_for(flavor=None, timeout=None, max_rows=ROWS)
+    rec = api.recommend(hardware_plan(parse_request(request(flavor=None, timeout=None, max_rows=ROWS))))
+    assert plan.ok and plan.flavor == rec.flavor
+    assert plan.estimate["est_hours"] and plan.estimate["est_hours"] > 0.1
+    assert plan.timeout_seconds >= 1.3 * plan.estimate["est_hours"] * 3600
 
-
-def test_timeout_must_cover_1_3_times_the_estimate(monkeypatch):
-    monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(2.0, flavor))
-    problems = failed(plan_for(flavor="l4x1", timeout="2h"))
-    suggested, seconds = friendly_timeout(2.0 * 3600 * TIMEOUT_FACTOR)  # the hardware model's rounding
+def test_timeout_must_cover_1_3_times_the_estimate():
+    hours = plan_for(flavor="l4x1", timeout="24h", max_rows=ROWS).estimate["est_hours"]  # decided plan's
+    assert hours and hours > 0.1
+    needed = math.ceil(hours * 3600 * 1.3)  # the rule the check states: 1.3 x the estimate
+    assert TIMEOUT_FACTOR == 1.3
+    suggested, _ = friendly_timeout(needed)
+    problems = failed(plan_for(flavor="l4x1", timeout=needed - 60, max_rows=ROWS))
     assert "timeout" in problems and f"timeout={suggested!r}" in problems["timeout"]
-    assert plan_for(flavor="l4x1", timeout=seconds).ok
-    assert not plan_for(flavor="l4x1", timeout=int(2.0 * 3600 * TIMEOUT_FACTOR) - 60).ok
+    assert plan_for(flavor="l4x1", timeout=needed, max_rows=ROWS).ok
+    assert plan_for(flavor="l4x1", timeout=suggested, max_rows=ROWS).ok
 
 
-def test_a_run_that_does_not_fit_is_flagged(monkeypatch):
-    monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(1.0, flavor, fits=False))
-    plan = plan_for(flavor="l4x1", timeout="3h")
-    assert any(c.name == "memory" and c.status == "warn" for c in plan.checks)
+def test_a_run_that_does_not_fit_is_flagged():
+    """A 7B full fine-tune (about 16 B/param with its optimizer) cannot fit a 24 GB L4."""
+    plan = plan_for(flavor="l4x1", timeout="3h", model="Qwen/Qwen2.5-7B", peft="full")
+    [memory] = [c for c in plan.checks if c.name == "memory"]
+    assert memory.status == "warn" and "larger flavor" in memory.fix
 
 
-def test_a_hardware_model_error_becomes_a_check(monkeypatch):
-    error = api.HardwareError
-
-    def unknown(plan, **kwargs):
-        raise error("cannot find the shape of x/y")
-
-    monkeypatch.setattr(api, "recommend", unknown)
-    problems = failed(plan_for(flavor=None, timeout=None))
-    assert "shape of x/y" in problems["flavor"] and "flavor=" in problems["flavor"]
+def test_a_hardware_model_error_becomes_a_check():
+    """A model whose shape cannot be found (not bundled, no Hub here): no flavor can be recommended."""
+    problems = failed(plan_for(flavor=None, timeout=None, model="acme/no-such-model-anywhere"))
+    assert "acme/no-such-model-anywhere" in problems["flavor"] and "flavor=" in problems["flavor"]
 
 
 @pytest.mark.parametrize(

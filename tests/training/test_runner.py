@@ -10,7 +10,7 @@ from hf_train_mcp import dataset_formats
 from hf_train_mcp.training import runner
 from hf_train_mcp.training.arguments import REQUEST_MODELS, parse_request
 from hf_train_mcp.training.introspect import load_fields
-from hf_train_mcp.training.render import training_pins
+from hf_train_mcp.training.render import render_script, training_pins
 from hf_train_mcp.training.resolve import METHOD_RULES, TRL_COLUMNS, resolve
 from hf_train_mcp.training.sharegpt import ConversionError, sharegpt_to_messages
 from training.helpers import request
@@ -83,12 +83,15 @@ def test_qlora_refuses_a_cpu_and_full_needs_no_quantization():
     assert stop.value.code == 2
 
 
-def test_command_line_overrides_are_data(monkeypatch):
-    monkeypatch.setattr(runner, "CONFIG", config_for(eval_fraction=0.1))
-    args = runner.parse_args(["--dry-run", "--dataset", "./rows.jsonl", "--max-steps", "3"])
-    cfg = runner.resolve_config(args)
+def test_command_line_overrides_are_data():
+    """In a rendered script (its CONFIG written by the renderer, not patched in)."""
+    plan = resolve(parse_request(request(eval_fraction=0.1)), pinned=training_pins())
+    script: dict = {"__name__": "rendered_script"}
+    exec(compile(render_script(plan), "train.py", "exec"), script)
+    args = script["parse_args"](["--dry-run", "--dataset", "./rows.jsonl", "--max-steps", "3"])
+    cfg = script["resolve_config"](args)
     assert (cfg["max_steps"], cfg["push_to_hub"], cfg["dataset"]["id"]) == (3, False, "./rows.jsonl")
-    assert cfg["dataset"]["eval_fraction"] == 0.25 and runner.CONFIG["dataset"]["id"] != "./rows.jsonl"
+    assert cfg["dataset"]["eval_fraction"] == 0.25 and script["CONFIG"]["dataset"]["id"] != "./rows.jsonl"
     assert isinstance(args, argparse.Namespace)
 
 

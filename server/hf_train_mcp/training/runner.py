@@ -313,6 +313,8 @@ def precision(cfg: dict, args: argparse.Namespace) -> dict:
             dtype, mode = "bfloat16", "bf16"
         else:
             dtype, mode = ("float32" if cfg["peft"] == "full" else "float16"), "fp16"
+    if mode == "auto":  # a dtype given for flavor 'local': autocast as a Hub flavor with this GPU would
+        mode = "fp16" if dtype == "float16" or not bf16_ok else "bf16"
     if (dtype == "bfloat16" or mode == "bf16") and not bf16_ok:
         fail(
             f"this GPU ({torch.cuda.get_device_name(0)}) has no bfloat16. Regenerate the script for this "
