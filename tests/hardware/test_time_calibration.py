@@ -50,27 +50,12 @@ H200_RUNS = [
         4_054,
     ),
 ]
-# runs the model estimates too fast for its timeout to cover (strict xfail: once fixed, the mark must go)
-OPTIMISTIC = {
-    "SFT LoRA 0.5B, 4x2048, checkpointing",
-    "SFT QLoRA 0.5B, 4x2048",
-    "DPO LoRA 0.5B, 2x1024",
-}
-
-
 def _estimate(plan: dict) -> api.Recommendation:
     return api.estimate(api.TrainingPlan(dataset_tokens=REAL_TOKENS, **plan), "h200")
 
 
 def _case(case, plan, measured):
-    marks = ()
-    if case in OPTIMISTIC:
-        marks = pytest.mark.xfail(
-            strict=True,
-            reason="time model 1.6-5x faster than the H200 measurements: the timeout would kill the job "
-            "(recalibration pending; remove this mark when it passes)",
-        )
-    return pytest.param(plan, measured, id=case, marks=marks)
+    return pytest.param(plan, measured, id=case)
 
 
 @pytest.mark.parametrize(("plan", "measured"), [_case(*run) for run in H200_RUNS])
