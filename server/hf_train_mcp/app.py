@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from hf_train_mcp import __version__
 from hf_train_mcp.arguments import ArgumentProblem, check_arguments
 from hf_train_mcp.redact import SecretSet, caller_scope, redact
-from hf_train_mcp.toolkit import bounded
+from hf_train_mcp.toolkit import bounded, compact_schema
 
 SERVER_NAME = "hf-train-mcp"
 
@@ -96,4 +96,20 @@ def build_server(**auth: Any) -> MCPServer:
     )
     for module_name in CAPABILITIES:
         importlib.import_module(module_name).register(server)
+    compact_published_schemas(server)
     return server
+
+
+# Property titles the official hf_jobs output schema carries (programs written for it may read them).
+OFFICIAL_TITLES = frozenset({"operation", "outcome", "total_results", "results_shared"})
+
+
+def compact_published_schemas(server: MCPServer) -> None:
+    """Every tool's published input and output schema without generated noise (`toolkit.compact_schema`):
+    the tool list is paid for in every conversation (benchmarks/tool_list.py measures it)."""
+    for tool in server._tool_manager.list_tools():
+        tool.parameters = compact_schema(tool.parameters, nullable=False)
+        output = tool.fn_metadata.output_schema
+        if output is not None:
+            keep = OFFICIAL_TITLES if tool.name == "hf_jobs" else frozenset()
+            tool.fn_metadata.output_schema = compact_schema(output, nullable=True, keep_titles=keep)

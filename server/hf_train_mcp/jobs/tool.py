@@ -10,11 +10,14 @@ import json
 import logging
 from typing import Annotated, Any
 
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from hf_train_mcp import approval as cost_approval
 from hf_train_mcp.jobs.args import (
     HELP_KEY,
     OPERATIONS,
@@ -31,6 +34,14 @@ from hf_train_mcp.toolkit import Answer, agent_tool, error_result, error_text, s
 
 log = logging.getLogger("hf_train_mcp.jobs")
 HfJobsResult = structured(HfJobsOutput)
+# The operations that start paid work: asked for approval, capped, labelled against double submission.
+SUBMISSIONS = frozenset({"run", "uv", "scheduled run", "scheduled uv"})
+DESCRIPTION = (
+    TOOL_DESCRIPTION
+    + " Some operations are destructive (cancel, scheduled delete) and run/uv spend money: where the client "
+    "can ask, the person approves the cost first. An identical run/uv while the first is still running "
+    "answers with that job (allow_duplicate: true submits another)."
+)
 
 OPERATION_DESCRIPTION = (
     "Operation to execute: "
@@ -78,7 +89,38 @@ def _progress_reporter(ctx: Context | None) -> Any:
     return report
 
 
-async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: Context | None) -> Answer:
+def submission_cost(operation: str | None, args: dict[str, Any] | str | None) -> cost_approval.Cost | None:
+    """The worst-case cost of a call that submits paid work; None for anything else (or arguments that do
+    not parse: the call itself then says what is wrong)."""
+    try:
+        raw = _raw_args(args)
+        name = operation if operation and operation.strip() else raw.pop("operation", None)
+        op = normalize_operation(name) if isinstance(name, str) else None
+        if op not in SUBMISSIONS:
+            return None
+        parsed = parse_args(op, {k: v for k, v in raw.items() if k != HELP_KEY})
+    except Exception:
+        return None
+    if parsed.dry_run:  # type: ignore[attr-defined]
+        return None
+    return cost_approval.cost_of(parsed.flavor, parsed.timeout_seconds)  # type: ignore[attr-defined]
+
+
+def ask_approval(operation: str | None, args: dict[str, Any] | str | None, ctx: Context) -> Any:
+    """Resolver of `hf_jobs`' approval: asks the person before paid work (see `approval`)."""
+    return cost_approval.ask(submission_cost(operation, args), ctx)
+
+
+Approval = Annotated[ElicitationResult[cost_approval.Approve], Resolve(ask_approval)]
+
+
+async def handle(
+    operation: str | None,
+    args: dict[str, Any] | str | None,
+    ctx: Context | None,
+    *,
+    approval: Any = None,
+) -> Answer:
     """One hf_jobs call. Raises `JobsError` (domain) for anything the agent should read."""
     # Secrets first: nothing below (validation errors included) may echo one.
     from hf_train_mcp import hub
@@ -109,6 +151,12 @@ async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: 
         outcome = {"kind": "help", "operation": op, "reason": "missing_arguments", "instructions": text}
         return Answer(text, {**envelope(op, outcome), "help": True, "required": required_fields(model)})
     parsed = parse_args(op, raw)
+    if op in SUBMISSIONS and not parsed.dry_run:  # type: ignore[attr-defined]
+        cost = cost_approval.cost_of(parsed.flavor, parsed.timeout_seconds)  # type: ignore[attr-defined]
+        try:
+            cost_approval.require_approval(approval, cost)
+        except cost_approval.CostRefused as exc:
+            raise JobsError(str(exc)) from None
     from hf_train_mcp.jobs.dispatch import dispatch
 
     return await dispatch(op, parsed, _progress_reporter(ctx))
@@ -143,7 +191,7 @@ def register(server: MCPServer) -> None:
     @server.tool(
         name="hf_jobs",
         title="Hugging Face Jobs",
-        description=TOOL_DESCRIPTION,
+        description=DESCRIPTION,
         annotations=ToolAnnotations(
             title="Hugging Face Jobs",
             read_only_hint=False,
@@ -156,10 +204,11 @@ def register(server: MCPServer) -> None:
     async def hf_jobs(
         operation: Annotated[str | None, Field(description=OPERATION_DESCRIPTION)] = None,
         args: Annotated[dict[str, Any] | str | None, Field(description=ARGS_DESCRIPTION)] = None,
+        approval: Approval = None,  # type: ignore[assignment]
         ctx: Context | None = None,
     ) -> HfJobsResult:
         try:
-            answer = await handle(operation, args, ctx)
+            answer = await handle(operation, args, ctx, approval=approval)
         except Exception as exc:  # ToolError from shared code, JobsError from ours, or a bug
             if not isinstance(exc, JobsError | ToolError):
                 log.exception("hf_jobs failed unexpectedly")
