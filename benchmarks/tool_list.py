@@ -23,9 +23,8 @@ def _size(value: object) -> int:
 
 
 async def measure() -> dict[str, object]:
-    from mcp import Client
-
     from hf_train_mcp.app import build_server
+    from mcp import Client
 
     async with Client(build_server()) as client:
         listed = await client.list_tools()
@@ -54,7 +53,9 @@ def main() -> int:
         print(f"{'tool':34} {'total':>7} {'input':>7} {'output':>7}")
         for row in result["tools"]:  # type: ignore[attr-defined]
             print(f"{row['name']:34} {row['total']:>7} {row['input']:>7} {row['output']:>7}")
-        print(f"{'ALL (tools/list result)':34} {result['total']:>7} {result['input']:>7} {result['output']:>7}")
+        print(
+            f"{'ALL (tools/list result)':34} {result['total']:>7} {result['input']:>7} {result['output']:>7}"
+        )
         print(f"target: total <= {TARGET_BYTES} bytes")
     return 1 if options.check and int(result["total"]) > TARGET_BYTES else 0  # type: ignore[arg-type]
 

@@ -101,9 +101,9 @@ def enforce_cap(cost: Cost | None) -> None:
         assert cost is not None
         cap = spending_cap()
         raise CostRefused(
-            f"This server refuses jobs that may cost more than ${cap:.2f} ({MAX_JOB_USD_ENV}): `{cost.flavor}` "
-            f"for at most {cost.hours:g} h may cost up to ${cost.max_usd:.2f}. Nothing was submitted. Choose a "
-            "cheaper flavor or a shorter timeout (estimate_cost tells what fits)."
+            f"This server refuses jobs that may cost more than ${cap:.2f} ({MAX_JOB_USD_ENV}): "
+            f"`{cost.flavor}` for at most {cost.hours:g} h may cost up to ${cost.max_usd:.2f}. Nothing was "
+            "submitted. Choose a cheaper flavor or a shorter timeout (estimate_cost tells what fits)."
         )
 
 

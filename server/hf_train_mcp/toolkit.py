@@ -203,7 +203,9 @@ def compact_schema(schema: Any, *, nullable: bool, keep_titles: frozenset[str] =
                 continue
             if key in ("properties", "$defs", "patternProperties"):
                 out[key] = {
-                    name: _keep_title(walk(sub), sub, name in keep_titles and root_props and key == "properties")
+                    name: _keep_title(
+                        walk(sub), sub, name in keep_titles and root_props and key == "properties"
+                    )
                     for name, sub in value.items()
                 }
                 continue

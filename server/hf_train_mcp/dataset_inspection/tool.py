@@ -3,13 +3,23 @@ mapping that makes it ready for each training method."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from hf_train_mcp.toolkit import Answer, agent_tool, fail
+from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
+
+
+class InspectOutput(OpenOutput):
+    """The dataset's columns, rows shown and the TRL format verdict per method."""
+
+    dataset: str | None = None
+    columns: list[dict[str, Any]] | None = None
+
+
+InspectResult = structured(InspectOutput)
 
 DESCRIPTION = """\
 Look at a dataset before training on it: configs and splits, columns with types, a few sample rows
@@ -49,7 +59,7 @@ def register(server: MCPServer) -> None:
             Field(description="Focus the readiness report on one method: sft, dpo, grpo, kto or reward"),
         ] = None,
         subset: Annotated[str | None, Field(description="Alias of `config`")] = None,
-    ) -> CallToolResult:
+    ) -> InspectResult:
         from hf_train_mcp.dataset_inspection.errors import InspectionError
         from hf_train_mcp.dataset_inspection.inspect import inspect_dataset as run
         from hf_train_mcp.dataset_inspection.inspect import to_markdown

@@ -221,8 +221,8 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
         twin = await in_thread(lambda: dedupe.running_twin(backend, sub, digest))
         if twin is not None:
             notes.append(
-                f"An identical job ({dedupe.PLAN_LABEL}={digest}) is still running: this is that job, nothing "
-                "new was submitted. Send allow_duplicate: true to start another one."
+                f"An identical job ({dedupe.PLAN_LABEL}={digest}) is still running: this is that job, "
+                "nothing new was submitted. Send allow_duplicate: true to start another one."
             )
             answer = await _submitted(args, sub, backend, twin, notes, progress)
             answer.data["duplicate_of"] = twin.id

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.resolve import Resolve
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
@@ -30,7 +30,7 @@ from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError
 from hf_train_mcp.jobs.output import HfJobsOutput, envelope
 from hf_train_mcp.jobs.usage import TOOL_DESCRIPTION, usage_guide
 from hf_train_mcp.redact import redact
-from hf_train_mcp.toolkit import Answer, agent_tool, error_result, error_text, structured
+from hf_train_mcp.toolkit import Answer, agent_tool, bounded, error_result, error_text, structured
 
 log = logging.getLogger("hf_train_mcp.jobs")
 HfJobsResult = structured(HfJobsOutput)
@@ -178,7 +178,7 @@ def error_answer(operation: str | None, args: Any, exc: BaseException) -> CallTo
     """The tool layer's only error path: domain errors become `is_error` answers with the official
     `{"kind": "error", "code", "message"}` outcome; anything else is reported as a bug."""
     if isinstance(exc, JobsError):
-        message, code = str(exc), exc.code
+        message, code = bounded(str(exc)), exc.code  # an error never echoes a huge input back
     else:
         message, code = error_text("hf_jobs", exc), "execution"
     outcome = {"kind": "error", "code": code, "message": redact(message)}

@@ -36,16 +36,52 @@ def request_fields() -> dict[str, FieldInfo]:
     return fields
 
 
+# tool name -> its advanced settings: keys an agent sends at the top level are folded into `advanced`.
+BY_TOOL: dict[str, AdvancedSettings] = {}
+
+
+def fold_top_level(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """`arguments` with every top-level key that is one of `tool`'s advanced settings moved into
+    `advanced` (agents and older examples send {"lora_r": 32} beside the other parameters); the same
+    key in both places with different values is left for the argument check to refuse."""
+    settings = BY_TOOL.get(tool)
+    if settings is None or not isinstance(arguments, dict):
+        return arguments
+    moved = {k: v for k, v in arguments.items() if k in settings.fields and k not in settings.parameters}
+    if not moved:
+        return arguments
+    advanced = arguments.get("advanced")
+    if advanced is not None and not isinstance(advanced, dict):
+        return arguments
+    merged = dict(advanced or {})
+    for key, value in moved.items():
+        if key in merged and merged[key] != value:
+            return arguments
+        merged[key] = value
+    rest = {k: v for k, v in arguments.items() if k not in moved}
+    return {**rest, "advanced": merged}
+
+
 class AdvancedSettings:
     """The `advanced` keys of one tool: request fields that are not its parameters, plus `extra`
     tool-only settings (name -> pydantic FieldInfo with a description)."""
 
     def __init__(
-        self, parameters: Iterable[str], *, exclude: Iterable[str] = (), extra: dict[str, FieldInfo] | None = None
+        self,
+        parameters: Iterable[str],
+        *,
+        exclude: Iterable[str] = (),
+        extra: dict[str, FieldInfo] | None = None,
     ):
+        self.parameters = frozenset(parameters)
         skip = set(parameters) | set(exclude) | NOT_OFFERED
         self.fields = {n: f for n, f in request_fields().items() if n not in skip}
         self.fields.update(extra or {})
+
+    def serve(self, tool: str) -> AdvancedSettings:
+        """Register these settings as `tool`'s (see `fold_top_level`)."""
+        BY_TOOL[tool] = self
+        return self
 
     @property
     def names(self) -> list[str]:
@@ -55,8 +91,8 @@ class AdvancedSettings:
         """The parameter's type: an object whose keys the schema names (values are checked by the tool)."""
         schema = {
             "type": "object",
-            "description": 'Rarely used settings as {"key": value} (keys below); {"help": true} lists each with '
-            "its meaning and default. Default none",
+            "description": 'Rarely used settings as {"key": value} (keys below); {"help": true} lists '
+            "each with its meaning and default. Default none",
             "propertyNames": {"enum": [*self.names, HELP_KEY]},
         }
         return Annotated[dict[str, Any] | None, WithJsonSchema(schema)]
@@ -69,7 +105,9 @@ class AdvancedSettings:
         if advanced is None:
             return {}
         if not isinstance(advanced, dict):
-            raise AdvancedError('advanced must be an object such as {"lora_r": 32}; {"help": true} lists the keys.')
+            raise AdvancedError(
+                'advanced must be an object such as {"lora_r": 32}; {"help": true} lists the keys.'
+            )
         unknown = [k for k in advanced if k not in self.fields and k != HELP_KEY]
         if unknown:
             import difflib

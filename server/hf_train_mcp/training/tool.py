@@ -34,7 +34,7 @@ GENERATOR_PARAMETERS = (
     "max_steps",
     "max_length",
 )
-GENERATOR_ADVANCED = AdvancedSettings(GENERATOR_PARAMETERS)
+GENERATOR_ADVANCED = AdvancedSettings(GENERATOR_PARAMETERS).serve("generate_training_script")
 GeneratorAdvanced = GENERATOR_ADVANCED.annotation()
 
 
@@ -75,6 +75,7 @@ RehearsalResult = structured(RehearsalOutput)
 def advanced_help(tool: str, settings: AdvancedSettings) -> Answer:
     """The answer to `advanced: {"help": true}`: every key with its meaning and default."""
     return Answer(settings.help_markdown(tool), {"advanced": settings.help_rows()})
+
 
 # The decided settings shown in generate_training_script's answer.
 SETTINGS_SHOWN = (

@@ -25,7 +25,17 @@ from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_m
 
 # prepare_training's own options; everything else it takes is a generate_training_script argument.
 PLANNING_OPTIONS = frozenset(
-    {"budget_usd", "max_hours", "params_b", "save_to", "submit", "detach", "wait_seconds", "local_python"}
+    {
+        "budget_usd",
+        "max_hours",
+        "params_b",
+        "save_to",
+        "submit",
+        "detach",
+        "wait_seconds",
+        "local_python",
+        "allow_duplicate",
+    }
 )
 
 

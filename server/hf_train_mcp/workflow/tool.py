@@ -57,7 +57,9 @@ PREPARE_PARAMETERS = (
     "max_length",
 )
 # dataset_columns: prepare_training reads them from the dataset itself.
-PREPARE_ADVANCED = AdvancedSettings(PREPARE_PARAMETERS, exclude={"dataset_columns"}, extra=PREPARE_EXTRA)
+PREPARE_ADVANCED = AdvancedSettings(
+    PREPARE_PARAMETERS, exclude={"dataset_columns"}, extra=PREPARE_EXTRA
+).serve("prepare_training")
 PrepareAdvanced = PREPARE_ADVANCED.annotation()
 
 
@@ -154,8 +156,12 @@ def register(server: MCPServer) -> None:
         method: A.MethodArg = A.D.method,
         peft: A.PeftArg = A.D.peft,
         hub_model_id: A.HubModelId = None,
-        budget_usd: Annotated[float | None, Field(gt=0, description="most to spend, USD. Default none")] = None,
-        max_hours: Annotated[float | None, Field(gt=0, description="longest acceptable run. Default none")] = None,
+        budget_usd: Annotated[
+            float | None, Field(gt=0, description="most to spend, USD. Default none")
+        ] = None,
+        max_hours: Annotated[
+            float | None, Field(gt=0, description="longest acceptable run. Default none")
+        ] = None,
         flavor: A.Flavor = None,
         timeout: A.Timeout = None,
         column_mapping: A.ColumnMapping = None,
@@ -163,7 +169,9 @@ def register(server: MCPServer) -> None:
         num_train_epochs: A.Epochs = A.D.num_train_epochs,
         max_steps: A.MaxSteps = None,
         max_length: A.MaxLength = A.D.max_length,
-        submit: Annotated[bool, Field(description="submit the job now (spends money). Default false")] = False,
+        submit: Annotated[
+            bool, Field(description="submit the job now (spends money). Default false")
+        ] = False,
         allow_duplicate: AllowDuplicate = False,
         advanced: PrepareAdvanced = None,
         approval: CostApproval = None,  # type: ignore[assignment]
