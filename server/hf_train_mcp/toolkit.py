@@ -201,6 +201,11 @@ def compact_schema(schema: Any, *, nullable: bool, keep_titles: frozenset[str] =
                 continue
             if (key == "default" and value is None) or (key == "additionalProperties" and value is True):
                 continue
+            if key == "discriminator":  # OpenAPI's, not JSON Schema's: the `kind` consts already decide
+                continue
+            if key == "$defs" and nullable:  # output models' docstrings: for the code, not the client
+                out[key] = {name: _undescribed(walk(sub)) for name, sub in value.items()}
+                continue
             if key in ("properties", "$defs", "patternProperties"):
                 out[key] = {
                     name: _keep_title(
@@ -218,10 +223,17 @@ def compact_schema(schema: Any, *, nullable: bool, keep_titles: frozenset[str] =
                 out = {**rest[0], **out}
             elif not nullable:
                 out["anyOf"] = rest
-            elif len(rest) == 1 and set(rest[0]) == {"type"} and isinstance(rest[0]["type"], str):
+            elif len(rest) == 1 and isinstance(rest[0].get("type"), str):
                 out.pop("anyOf")
-                out = {"type": [rest[0]["type"], "null"], **out}
+                out = {**rest[0], "type": [rest[0]["type"], "null"], **out}
         return out
+
+    def _undescribed(compacted: Any) -> Any:
+        return (
+            {k: v for k, v in compacted.items() if k != "description"}
+            if isinstance(compacted, dict)
+            else compacted
+        )
 
     def _keep_title(compacted: Any, original: Any, keep: bool) -> Any:
         if keep and isinstance(original, dict) and "title" in original:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
@@ -15,7 +16,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from hf_train_mcp import approval as cost_approval
 from hf_train_mcp.jobs.args import (
@@ -49,9 +50,49 @@ OPERATION_DESCRIPTION = (
     + ". Leave it out to get the usage guide."
 )
 ARGS_DESCRIPTION = (
-    'Arguments of the operation as a JSON object, e.g. {"script": "train.py", "flavor": "a10g-large", '
-    '"timeout": "2h"}. {"help": true} describes them.'
+    'Arguments of the operation, e.g. {"script": "train.py", "flavor": "a10g-large", "timeout": "2h"}; '
+    'each key says which operations take it. {"help": true} describes them in full.'
 )
+
+
+def _first_clause(text: str, limit: int = 60) -> str:
+    clause = re.split(r"(?<!\be\.g)(?<!\bi\.e)[.;]\s", text.strip(), maxsplit=1)[0].rstrip(".")
+    return clause if len(clause) <= limit else clause[: limit - 3].rsplit(" ", 1)[0] + "..."
+
+
+def _ops_text(ops: list[str]) -> str:
+    """["run", "uv", "scheduled run", "scheduled uv"] -> "run/uv, scheduled run/uv": short and exact."""
+    plain = [o for o in ops if not o.startswith("scheduled ")]
+    scheduled = [o.removeprefix("scheduled ") for o in ops if o.startswith("scheduled ")]
+    parts = ["/".join(plain)] if plain else []
+    if scheduled:
+        parts.append("scheduled " + "/".join(scheduled))
+    return ", ".join(parts)
+
+
+def args_schema() -> dict[str, Any]:
+    """The `args` object as published: every key any operation takes, with its type and which operations
+    take it, derived from the argument models in `jobs.args` (the one declaration of each)."""
+    owners: dict[str, list[str]] = {}
+    schemas: dict[str, dict[str, Any]] = {}
+    for op, model in OPERATIONS.items():
+        props = model.model_json_schema()["properties"]
+        for name, field in model.model_fields.items():
+            owners.setdefault(name, []).append(op)
+            if name not in schemas:
+                prop = {k: v for k, v in props[name].items() if k not in ("description", "title", "default")}
+                schemas[name] = {**prop, "_text": _first_clause(field.description or "")}
+    properties: dict[str, Any] = {}
+    for name, prop in schemas.items():
+        ops = owners[name]
+        where = "all" if len(ops) == len(OPERATIONS) else _ops_text(ops)
+        text = prop.pop("_text")
+        properties[name] = {**prop, "description": f"[{where}] {text}".strip()}
+    properties[HELP_KEY] = {"type": "boolean", "description": "[all] describe this operation's arguments"}
+    return {"type": "object", "description": ARGS_DESCRIPTION, "properties": properties}
+
+
+ArgsParam = Annotated[dict[str, Any] | str | None, WithJsonSchema(args_schema())]
 
 
 def _raw_args(args: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -203,7 +244,7 @@ def register(server: MCPServer) -> None:
     @agent_tool
     async def hf_jobs(
         operation: Annotated[str | None, Field(description=OPERATION_DESCRIPTION)] = None,
-        args: Annotated[dict[str, Any] | str | None, Field(description=ARGS_DESCRIPTION)] = None,
+        args: ArgsParam = None,
         approval: Approval = None,  # type: ignore[assignment]
         ctx: Context | None = None,
     ) -> HfJobsResult:
