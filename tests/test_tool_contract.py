@@ -74,3 +74,22 @@ async def test_answers_validate_against_the_published_output_schemas(tmp_path: A
             jsonschema.validate(result.structured_content, schemas[name])
             checked.add(name)
     assert len(checked) >= 7, checked
+
+
+async def test_hf_jobs_args_name_every_key_of_every_operation() -> None:
+    from hf_train_mcp.jobs.args import OPERATIONS
+
+    schema = (await listed())["hf_jobs"].input_schema["properties"]["args"]
+    props = schema["properties"]
+    for op, model in OPERATIONS.items():
+        for name in model.model_fields:
+            assert name in props, (op, name)
+            tag = props[name]["description"].split("]")[0]
+            plain = op.removeprefix("scheduled ")
+            assert tag == "[all" or plain in tag, (op, name, tag)
+    assert props["limit"]["maximum"] == OPERATIONS["ps"].model_fields["limit"].metadata[-1].le
+
+
+async def test_schema_and_description_state_the_same_bound() -> None:
+    rows = (await listed())["inspect_dataset"].input_schema["properties"]["rows"]
+    assert f"0-{rows['maximum']}" in rows["description"]

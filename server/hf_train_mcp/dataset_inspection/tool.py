@@ -9,6 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from hf_train_mcp.dataset_inspection.inspect import MAX_ROWS
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
 
 
@@ -53,7 +54,9 @@ def register(server: MCPServer) -> None:
             Field(description="Config (subset) name; default: the only one, or 'default', or the first"),
         ] = None,
         split: Annotated[str | None, Field(description="Split; default: train (or the first split)")] = None,
-        rows: Annotated[int, Field(ge=0, le=100, description="Sample rows to show (at most 20)")] = 5,
+        rows: Annotated[
+            int, Field(ge=0, le=MAX_ROWS, description=f"Sample rows to show, 0-{MAX_ROWS}. Default 5")
+        ] = 5,
         method: Annotated[
             str | None,
             Field(description="Focus the readiness report on one method: sft, dpo, grpo, kto or reward"),
