@@ -13,7 +13,13 @@ from mcp import Client
 
 pytestmark = pytest.mark.anyio
 
-READ_ONLY = {"validate_training_script", "recommend_hardware", "estimate_cost", "inspect_dataset"}
+READ_ONLY = {
+    "validate_training_script",
+    "recommend_hardware",
+    "estimate_cost",
+    "inspect_dataset",
+    "training_loss_curve",
+}
 
 
 async def listed() -> dict[str, Any]:

@@ -35,6 +35,7 @@ CAPABILITIES = (
     "hf_train_mcp.training.tool",
     "hf_train_mcp.dataset_inspection.tool",
     "hf_train_mcp.workflow.tool",
+    "hf_train_mcp.post_training.tool",
     "hf_train_mcp.skillbook.register",
 )
 

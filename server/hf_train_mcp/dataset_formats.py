@@ -116,6 +116,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "response_k",
     ),
     "label": ("label", "labels", "desirable", "is_desirable", "kto_label"),
+    # GRPO's accuracy rewards compare completions with it (not part of any format).
+    "solution": (
+        "solution",
+        "answer",
+        "final_answer",
+        "ground_truth",
+        "gold",
+        "expected_answer",
+        "reference",
+        "target",
+        "completion",
+        "response",
+        "output",
+    ),
 }
 
 

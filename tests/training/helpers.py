@@ -60,6 +60,17 @@ def request(**overrides: Any) -> dict[str, Any]:
 
 
 SFT_MAPPING = {"prompt": "question", "completion": "answer"}
+# GRPO on tiny.GRPO_ROWS: two built-in rewards with weights, 2 completions of at most 8 tokens per prompt,
+# one prompt per step (batch 2 x accumulation 1).
+GRPO_SETTINGS = {
+    "column_mapping": {"prompt": "question", "solution": "answer"},
+    "reward_funcs": ["think_format", "repetition_penalty"],
+    "reward_weights": [1.0, 0.5],
+    "num_generations": 2,
+    "max_completion_length": 8,
+    "max_prompt_length": 32,
+    "temperature": 0.9,
+}
 
 
 def write_script(tmp_path, tiny, **overrides):

@@ -21,9 +21,9 @@ pytestmark = pytest.mark.anyio
 TRAINING_ARGUMENTS = {name for model in REQUEST_MODELS.values() for name in model.model_fields} | {"save_to"}
 DETECTED_BY_PREPARE = {"dataset_columns"}  # prepare_training reads them from the dataset itself
 # The hardware tools size more than the generator trains: `method` also takes grpo/inference, `model` is
-# optional there (params_b instead) and estimate_cost requires its `flavor`. Same name, another argument:
-# compared between the training tools only.
-HARDWARE_WIDER = {"method", "model", "flavor"}
+# optional there (params_b instead), estimate_cost requires its `flavor` and `max_completion_length` also
+# sizes inference. Same name, another argument: compared between the training tools only.
+HARDWARE_WIDER = {"method", "model", "flavor", "max_completion_length"}
 HARDWARE_TOOLS = {"recommend_hardware", "estimate_cost"}
 # The tools that take a training run's arguments. validate_training_script / dry_run_training_script take
 # options about a script under test (a rehearsal's max_steps is at most 50, its model a local folder).

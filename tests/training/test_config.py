@@ -204,6 +204,8 @@ def test_the_generator_formats_are_the_ones_inspect_dataset_calls_ready():
         "completion": "hello",
         "chosen": "yes",
         "rejected": "no",
+        "label": True,
+        "solution": "4",  # GRPO keeps it for the accuracy rewards
     }
     for method, column_sets in FORMATS.items():
         for columns in column_sets:

@@ -17,15 +17,17 @@ import pytest
 from doubles.http_double import LoopbackServer
 from doubles.hub_repos import RepoStore, install_repo_routes
 from hf_train_mcp.training import parse_summary
-from training.helpers import SFT_MAPPING, script_env, write_script
+from training.helpers import GRPO_SETTINGS, SFT_MAPPING, script_env, write_script
+from training.tiny import GRPO_ROWS, write_jsonl
 
 TOKEN = "hf_alice_push_token_0123456789"
 
 
 def run_pushing(script: Path, *args: str, cwd: Path, endpoint: str) -> tuple[dict, str]:
     env = {**script_env(), "HF_ENDPOINT": endpoint, "HF_TOKEN": TOKEN, "HF_HOME": str(cwd / "hf-home")}
-    out = subprocess.run([sys.executable, str(script), *args], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
     log = out.stdout + out.stderr
     assert out.returncode == 0, log[-4000:]
     summary = parse_summary(out.stdout)
@@ -41,14 +43,29 @@ def checkpoint_step(repos: RepoStore) -> int:
 
 
 @pytest.mark.slow
-def test_a_script_pushes_checkpoints_and_a_rerun_elsewhere_resumes_from_them(tiny, tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["sft", "grpo"])
+def test_a_script_pushes_checkpoints_and_a_rerun_elsewhere_resumes_from_them(
+    method: str, tiny, tmp_path: Path
+) -> None:
     first_dir, second_dir = tmp_path / "first-machine", tmp_path / "second-machine"
     first_dir.mkdir()
     second_dir.mkdir()
+    if method == "sft":
+        data = {"dataset": str(tiny.sft_data), "column_mapping": SFT_MAPPING}
+    else:  # generated batches, scored by TRL's built-in rewards
+        data = {"dataset": str(write_jsonl(tmp_path / "grpo.jsonl", GRPO_ROWS)), **GRPO_SETTINGS}
     # output_dir relative, as in a job: each machine writes under its own working directory.
-    script = write_script(first_dir, tiny, push_to_hub=True, hub_model_id="alice/run", save_steps=1,
-                          max_steps=2, dataset=str(tiny.sft_data), column_mapping=SFT_MAPPING,
-                          output_dir="out")
+    script = write_script(
+        first_dir,
+        tiny,
+        method=method,
+        push_to_hub=True,
+        hub_model_id="alice/run",
+        save_steps=1,
+        max_steps=2,
+        output_dir="out",
+        **data,
+    )
     with LoopbackServer() as server:
         repos = install_repo_routes(server)
         repos.add_user("alice", TOKEN)
@@ -58,8 +75,13 @@ def test_a_script_pushes_checkpoints_and_a_rerun_elsewhere_resumes_from_them(tin
         assert summary["hub_model_id"] == "alice/run"
         repo = repos.get("model", "alice/run")
         assert repo is not None and repo.private  # the config's default: a private repo
-        for name in ("adapter_model.safetensors", "adapter_config.json", "README.md",
-                     "last-checkpoint/adapter_model.safetensors", "last-checkpoint/optimizer.pt"):
+        for name in (
+            "adapter_model.safetensors",
+            "adapter_config.json",
+            "README.md",
+            "last-checkpoint/adapter_model.safetensors",
+            "last-checkpoint/optimizer.pt",
+        ):
             assert name in repo.files, sorted(repo.files)
         assert checkpoint_step(repos) == 2  # the last save was pushed, not only the first
         assert "## Training details (hf-train-mcp)" in repo.files["README.md"].decode()

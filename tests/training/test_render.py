@@ -24,7 +24,7 @@ from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.static_checks import PEP723_RE, validate_script
 from training.helpers import request
 
-COMBOS = [(m, p) for m in ("sft", "dpo") for p in ("full", "lora", "qlora")]
+COMBOS = [(m, p) for m in ("sft", "dpo", "grpo", "kto", "reward") for p in ("full", "lora", "qlora")]
 
 
 def render(**overrides):
@@ -50,7 +50,9 @@ def test_every_combination_renders_compiles_and_checks_clean(method, peft, flavo
     for name, version in pins.items():
         assert f"{name}=={version}" in deps
     assert ("bitsandbytes==" + optional_pins()["bitsandbytes"] in deps) == (peft == "qlora")
-    assert not any(d.startswith("trackio") for d in deps)
+    # trackio is on by default for a pushed cloud run (its dashboard Space), and then pinned
+    assert plan.config["trackio"] is bool(plan.config["hub_model_id"])
+    assert any(d == "trackio==" + optional_pins()["trackio"] for d in deps) is plan.config["trackio"]
     checks = validate_script(text, flavor=flavor, secrets={"HF_TOKEN": "$HF_TOKEN"}, timeout="2h")
     assert [c.as_dict() for c in checks if c.status in ("fail", "warn")] == []
     # The script is the runner's code: loading it (without running main) gives the method's TRL classes,
@@ -60,6 +62,9 @@ def test_every_combination_renders_compiles_and_checks_clean(method, peft, flavo
     assert (spec.config, spec.trainer) == {
         "sft": ("SFTConfig", "SFTTrainer"),
         "dpo": ("DPOConfig", "DPOTrainer"),
+        "grpo": ("GRPOConfig", "GRPOTrainer"),
+        "kto": ("KTOConfig", "KTOTrainer"),
+        "reward": ("RewardConfig", "RewardTrainer"),
     }[method]
     hw = {"dtype": "bfloat16", "bf16": True, "fp16": False, "use_cpu": False, "device": "cuda"}
     fields = set(load_fields()["classes"][spec.config])

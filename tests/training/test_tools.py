@@ -77,6 +77,10 @@ async def test_generate_returns_script_checks_and_the_hf_jobs_call(tmp_path):
     assert all(c["status"] != "fail" for c in data["checks"])
     text = result.content[0].text
     assert '"operation": "uv"' in text and "dry_run_training_script" in text and str(target) in text
+    # trackio on by default for a pushed cloud run: the live dashboard's address is in the answer
+    config = data["plan"]["config"]
+    assert config["trackio"] is True and config["trackio_space_id"] == "me/trackio"
+    assert "Live metrics (trackio): " in text and "/spaces/me/trackio?project=qwen-dpo" in text
 
 
 async def test_generate_refuses_a_run_that_would_fail_and_says_how_to_fix_it():
@@ -105,7 +109,7 @@ async def test_generate_refuses_malformed_arguments():
     )
     assert result.is_error
     text = result.content[0].text
-    assert "hub_model_id" in text and "beta applies to method 'dpo' only" in text
+    assert "hub_model_id" in text and "beta applies to method 'dpo' and 'kto' only" in text
 
 
 async def test_generate_without_a_flavor_submits_what_the_hardware_model_recommends():

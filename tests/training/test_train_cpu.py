@@ -15,44 +15,60 @@ import sys
 
 import pytest
 from hf_train_mcp.training import parse_summary
-from training.helpers import SFT_MAPPING, run_ok, run_script, write_script
+from training.helpers import GRPO_SETTINGS, SFT_MAPPING, run_ok, run_script, write_script
+from training.tiny import GRPO_ROWS, KTO_ROWS, write_jsonl
 
 DPO_MAPPING = {"prompt": "instruction", "chosen": "good", "rejected": "bad"}
+ADAPTER = "adapter_model.safetensors"
+KTO = {"column_mapping": {"prompt": "question", "completion": "response", "label": "good"}}
+# case -> (method, peft, data: a fixture attribute or rows written in the test, request settings, weights)
 CASES = {
-    "sft-full": ("sft", "full", "sft_data", SFT_MAPPING, "model.safetensors"),
-    "sft-lora": ("sft", "lora", "sft_data", SFT_MAPPING, "adapter_model.safetensors"),
-    "dpo-lora": ("dpo", "lora", "dpo_data", DPO_MAPPING, "adapter_model.safetensors"),
-    "dpo-full": ("dpo", "full", "dpo_data", DPO_MAPPING, "model.safetensors"),
+    "sft-full": ("sft", "full", "sft_data", {"column_mapping": SFT_MAPPING}, "model.safetensors"),
+    "sft-lora": ("sft", "lora", "sft_data", {"column_mapping": SFT_MAPPING}, "adapter_model.safetensors"),
+    "dpo-lora": ("dpo", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, "adapter_model.safetensors"),
+    "dpo-full": ("dpo", "full", "dpo_data", {"column_mapping": DPO_MAPPING}, "model.safetensors"),
+    "grpo-lora": ("grpo", "lora", GRPO_ROWS, GRPO_SETTINGS, ADAPTER),
+    "kto-lora": ("kto", "lora", KTO_ROWS, KTO, ADAPTER),
+    "reward-lora": ("reward", "lora", "dpo_data", {"column_mapping": DPO_MAPPING}, ADAPTER),
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_trains_saves_and_resumes(case, tiny, tmp_path):
-    method, peft, data_attr, mapping, weights = CASES[case]
-    script = write_script(
-        tmp_path,
-        tiny,
-        method=method,
-        peft=peft,
-        dataset=str(getattr(tiny, data_attr)),
-        column_mapping=mapping,
-    )
+    method, peft, data, settings, weights = CASES[case]
+    if isinstance(data, str):
+        dataset = getattr(tiny, data)
+    else:
+        dataset = write_jsonl(tmp_path / f"{method}.jsonl", data)
+    script = write_script(tmp_path, tiny, method=method, peft=peft, dataset=str(dataset), **settings)
     out = tmp_path / "out"
 
     summary, log = run_ok(script, cwd=tmp_path)
     assert summary["steps"] == 2 and summary["resumed_from"] is None
     assert math.isfinite(summary["final_loss"]) and summary["runtime_s"] > 0
-    assert summary["tokens_per_second"] > 0 and summary["peak_memory_gb"] > 0
+    assert summary["peak_memory_gb"] > 0
+    if method != "grpo":  # GRPO's batches are generated: the Trainer counts no input tokens
+        assert summary["tokens_per_second"] > 0
     for name in (weights, "README.md", "tokenizer.json", "checkpoint-2/trainer_state.json"):
         assert (out / name).is_file(), sorted(p.name for p in out.iterdir())
     card = (out / "README.md").read_text()
     assert "## Training details (hf-train-mcp)" in card
-    assert str(tiny.model) in card and getattr(tiny, data_attr).name in card
+    assert str(tiny.model) in card and dataset.name in card
     assert f"{method.upper()} ({peft})" in card and "| learning_rate |" in card
-    if method == "dpo":
+    if method in ("dpo", "kto"):
         expected = "none (the adapter" if peft == "lora" else "a frozen copy"
         assert f"reference model: {expected}" in log
+    if method == "grpo":
+        assert "rewards: think_format_reward, repetition_penalty_reward" in log
+        assert "dropped 1 of 9 rows with prompts over 32 tokens" in log
+        state = json.loads((out / "checkpoint-2" / "trainer_state.json").read_text())
+        logged = [h for h in state["log_history"] if "reward" in h]
+        assert logged and all(0 < h["completions/max_length"] <= 8 for h in logged)
+        assert "rewards/think_format_reward/mean" in logged[0] and "| num_generations | 2 |" in card
+    if method == "reward":
+        adapter = json.loads((out / "adapter_config.json").read_text())
+        assert adapter["task_type"] == "SEQ_CLS" and "score" in str(adapter["modules_to_save"])
 
     # A second run of the same script continues from checkpoint-2 instead of starting over.
     summary2, log2 = run_ok(script, "--max-steps", "3", cwd=tmp_path)

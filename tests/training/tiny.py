@@ -75,6 +75,17 @@ DPO_ROWS = [
     {"instruction": f"tell me the color of the {thing}", "good": f"the {thing} is {color}", "bad": "no"}
     for thing, color in [("sky", "blue"), ("grass", "green"), ("sun", "hot"), ("snow", "cold")]
 ] * 4
+# GRPO: prompts with a reference answer (mapped onto prompt/solution); the last prompt is too long to keep.
+GRPO_ROWS = [
+    {"question": f"what is the capital of {c}", "answer": p}
+    for c, p in [("france", "paris"), ("germany", "berlin"), ("italy", "rome"), ("spain", "madrid")]
+] * 2 + [{"question": " ".join(["please tell me the name"] * 20), "answer": "no"}]
+# KTO: single completions labelled good (true) or bad (false), in columns that need a mapping.
+KTO_ROWS = [
+    {"question": f"tell me the color of the {thing}", "response": answer, "good": good}
+    for thing, color in [("sky", "blue"), ("grass", "green"), ("sun", "hot"), ("snow", "cold")]
+    for answer, good in [(f"the {thing} is {color}", True), ("no", False)]
+] * 2
 MESSAGES_ROWS = [
     {"messages": [{"role": "user", "content": r["question"]}, {"role": "assistant", "content": r["answer"]}]}
     for r in SFT_ROWS

@@ -4,7 +4,6 @@ Raised by the domain code with a message that says what to send instead; the too
 prepare_training) turn it into their own errors. Hub failures keep hub.py's error, already worded.
 """
 
-
 from hf_train_mcp.errors import AgentError
 
 

@@ -186,6 +186,11 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
             f"The job is still running. Follow it: "
             f"`{json.dumps({'operation': 'logs', 'args': {'job_id': view.id, 'wait_seconds': 30}})}`"
         )
+    steps = _after_training(view, lines)
+    if steps:
+        from hf_train_mcp.post_training import next_steps_markdown
+
+        md += ["", next_steps_markdown(steps)]
     truncated = cut or result.count > len(lines) or result.timed_out or result.cut
     outcome = {
         "kind": "logs",
@@ -203,8 +208,22 @@ async def op_logs(args: LogsArgs, progress: Progress | None) -> Answer:
             "finished": view.is_terminal,
             "logs": lines,
             "next_calls": calls,
+            **({"next_steps": steps} if steps else {}),
         },
     )
+
+
+def _after_training(view: JobView, lines: list[str]) -> list[dict[str, Any]]:
+    """A completed training job (its summary line in the logs): what a person usually asks next."""
+    if view.stage != "COMPLETED":
+        return []
+    from hf_train_mcp.post_training import next_steps_after_training
+    from hf_train_mcp.training.summary import parse_summary
+
+    summary = parse_summary("\n".join(lines))
+    if not summary:
+        return []
+    return next_steps_after_training(view.id, summary.get("hub_model_id"), summary=summary)
 
 
 async def op_inspect(args: InspectArgs, progress: Progress | None) -> Answer:

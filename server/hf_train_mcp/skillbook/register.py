@@ -45,7 +45,7 @@ def _register_prompts(server: MCPServer) -> None:
         model: Annotated[str, Field(description="Hub model id or local path, e.g. Qwen/Qwen2.5-0.5B")],
         dataset: Annotated[str, Field(description="Hub dataset id or local file, e.g. trl-lib/Capybara")],
         budget_usd: Annotated[str, Field(description="Most you want to spend, in USD (optional)")] = "",
-        method: Annotated[str, Field(description="sft or dpo (default sft)")] = "sft",
+        method: Annotated[str, Field(description="sft, dpo, grpo, kto or reward (default sft)")] = "sft",
         hub_model_id: Annotated[str, Field(description="Hub repo for the result (optional)")] = "",
     ) -> str:
         """Fine-tune MODEL on DATASET within BUDGET: inspect, pick hardware, generate, submit, monitor."""

@@ -38,6 +38,8 @@ def training_defaults_table() -> str:
     table = md_table(["method", "peft", "learning rate", "batch per GPU", "gradient accumulation"], rows)
     fields = REQUEST_MODELS["sft"].model_fields
     dpo = REQUEST_MODELS["dpo"].model_fields
+    grpo = REQUEST_MODELS["grpo"].model_fields
+    kto = REQUEST_MODELS["kto"].model_fields
     common = [
         ("max_length", fields["max_length"].default),
         ("num_train_epochs", fields["num_train_epochs"].default),
@@ -53,6 +55,17 @@ def training_defaults_table() -> str:
         ("gradient_checkpointing", fields["gradient_checkpointing"].default),
         ("save_steps (checkpoints pushed to the Hub)", fields["save_steps"].default),
         ("DPO beta / loss_type", f"{dpo['beta'].default} / {dpo['loss_type'].default}"),
+        ("KTO beta / kto_loss_type", f"{kto['beta'].default} / {kto['kto_loss_type'].default}"),
+        (
+            "GRPO num_generations / max_prompt_length / max_completion_length",
+            f"{grpo['num_generations'].default} / {grpo['max_prompt_length'].default} / "
+            f"{grpo['max_completion_length'].default}",
+        ),
+        ("GRPO grpo_beta / temperature", f"{grpo['grpo_beta'].default} / {grpo['temperature'].default}"),
+        (
+            "GRPO reward_funcs (without a reward_model)",
+            ", ".join(REQUEST_MODELS["grpo"](model="m", dataset="d").rewards()),  # type: ignore[attr-defined]
+        ),
     ]
     settings = md_table(["setting", "default"], [[f"`{k}`", f"`{v}`"] for k, v in common])
     return table + "\n\n" + settings

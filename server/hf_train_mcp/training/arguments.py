@@ -21,17 +21,24 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from hf_train_mcp.errors import AgentError
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR
+from hf_train_mcp.training.runner import SOLUTION_REWARDS as SOLUTION_REWARDS
 
 if TYPE_CHECKING:
     from hf_train_mcp.hardware.api import TrainingPlan
 
-Method = Literal["sft", "dpo"]
+Method = Literal["sft", "dpo", "grpo", "kto", "reward"]
 PeftKind = Literal["full", "lora", "qlora"]
 DtypeChoice = Literal["auto", "bfloat16", "float16", "float32"]
 AttnChoice = Literal["auto", "sdpa", "eager", "flash_attention_2"]
 Scheduler = Literal["linear", "cosine", "constant", "constant_with_warmup"]
 EvalStrategy = Literal["auto", "no", "steps", "epoch"]
 LossType = Literal["sigmoid", "hinge", "ipo", "robust", "sigmoid_norm"]
+KTOLossType = Literal["kto", "apo_zero_unpaired"]
+# TRL's built-in reward functions (trl.rewards in the pinned TRL): names the script maps onto them; the
+# server never runs reward code an agent wrote. SOLUTION_REWARDS compare with a `solution` column.
+RewardName = Literal[
+    "accuracy", "reasoning_accuracy", "cosine_scaled", "think_format", "repetition_penalty", "soft_overlong"
+]
 # How the script converts the rows after the column mapping: "sharegpt" turns the `messages` column's
 # [{"from", "value"}] turns with ShareGPT role names (human/gpt) into TRL's [{"role", "content"}].
 DatasetConversion = Literal["sharegpt"]
@@ -44,8 +51,18 @@ DEFAULT_LR = {
     ("dpo", "full"): 5e-7,
     ("dpo", "lora"): 5e-6,
     ("dpo", "qlora"): 5e-6,
+    ("grpo", "full"): 1e-6,
+    ("grpo", "lora"): 1e-5,
+    ("grpo", "qlora"): 1e-5,
+    ("kto", "full"): 5e-7,
+    ("kto", "lora"): 5e-6,
+    ("kto", "qlora"): 5e-6,
+    ("reward", "full"): 1e-5,
+    ("reward", "lora"): 1e-4,
+    ("reward", "qlora"): 1e-4,
 }
-DEFAULT_BATCH = {"sft": (4, 4), "dpo": (2, 8)}
+# GRPO: batch x accumulation = 8 completions per step, one group of num_generations (8) per step.
+DEFAULT_BATCH = {"sft": (4, 4), "dpo": (2, 8), "grpo": (4, 2), "kto": (4, 4), "reward": (4, 4)}
 
 
 def _arg(kind: Any, description: str, **bounds: Any) -> Any:
@@ -54,7 +71,12 @@ def _arg(kind: Any, description: str, **bounds: Any) -> Any:
 
 
 # --- what to train ------------------------------------------------------------------------------
-MethodArg = _arg(Method, "sft: supervised fine-tuning; dpo: preference pairs. Default sft")
+MethodArg = _arg(
+    Method,
+    "sft: supervised fine-tuning; dpo: preference pairs; grpo: RL from prompts with built-in rewards or a "
+    "reward model; kto: completions labelled good/bad; reward: a reward model (sequence classifier) from "
+    "preference pairs. Default sft",
+)
 PeftArg = _arg(PeftKind, "full weights, a LoRA adapter, or QLoRA (4-bit base + LoRA; GPU only). Default lora")
 ModelArg = Annotated[str, Field(description="base model: Hub id (e.g. 'Qwen/Qwen2.5-0.5B') or local path")]
 ModelRevision = _arg(str, "model branch/tag/commit. Default main")
@@ -110,13 +132,30 @@ Attention = _arg(
 )
 # --- hyperparameters ----------------------------------------------------------------------------
 LearningRate = _arg(
-    float, "Default per method: SFT 2e-5 full / 2e-4 LoRA; DPO 5e-7 full / 5e-6 LoRA", gt=0, lt=1
+    float,
+    "Default per method (full / LoRA): SFT 2e-5 / 2e-4; DPO and KTO 5e-7 / 5e-6; GRPO 1e-6 / 1e-5; reward "
+    "1e-5 / 1e-4",
+    gt=0,
+    lt=1,
 )
 Epochs = _arg(float, "passes over the dataset. Default 1", gt=0, le=100)
 MaxSteps = _arg(int, "stop after N optimizer steps. Default: epochs", ge=1)
-BatchSize = _arg(int, "sequences per GPU per step. Default SFT 4, DPO 2", ge=1, le=1024)
-Accumulation = _arg(int, "gradient accumulation steps. Default SFT 4, DPO 8", ge=1, le=1024)
-MaxLength = _arg(int, "max tokens per sample (longer ones are truncated). Default 1024", ge=16, le=262_144)
+BatchSize = _arg(
+    int,
+    "sequences per GPU per step (GRPO: completions). Default SFT, KTO, reward 4; DPO 2; GRPO 4",
+    ge=1,
+    le=1024,
+)
+Accumulation = _arg(
+    int, "gradient accumulation steps. Default SFT, KTO, reward 4; DPO 8; GRPO 2", ge=1, le=1024
+)
+MaxLength = _arg(
+    int,
+    "max tokens per sample (longer ones are truncated; GRPO uses max_prompt_length + "
+    "max_completion_length instead). Default 1024",
+    ge=16,
+    le=262_144,
+)
 WarmupRatio = _arg(float, "fraction of steps to warm up. Default 0.03", ge=0, lt=1)
 SchedulerArg = _arg(Scheduler, "learning-rate schedule. Default cosine")
 WeightDecay = _arg(float, "AdamW weight decay. Default 0", ge=0, le=1)
@@ -134,7 +173,11 @@ LoraTargets = _arg(
     str | list[str], "'all-linear' or module names like ['q_proj','v_proj']. Default all-linear"
 )
 # --- reporting ----------------------------------------------------------------------------------
-Trackio = _arg(bool, "report metrics to trackio. Default false")
+Trackio = _arg(
+    bool,
+    "report metrics to trackio. Default: on for a Hub flavor with hub_model_id (a live dashboard Space "
+    "<namespace>/trackio), off for 'local'; false opts out",
+)
 TrackioProject = _arg(str, "trackio project name. Default: output_dir")
 TrackioSpace = _arg(str, "Space for a live trackio dashboard, 'user/name'. Default none")
 RunName = _arg(str, "name of the run in the logs and trackio. Default: output_dir")
@@ -148,8 +191,54 @@ AssistantOnlyLoss = _arg(bool, "SFT only: loss on assistant turns of 'messages' 
 CompletionOnlyLoss = _arg(
     bool, "SFT only: loss on the completion of prompt/completion data. Default: TRL's (true for that format)"
 )
-Beta = _arg(float, "DPO only: KL strength. Default 0.1", gt=0, le=10)
+Beta = _arg(float, "DPO and KTO: KL strength. Default 0.1", gt=0, le=10)
 LossTypeArg = _arg(LossType, "DPO only: loss. Default sigmoid")
+KTOLoss = _arg(KTOLossType, "KTO only: loss (kto needs batch size >= 2 for its KL term). Default kto")
+DesirableWeight = _arg(float, "KTO only: weight of good (label true) examples. Default 1", gt=0, le=100)
+UndesirableWeight = _arg(float, "KTO only: weight of bad (label false) examples. Default 1", gt=0, le=100)
+CenterRewards = _arg(
+    float,
+    "reward only: pull the scores towards 0 with this coefficient (e.g. 0.01). Default none",
+    ge=0,
+    le=10,
+)
+RewardFuncs = _arg(
+    list[RewardName],
+    "GRPO only: TRL's built-in rewards (trl.rewards), summed with reward_weights: accuracy, "
+    "reasoning_accuracy, cosine_scaled (compare with a 'solution' column; math answers, math-verify), "
+    "think_format (<think>...</think> then the answer), repetition_penalty (repeated 3-grams), "
+    "soft_overlong (completions near max_completion_length). Default: none when reward_model is given, "
+    "else ['think_format']",
+)
+RewardWeights = _arg(
+    list[float], "GRPO only: one weight per reward (reward_funcs, then reward_model). Default all 1"
+)
+RewardModel = _arg(
+    str, "GRPO only: Hub id of a sequence-classification reward model to score completions. Default none"
+)
+NumGenerations = _arg(
+    int,
+    "GRPO only: completions per prompt; must divide batch x accumulation x GPUs. Default 4",
+    ge=2,
+    le=256,
+)
+MaxPromptLength = _arg(
+    int, "GRPO only: prompts longer than this many tokens are dropped. Default 512", ge=8, le=131_072
+)
+MaxCompletionLength = _arg(int, "GRPO only: tokens generated per completion. Default 256", ge=1, le=131_072)
+GRPOBeta = _arg(
+    float,
+    "GRPO only: KL penalty towards the reference model; 0 loads no reference model (TRL's default). "
+    "Default 0",
+    ge=0,
+    le=10,
+)
+Temperature = _arg(float, "GRPO only: sampling temperature of the completions. Default 1.0", gt=0, le=5)
+UseVllm = _arg(
+    bool,
+    "GRPO only: generate with vLLM colocated on the training GPU (refused: vLLM is not in the pinned "
+    "stack; generation runs through transformers). Default false",
+)
 
 _HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 HUB_ID_RE = re.compile(rf"^(?:{_HUB_PART}/)?{_HUB_PART}$")
@@ -237,7 +326,7 @@ class _Request(BaseModel):
     lora_dropout: LoraDropout = 0.05
     lora_target_modules: LoraTargets = "all-linear"
     # reporting
-    trackio: Trackio = False
+    trackio: Trackio = None
     trackio_project: TrackioProject = None
     trackio_space_id: TrackioSpace = None
     run_name: RunName = None
@@ -328,8 +417,59 @@ class DPORequest(_Request):
     loss_type: LossTypeArg = "sigmoid"
 
 
-# A new method: its request model here, its row in runner.METHODS, its rules in resolve.METHOD_RULES.
-REQUEST_MODELS: dict[str, type[_Request]] = {"sft": SFTRequest, "dpo": DPORequest}
+class GRPORequest(_Request):
+    """Group relative policy optimisation on prompts, scored by built-in rewards and/or a reward model."""
+
+    method: Literal["grpo"] = "grpo"
+    reward_funcs: RewardFuncs = None
+    reward_weights: RewardWeights = None
+    reward_model: RewardModel = None
+    num_generations: NumGenerations = 4
+    max_prompt_length: MaxPromptLength = 512
+    max_completion_length: MaxCompletionLength = 256
+    grpo_beta: GRPOBeta = 0.0
+    temperature: Temperature = 1.0
+    use_vllm: UseVllm = False
+
+    @field_validator("reward_model")
+    @classmethod
+    def _reward_model(cls, value: str | None) -> str | None:
+        if value is not None and not is_hub_id(value) and not looks_like_path(value):
+            raise ValueError(f"reward_model {value!r} is not a Hub model id such as 'user/reward-model'")
+        return None if value is None else _clean_text(value, "reward_model")
+
+    def rewards(self) -> list[str]:
+        """The built-in rewards to use: the request's, else think_format when there is no reward model."""
+        if self.reward_funcs is not None:
+            return list(dict.fromkeys(self.reward_funcs))
+        return [] if self.reward_model else ["think_format"]
+
+
+class KTORequest(_Request):
+    """Kahneman-Tversky optimisation on completions labelled desirable (true) or not (false)."""
+
+    method: Literal["kto"] = "kto"
+    beta: Beta = 0.1
+    kto_loss_type: KTOLoss = "kto"
+    desirable_weight: DesirableWeight = 1.0
+    undesirable_weight: UndesirableWeight = 1.0
+
+
+class RewardRequest(_Request):
+    """A reward model: the base model with a one-score head, trained on preference pairs."""
+
+    method: Literal["reward"] = "reward"
+    center_rewards_coefficient: CenterRewards = None
+
+
+# A new method: its request model here, its row in runner.METHODS, its rules in method_rules.METHOD_RULES.
+REQUEST_MODELS: dict[str, type[_Request]] = {
+    "sft": SFTRequest,
+    "dpo": DPORequest,
+    "grpo": GRPORequest,
+    "kto": KTORequest,
+    "reward": RewardRequest,
+}
 Request = _Request
 
 
@@ -390,8 +530,10 @@ def parse_request(data: dict[str, Any]) -> _Request:
             if err["type"] == "extra_forbidden":
                 owners = [m for m, cls in REQUEST_MODELS.items() if where in cls.model_fields]
                 if owners:
-                    message = f"{where} applies to method {owners[0]!r} only, not {method!r}"
-                    fix = f"remove {where}"
+                    names = " and ".join(repr(m) for m in owners)
+                    message = f"{where} applies to method {names} only, not {method!r}"
+                    grpo_beta = where == "beta" and method == "grpo"
+                    fix = "use grpo_beta for GRPO's KL penalty" if grpo_beta else f"remove {where}"
                 else:
                     message = f"{where} is not an argument of method {method!r}"
                     fix = "remove it; arguments are: " + ", ".join(sorted(model_cls.model_fields))
@@ -420,9 +562,8 @@ def hardware_plan(
     return TrainingPlan(
         model=req.model,
         params_b=params_b,
-        method=req.method,
+        **_method_terms(req),
         peft=req.peft,
-        max_length=req.max_length,
         batch_size=batch,
         gradient_accumulation=accumulation,
         gradient_checkpointing=req.gradient_checkpointing,
@@ -432,3 +573,24 @@ def hardware_plan(
         max_steps=req.max_steps,
         lora_r=req.lora_r,
     )
+
+
+def _method_terms(req: _Request) -> dict[str, Any]:
+    """How the hardware model sees a method. GRPO: the script's own settings (completions per prompt,
+    completion length, the prompt + completion sequence, a reference model only when grpo_beta > 0 without
+    an adapter). KTO and reward modelling are sized as DPO: two sequences per example (KTO: the completion
+    and its mismatched KL completion; reward: chosen and rejected), KTO's reference copy only for a full
+    fine-tune (as DPO's), reward modelling without one (its head has one output, so the DPO-sized logits
+    and reference forward overestimate it slightly)."""
+    if isinstance(req, GRPORequest):
+        return {
+            "method": "grpo",
+            "max_length": req.max_prompt_length + req.max_completion_length,
+            "num_generations": req.num_generations,
+            "max_completion_length": req.max_completion_length,
+            "grpo_beta": req.grpo_beta,
+        }
+    if req.method in ("kto", "reward"):
+        reference = "auto" if req.method == "kto" else "none"
+        return {"method": "dpo", "max_length": req.max_length, "dpo_reference": reference}
+    return {"method": req.method, "max_length": req.max_length}

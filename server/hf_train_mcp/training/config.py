@@ -55,6 +55,11 @@ class LoraSpec(TypedDict):
     target_modules: str | list[str]
 
 
+class RewardSpec(TypedDict):
+    name: str  # a RewardName (arguments.RewardName)
+    kwargs: dict[str, Any]  # the factory's settings (e.g. max_len) for trl.rewards.get_* rewards
+
+
 class _ScriptConfigBase(TypedDict):
     method: str
     peft: str
@@ -90,6 +95,7 @@ class _ScriptConfigBase(TypedDict):
     trackio: bool
     trackio_project: str
     trackio_space_id: str | None
+    trackio_dashboard: str | None  # the live dashboard address, shown in the answers
     run_name: str
     pinned_versions: dict[str, str]
 
@@ -100,8 +106,18 @@ class ScriptConfig(_ScriptConfigBase, total=False):
     lora: LoraSpec  # peft lora / qlora
     assistant_only_loss: bool  # sft
     completion_only_loss: bool | None  # sft
-    beta: float  # dpo
-    loss_type: str  # dpo
+    beta: float  # dpo, kto, grpo (grpo's is grpo_beta in the request: 0 is allowed there)
+    loss_type: str  # dpo, kto
+    desirable_weight: float  # kto
+    undesirable_weight: float  # kto
+    center_rewards_coefficient: float | None  # reward
+    rewards: list[RewardSpec]  # grpo: built-in reward functions (trl.rewards) and their settings
+    reward_model: str | None  # grpo
+    reward_weights: list[float] | None  # grpo
+    num_generations: int  # grpo
+    max_prompt_length: int  # grpo
+    max_completion_length: int  # grpo
+    temperature: float  # grpo
 
 
 @dataclass

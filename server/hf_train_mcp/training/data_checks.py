@@ -15,11 +15,17 @@ if TYPE_CHECKING:
 TRL_COLUMNS: dict[str, tuple[str, ...]] = {
     "sft": ("text", "messages", "prompt", "completion"),
     "dpo": ("prompt", "chosen", "rejected"),
+    "grpo": ("prompt", "solution"),
+    "kto": ("prompt", "completion", "label", "chosen", "rejected"),
+    "reward": ("prompt", "chosen", "rejected"),
 }
 # An example mapping per method, for the fixes.
 MAPPING_EXAMPLES = {
     "sft": '{"prompt": "question", "completion": "answer"}',
     "dpo": '{"prompt": "instruction", "chosen": "good", "rejected": "bad"}',
+    "grpo": '{"prompt": "problem", "solution": "answer"}',
+    "kto": '{"prompt": "question", "completion": "response", "label": "is_good"}',
+    "reward": '{"prompt": "instruction", "chosen": "good", "rejected": "bad"}',
 }
 
 
@@ -32,6 +38,10 @@ def mapped_columns(req: Request) -> set[str]:
     return columns
 
 
+def _formats(method: str) -> str:
+    return " or ".join("/".join(fmt) for fmt in METHODS[method].formats)
+
+
 def check_conversion(run: Run) -> None:
     """ShareGPT conversion rewrites SFT conversations; DPO pairs are not conversations of one column."""
     req = run.req
@@ -42,8 +52,8 @@ def check_conversion(run: Run) -> None:
             "dataset_conversion",
             "fail",
             f"dataset_conversion={req.dataset_conversion!r} converts SFT conversations (a 'messages' "
-            f"column); {req.method.upper()} reads prompt/chosen/rejected pairs, which it cannot convert",
-            "convert the data to prompt/chosen/rejected columns before training (then pass "
+            f"column); {req.method.upper()} reads {_formats(req.method)}, which it cannot convert",
+            f"convert the data to {_formats(req.method)} columns before training (then pass "
             "column_mapping), or use method='sft' for conversations",
         )
         return

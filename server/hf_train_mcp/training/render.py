@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from hf_train_mcp.training.arguments import SOLUTION_REWARDS
 from hf_train_mcp.training.config import Plan
 
 _HERE = Path(__file__).resolve().parent
@@ -44,7 +45,7 @@ class RenderError(ValueError):
     """A value could not be rendered as an inert literal, or the template broke its own contract."""
 
 
-def _read_pins(path: Path) -> dict[str, str]:
+def read_pins(path: Path) -> dict[str, str]:
     pins: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -60,13 +61,13 @@ def _read_pins(path: Path) -> dict[str, str]:
 @cache
 def training_pins() -> dict[str, str]:
     """The tested-together training stack, name -> version (requirements-train.txt)."""
-    return _read_pins(TRAIN_PINS)
+    return read_pins(TRAIN_PINS)
 
 
 @cache
 def optional_pins() -> dict[str, str]:
     """Packages only some scripts need (bitsandbytes, trackio), name -> version."""
-    return _read_pins(OPTIONAL_PINS)
+    return read_pins(OPTIONAL_PINS)
 
 
 def dependencies_for(plan: Plan) -> list[str]:
@@ -76,6 +77,8 @@ def dependencies_for(plan: Plan) -> list[str]:
         deps["bitsandbytes"] = extra["bitsandbytes"]
     if plan.config.get("trackio"):
         deps["trackio"] = extra["trackio"]
+    if any(spec["name"] in SOLUTION_REWARDS for spec in plan.config.get("rewards", ())):
+        deps["math-verify"] = extra["math-verify"]  # trl.rewards' accuracy rewards parse answers with it
     return [f"{name}=={version}" for name, version in deps.items()]
 
 

@@ -28,6 +28,7 @@ from hf_train_mcp.hardware.api import (
 from hf_train_mcp.hardware.recommend import UNKNOWN_TIMEOUT_S, friendly_timeout
 from hf_train_mcp.hardware.recommend import format_duration as job_timeout
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS
+from hf_train_mcp.post_training.trackio_defaults import trackio_settings
 from hf_train_mcp.training.arguments import (
     DEFAULT_LR,
     Request,
@@ -354,25 +355,30 @@ def decide_output(run: Run) -> dict[str, Any]:
             "when the job ends",
             "set push_to_hub=True with hub_model_id, or use flavor='local'",
         )
-    if req.trackio and req.trackio_space_id is None and req.hub_model_id is None:
-        run.check(
-            "trackio",
-            "info",
-            "trackio logs locally in the job unless trackio_space_id is set or the model is pushed",
-            "pass trackio_space_id='your-username/trackio' for a live dashboard",
-        )
     model_tail = req.model.rstrip("/").split("/")[-1] or "model"
     output_dir = req.output_dir or (
         req.hub_model_id.split("/")[-1] if req.hub_model_id else f"{model_tail}-{req.method}-{req.peft}"
+    )
+    project = req.trackio_project or output_dir
+    metrics = trackio_settings(
+        trackio=req.trackio,
+        space_id=req.trackio_space_id,
+        hub_model_id=req.hub_model_id if req.push_to_hub else None,
+        flavor=LOCAL_FLAVOR if run.local else run.flavor,
+        project=project,
+    )
+    run.check(
+        "trackio", "info", metrics["note"] + (f": {metrics['dashboard']}" if metrics["dashboard"] else "")
     )
     return {
         "output_dir": output_dir,
         "hub_model_id": req.hub_model_id,
         "push_to_hub": req.push_to_hub,
         "private": req.private,
-        "trackio": req.trackio,
-        "trackio_project": req.trackio_project or output_dir,
-        "trackio_space_id": req.trackio_space_id,
+        "trackio": metrics["trackio"],
+        "trackio_project": project,
+        "trackio_space_id": metrics["trackio_space_id"],
+        "trackio_dashboard": metrics["dashboard"],
         "run_name": req.run_name or output_dir,
     }
 

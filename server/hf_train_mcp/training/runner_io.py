@@ -201,10 +201,21 @@ def write_model_card(cfg: dict, output_dir: str, summary: dict) -> str:
         "seed",
         "beta",
         "loss_type",
+        "desirable_weight",
+        "undesirable_weight",
+        "center_rewards_coefficient",
+        "num_generations",
+        "max_prompt_length",
+        "max_completion_length",
+        "temperature",
+        "reward_model",
+        "reward_weights",
     ]
     rows += [(k, cfg[k]) for k in keys if k in cfg and cfg[k] is not None]
     if "lora" in cfg:
         rows += [(f"lora_{k}", v) for k, v in cfg["lora"].items()]
+    if cfg.get("rewards"):
+        rows.append(("rewards", ", ".join(spec["name"] for spec in cfg["rewards"])))
     if spec["column_mapping"]:
         rows.append(("column_mapping", json.dumps(spec["column_mapping"])))
     if spec.get("conversion"):

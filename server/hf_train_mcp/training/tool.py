@@ -94,6 +94,9 @@ SETTINGS_SHOWN = (
     "save_steps",
     "eval_strategy",
     "beta",
+    "num_generations",
+    "max_completion_length",
+    "reward_model",
 )
 
 
@@ -157,6 +160,11 @@ def script_answer(script: GeneratedScript) -> Answer:
             f"attention `{cfg['attn_implementation']}`.{multi}",
             "",
             "Settings: `" + json.dumps(settings) + "`",
+            *(
+                [f"Live metrics (trackio): {cfg['trackio_dashboard']}"]
+                if cfg.get("trackio_dashboard")
+                else []
+            ),
             "",
             checks_table(script.checks),
             "",
@@ -211,11 +219,13 @@ def register(server: MCPServer) -> None:
         save_to: A.SaveTo = None,
         advanced: GeneratorAdvanced = None,
     ) -> ScriptResult:
-        """Generate a validated fine-tuning uv script (SFT/DPO; full, LoRA, QLoRA) and its hf_jobs call.
+        """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward; full, LoRA, QLoRA) and its
+        hf_jobs call.
 
-        Checks the request (dtype/attention vs GPU, dataset format, eval data, timeout vs estimate, Hub id,
-        token secret), renders a script with pinned dependencies, checks every keyword against the pinned
-        TRL/transformers and saves it. Returns the script, the checks and the ready hf_jobs uv call.
+        Checks the request (dtype/attention vs GPU, dataset format, eval data, GRPO rewards, timeout vs
+        estimate, Hub id, token secret), renders a script with pinned dependencies, checks every keyword
+        against the pinned TRL/transformers and saves it. Returns the script, the checks and the ready
+        hf_jobs uv call.
         """
         if GENERATOR_ADVANCED.wants_help(advanced):
             return advanced_help("generate_training_script", GENERATOR_ADVANCED)

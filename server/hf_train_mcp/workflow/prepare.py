@@ -15,11 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hf_train_mcp import hub
-from hf_train_mcp.dataset_formats import METHOD_NEEDS
+from hf_train_mcp.dataset_formats import METHOD_NEEDS, SYNONYMS
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR, HardwareError, Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.toolkit import Answer, md_table
-from hf_train_mcp.training.arguments import Request, RequestError, hardware_plan, parse_request
+from hf_train_mcp.training.arguments import (
+    SOLUTION_REWARDS,
+    GRPORequest,
+    Request,
+    RequestError,
+    hardware_plan,
+    parse_request,
+)
 from hf_train_mcp.training.generate import GeneratedScript, GenerationError, generate_script
 from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_model
 
@@ -78,8 +85,13 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
     who = _check_account(run, request, push=push, local=local)
     where = check_model(request["model"])
     run.decide("model", request["model"], f"found ({'local folder' if where == 'local' else 'on the Hub'})")
+    if method == "grpo" and request.get("reward_model"):
+        check_model(request["reward_model"])
+        run.decide("reward_model", request["reward_model"], "found: scores the completions")
 
     mapping, conversion = _check_dataset(run, request, method)
+    if method == "grpo":
+        mapping = _solution_column(run, request, mapping)
 
     hub_model_id = request.get("hub_model_id")
     if push and not hub_model_id:
@@ -233,6 +245,35 @@ def _check_dataset(
     )
 
 
+def _solution_column(run: PreparedRun, request: dict[str, Any], mapping: dict[str, str]) -> dict[str, str]:
+    """GRPO's accuracy rewards read a `solution` column: map the dataset's answer column onto it, or
+    refuse."""
+    rewards = GRPORequest.model_construct(
+        reward_funcs=request.get("reward_funcs"), reward_model=request.get("reward_model")
+    ).rewards()
+    needs = [r for r in rewards if r in SOLUTION_REWARDS]
+    columns: list[str] = run.dataset.get("column_names") or []
+    if not needs or "solution" in mapping:
+        return mapping
+    used = set(mapping.values())
+    if "solution" in columns and "solution" not in used:
+        return mapping
+    by_name = {c.lower().replace("-", "_").replace(" ", "_"): c for c in columns if c not in used}
+    found = next((by_name[n] for n in SYNONYMS["solution"] if n in by_name), None)
+    if found is None:
+        raise PrepareError(
+            f"The reward {needs[0]!r} compares each completion with the row's reference answer (a 'solution' "
+            f"column), and {request['dataset']} has none that looks like one (columns: "
+            f"{', '.join(columns)}). "
+            'Pass column_mapping with the answer column, e.g. {"prompt": "question", "solution": "answer"}, '
+            "or choose rewards that need no answer: reward_funcs ['think_format'] (or repetition_penalty, "
+            "soft_overlong), or a reward_model."
+        )
+    mapping = {**mapping, "solution": found}
+    run.decide("column_mapping", mapping, f"reward {needs[0]!r} compares completions with `{found}`")
+    return mapping
+
+
 def _decide_sharegpt(run: PreparedRun, column: str) -> None:
     run.decide(
         "dataset_conversion",
@@ -320,6 +361,11 @@ def to_answer(run: PreparedRun, submitted: Answer | None = None) -> Answer:
         md_table(["decision", "choice", "why"], rows),
         "",
         _cost_line(plan, plan.get("estimate") or {}, run.recommendation),
+        *(
+            [f"Live metrics (trackio): {dashboard}"]
+            if (dashboard := plan["config"].get("trackio_dashboard"))
+            else []
+        ),
         f"Script: `{script.script_path}` — {passed} checks passed"
         + (f", {len(warnings)} warnings: " + "; ".join(w["message"] for w in warnings) if warnings else "."),
         "",

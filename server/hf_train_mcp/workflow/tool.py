@@ -19,12 +19,12 @@ from hf_train_mcp.training import arguments as A
 from hf_train_mcp.training.advanced import AdvancedSettings
 
 DESCRIPTION = (
-    "Plan a fine-tuning run end to end: checks token, model and dataset (applies the column mapping or "
-    "ShareGPT conversion it needs), picks the cheapest flavor within budget, renders and validates the "
-    "script, and returns the ready hf_jobs call with timeout and cost, each decision with its reason. "
-    "submit=true also submits it (asking the person to approve the cost where the client can ask) and "
-    "returns the job id; an identical run still going is answered with that job. Refuses, with the fix, "
-    "what would fail."
+    "Plan a fine-tuning run (SFT, DPO, GRPO, KTO, reward model) end to end: checks token, model and "
+    "dataset (applies the column mapping or conversion it needs), picks the cheapest flavor within "
+    "budget, renders and validates the script, and returns the ready hf_jobs call with timeout and cost, "
+    "each decision with its reason. submit=true also submits it (asking the person to approve the cost "
+    "where the client can ask) and returns the job id; an identical run still going is answered with "
+    "that job. Refuses, with the fix, what would fail."
 )
 
 

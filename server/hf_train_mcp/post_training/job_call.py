@@ -1,0 +1,94 @@
+"""What every after-training job tool shares: where a model reference points, the flavor and timeout
+checks, saving the rendered script, and the ready `hf_jobs` uv call (the same shape as
+generate_training_script's, so an agent submits both the same way)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from hf_train_mcp.access import writable_file
+from hf_train_mcp.jobs.model import LOCAL_FLAVOR
+from hf_train_mcp.jobs.timeouts import format_duration, parse_timeout
+from hf_train_mcp.paths import data_dir, private_dir, write_private
+from hf_train_mcp.post_training.errors import PostTrainingError
+from hf_train_mcp.training.arguments import is_hub_id
+from hf_train_mcp.training.generate import TOKEN_SECRET
+
+
+def is_local_ref(ref: str) -> bool:
+    """A folder on this machine (it exists, or is written as a path), not a Hub id."""
+    return ref.startswith(("/", "./", "../", "~")) or Path(ref).expanduser().exists()
+
+
+def check_ref(name: str, ref: str, flavor: str) -> str:
+    """`ref` as the job will read it; a ToolError when a cloud job could not reach it."""
+    ref = ref.strip()
+    if is_local_ref(ref):
+        if flavor != LOCAL_FLAVOR:
+            raise PostTrainingError(
+                f"{name} {ref!r} is a folder on this machine: a cloud job cannot read it. Pass the Hub repo "
+                "the training pushed to (hub_model_id), or use flavor 'local'."
+            )
+        return str(Path(ref).expanduser().resolve())
+    if not is_hub_id(ref):
+        raise PostTrainingError(
+            f"{name} {ref!r} is neither an existing folder nor a Hub id like 'user/model'."
+        )
+    return ref
+
+
+def check_repo(name: str, repo_id: str | None) -> str | None:
+    if repo_id is None:
+        return None
+    if "/" not in repo_id or not is_hub_id(repo_id):
+        raise PostTrainingError(f"{name} {repo_id!r} is not a Hub repo id: send 'your-username/repo-name'.")
+    return repo_id
+
+
+def check_flavor(flavor: str) -> str:
+    """A known Jobs flavor (live list or bundled table) or 'local'."""
+    from hf_train_mcp.hardware.api import flavor_info
+    from hf_train_mcp.hardware.catalog import current
+
+    if flavor == LOCAL_FLAVOR or flavor_info(flavor) is not None:
+        return flavor
+    known = ", ".join(sorted(current()))
+    raise PostTrainingError(f"unknown flavor {flavor!r}. Send 'local' or one of: {known}.")
+
+
+def check_timeout(timeout: str) -> tuple[str, int]:
+    try:
+        seconds = parse_timeout(timeout)
+    except ValueError as exc:
+        raise PostTrainingError(
+            f"timeout {timeout!r}: {exc}. Send a duration such as '90m' or '2h'."
+        ) from None
+    return format_duration(seconds), seconds
+
+
+def save_script(text: str, stem: str, save_to: str | None) -> list[str]:
+    """Save under the data dir (by hash) and to `save_to` if asked; the last path is the one to use."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    private_dir(data_dir())
+    saved = private_dir(data_dir() / "scripts") / f"{stem}-{digest}.py"
+    write_private(saved, text)
+    written = [str(saved)]
+    if save_to:
+        target = writable_file(Path(save_to).expanduser(), argument="save_to")
+        if target.is_dir():
+            target = target / f"{stem}.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(str(target))
+    return written
+
+
+def hf_jobs_call(script_path: str, flavor: str, timeout: str, text: str) -> dict[str, Any]:
+    """The `hf_jobs` uv call (by path) and the same call with the script inline (for remote servers)."""
+    args: dict[str, Any] = {"script": script_path, "flavor": flavor, "timeout": timeout}
+    if flavor != LOCAL_FLAVOR:
+        args["secrets"] = dict(TOKEN_SECRET)
+    call = {"operation": "uv", "args": args}
+    return {"hf_jobs": call, "hf_jobs_inline": {**call, "args": {**args, "script": text}}}
