@@ -215,6 +215,9 @@ def compact_schema(schema: Any, *, nullable: bool, keep_titles: frozenset[str] =
                 }
                 continue
             out[key] = walk(value)
+        values = out.get("enum", [out["const"]] if "const" in out else None)
+        if values and out.get("type") == "string" and all(isinstance(v, str) for v in values):
+            out.pop("type")  # the values already say it
         variants = out.get("anyOf")
         if isinstance(variants, list) and {"type": "null"} in variants:
             rest = [v for v in variants if v != {"type": "null"}]

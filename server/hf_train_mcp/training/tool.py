@@ -219,13 +219,12 @@ def register(server: MCPServer) -> None:
         save_to: A.SaveTo = None,
         advanced: GeneratorAdvanced = None,
     ) -> ScriptResult:
-        """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward; full, LoRA, QLoRA) and its
-        hf_jobs call.
+        """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward) and its hf_jobs call.
 
-        Checks the request (dtype/attention vs GPU, dataset format, eval data, GRPO rewards, timeout vs
-        estimate, Hub id, token secret), renders a script with pinned dependencies, checks every keyword
-        against the pinned TRL/transformers and saves it. Returns the script, the checks and the ready
-        hf_jobs uv call.
+        Full, LoRA or QLoRA. Checks the request (dtype/attention vs GPU, dataset format, eval data, GRPO
+        rewards, timeout vs estimate, Hub id, token secret), renders a script with pinned dependencies,
+        checks every keyword against the pinned TRL/transformers and saves it. Returns the script, the
+        checks and the ready hf_jobs uv call.
         """
         if GENERATOR_ADVANCED.wants_help(advanced):
             return advanced_help("generate_training_script", GENERATOR_ADVANCED)
