@@ -24,7 +24,8 @@ INSTRUCTIONS = """\
 Fine-tune language models on Hugging Face Jobs (cloud GPUs billed per minute) and manage those jobs.
 Typical flow: inspect_dataset -> recommend_hardware -> generate_training_script (or prepare_training,
 which does all of it) -> hf_jobs {"operation": "uv", ...} -> hf_jobs ps/logs/inspect.
-Jobs need a Hugging Face Pro, Team or Enterprise token; use flavor "local" to run on this machine.
+Jobs are pay-as-you-go: any Hugging Face account with credit can run them, with a write token (a 402
+"payment required" means adding credit at huggingface.co/settings/billing); flavor "local" runs here.
 Always set a timeout above the estimate and push results to the Hub: the job's disk is discarded.
 """
 

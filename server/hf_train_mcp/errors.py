@@ -23,3 +23,13 @@ class HubError(AgentError):
 
 class AccessDeniedError(AgentError):
     """The server's policy does not let the caller do that (local jobs over HTTP, paths outside the roots)."""
+
+
+def with_fix(message: str, fix: str | None) -> str:
+    """`message` and its fix as two sentences ("... cannot read it. Fix: upload it"), whatever their ends."""
+    message = message.rstrip()
+    if not fix:
+        return message
+    if message and message[-1] not in ".!?:":
+        message += "."
+    return f"{message} Fix: {fix.strip()}"

@@ -29,10 +29,15 @@ T = TypeVar("T")
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+BILLING_URL = "https://huggingface.co/settings/billing"
+# Who may run Jobs (the one place that says it): pay-as-you-go, any account with credit.
+JOBS_ACCOUNT = (
+    "Hugging Face Jobs are pay-as-you-go: any account (or organization) with credit or a payment method "
+    f"can run them, billed per minute ({BILLING_URL})"
+)
 NO_TOKEN_HELP = (
-    "No Hugging Face token is configured. Hugging Face Jobs need a Pro, Team or Enterprise account "
-    "(https://huggingface.co/pricing). Log in with `hf auth login`, or start the server with the "
-    "environment variable HF_TOKEN set to a token with write access "
+    f"No Hugging Face token is configured. {JOBS_ACCOUNT}. Log in with `hf auth login`, or start the "
+    "server with the environment variable HF_TOKEN set to a token with write access "
     "(https://huggingface.co/settings/tokens)."
 )
 
@@ -353,7 +358,15 @@ def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> Exce
     elif status == 403:
         msg = (
             f"Could not {what}: forbidden (403: {detail}). The token is read-only or lacks access to this "
-            "namespace; Jobs need a token with write access on a Pro, Team or Enterprise account."
+            "namespace; Jobs need a token with write access to the namespace they run in."
+        )
+    elif status == 402:
+        msg = (
+            f"Could not {what}: payment required (402: {detail}). The Hub refused to bill this job: the "
+            f"account (or the organization named as namespace) has no credit or payment method left. "
+            f"{JOBS_ACCOUNT}: add credit or a payment method at {BILLING_URL} (an organization's at "
+            "https://huggingface.co/organizations/<org>/settings/billing), then submit again. Nothing was "
+            'started; flavor "local" runs the job on this machine meanwhile.'
         )
     elif status == 404:
         msg = f"Could not {what}: not found (404: {detail}). Check the id and the namespace."

@@ -22,12 +22,12 @@ def actionable(reply) -> str:
 
 async def test_no_token(hf_jobs_no_hub, monkeypatch: pytest.MonkeyPatch) -> None:
     text = actionable(await hf_jobs_no_hub("run", {"command": ["true"]}))
-    assert "Pro, Team or Enterprise" in text and "hf auth login" in text and "HF_TOKEN" in text
+    assert "pay-as-you-go" in text and "hf auth login" in text and "HF_TOKEN" in text
     text = actionable(await hf_jobs_no_hub("inspect", {"job_id": "abc"}))
-    assert "Pro, Team or Enterprise" in text
+    assert "pay-as-you-go" in text and "Pro" not in text
     monkeypatch.setattr(backends, "LOCAL_MODULE", "hf_train_mcp.no_such_local_backend")
     text = actionable(await hf_jobs_no_hub("ps"))
-    assert "Pro, Team or Enterprise" in text
+    assert "pay-as-you-go" in text and "Pro" not in text
     guide = await hf_jobs_no_hub()
     assert "No Hugging Face token is configured" in guide.text
 
@@ -46,6 +46,18 @@ async def test_forbidden_namespace_403(hf_jobs, jobs_api: JobsApiState) -> None:
     assert "403" in text and "write access" in text
     text = actionable(await hf_jobs("ps", {"namespace": "someone-else"}))
     assert "403" in text
+
+
+async def test_no_credit_402_says_how_to_pay(hf_jobs, jobs_api: JobsApiState) -> None:
+    """A billing refusal through the real client: its own message (not "the Hub answered 402")."""
+    jobs_api.server.inject(
+        "POST", r"^/api/jobs/alice$", status=402, body={"error": "Insufficient credit balance"}, times=1
+    )
+    text = actionable(await hf_jobs("uv", {"script": "print(1)", "flavor": "a10g-small", "detach": True}))
+    assert "payment required" in text and "402" in text and "Insufficient credit balance" in text
+    assert "settings/billing" in text and "pay-as-you-go" in text and "Nothing was started" in text
+    assert "before submitting again" not in text  # a refusal is final: no double-submission warning
+    assert len(jobs_api.server.received("POST", r"^/api/jobs/alice$")) == 1
 
 
 async def test_unknown_job_404(hf_jobs, jobs_api: JobsApiState) -> None:

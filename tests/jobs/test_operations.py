@@ -91,7 +91,7 @@ async def test_ps_lists_running_jobs_by_default_and_all_on_request(hf_jobs, jobs
     reply = await hf_jobs("ps", {"status": "completed"})
     assert [job["id"] for job in reply.data["jobs"]] == [done.id]
     reply = await hf_jobs("ps", {"status": "error"})
-    assert reply.data["jobs"] == [] and "No ERROR jobs" in reply.text
+    assert reply.data["jobs"] == [] and "No jobs with status ERROR." in reply.text
 
 
 async def test_ps_is_bounded_and_counts_what_it_leaves_out(hf_jobs, jobs_api: JobsApiState) -> None:

@@ -18,7 +18,7 @@ LOG = "{'loss': '2.5', 'learning_rate': '0.0002', 'epoch': '0.5'}\n{'loss': '2.0
 
 
 def commands() -> list[list[str]]:
-    lines = re.findall(r"^hf-train-mcp call .+$", SECTION, flags=re.MULTILINE)
+    lines = re.findall(r"^(?:\.venv/bin/)?hf-train-mcp call .+$", SECTION, flags=re.MULTILINE)
     return [shlex.split(line)[1:] for line in lines]
 
 

@@ -124,10 +124,16 @@ async def test_a_read_only_token_cannot_plan_a_push(client: Any, fake_hub: FakeH
     assert fake_hub.token not in text_of(result)
 
 
-async def test_no_token_is_refused_for_a_hub_push(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_token_plans_but_is_refused_for_a_submission(
+    client: Any, fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HF_TOKEN")
-    result = await prepare(client, dataset="acme/chat")
-    assert result.is_error and "Pro, Team or Enterprise" in text_of(result)
+    plan = await prepare(client, dataset="acme/chat", hub_model_id="me/chat-sft")  # a plan sends nothing
+    assert not plan.is_error, text_of(plan)
+    assert "submitting (or pushing to the Hub) needs a token" in text_of(plan)
+    result = await prepare(client, dataset="acme/chat", hub_model_id="me/chat-sft", submit=True)
+    assert result.is_error and "pay-as-you-go" in text_of(result)
+    assert not fake_hub.jobs.specs
 
 
 async def test_submit_then_follow_the_job_with_hf_jobs(client: Any, fake_hub: FakeHub) -> None:

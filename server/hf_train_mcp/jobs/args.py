@@ -35,6 +35,9 @@ SCHEDULE_SHORTHANDS = ("@annually", "@yearly", "@monthly", "@weekly", "@daily", 
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 
 
+MAX_ATTEMPTS = 5  # each attempt bills up to the timeout again
+
+
 class OpArgs(BaseModel):
     """Arguments every operation takes."""
 
@@ -116,6 +119,13 @@ class SubmitArgs(OpArgs):
         None,
         description='Hub repos or buckets to mount: "hf://datasets/org/name:/data[:ro]", '
         '"hf://buckets/org/bucket:/out", or {"type", "source", "mount_path"} objects.',
+    )
+    attempts: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ATTEMPTS,
+        description="Hub jobs: runs in all if the job fails or is stopped (2 = one automatic re-run; "
+        "generated training scripts resume from their last pushed checkpoint). Default 1.",
     )
     detach: bool = Field(False, description="Return right after submitting instead of following the logs.")
     wait_seconds: float = Field(

@@ -45,7 +45,7 @@ class UnknownOperationError(JobsArgumentError):
 
 
 # Statuses after which the Hub certainly did not start the job: the request was refused as such.
-_REFUSED = frozenset({400, 401, 403, 404, 409, 413, 415, 422})
+_REFUSED = frozenset({400, 401, 402, 403, 404, 409, 413, 415, 422})
 
 
 def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> JobsError:

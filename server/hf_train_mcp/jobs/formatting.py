@@ -181,8 +181,11 @@ def next_calls_markdown(calls: dict[str, Any]) -> str:
 
 def ps_markdown(views: list[JobView], *, total: int, scope: str, limit: int) -> str:
     if not views:
-        hint = ' Pass {"all": true} to include finished jobs.' if scope == "running" else ""
-        return f"No {scope} jobs.{hint}"
+        if scope == "running":
+            return 'No running jobs. Pass {"all": true} to include finished jobs.'
+        if scope == "all":
+            return "No jobs at all: nothing has been submitted in this namespace (or on this machine) yet."
+        return f"No jobs with status {scope}."
     rows = []
     for v in views:
         runtime = runtime_seconds(v)

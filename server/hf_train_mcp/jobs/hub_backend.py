@@ -147,16 +147,16 @@ class HubJobsBackend:
     # --- job spec ---------------------------------------------------------------------------------
     def run_kwargs(self, sub: JobSubmission) -> dict[str, Any]:
         """The keyword arguments of `HfApi.run_job` for a submission (namespace excluded)."""
-        from huggingface_hub._jobs_api import _default_job_name_from_image, _default_job_name_from_script
+        from hf_train_mcp.jobs.client_private import default_job_name_from_image, default_job_name_from_script
 
         labels = dict(sub.labels)
         name = labels.pop("name", None)
         if name is None:
             if sub.uv is not None:
                 script_name = sub.uv.source if sub.uv.is_url else sub.uv.file_name
-                name = _default_job_name_from_script(script_name, sub.uv.script_args)
+                name = default_job_name_from_script(script_name, sub.uv.script_args)
             else:
-                name = _default_job_name_from_image(sub.image, sub.command)
+                name = default_job_name_from_image(sub.image, sub.command)
         return {
             "image": sub.image,
             "command": sub.command,
@@ -167,13 +167,14 @@ class HubJobsBackend:
             "name": name,
             "labels": labels or None,
             "volumes": volumes_from_args(getattr(sub, "volumes", None)),
+            "attempts": sub.attempts,
         }
 
     def job_spec(self, sub: JobSubmission) -> dict[str, Any]:
         """The exact JSON body `run_job` sends for this submission."""
-        from huggingface_hub._jobs_api import _create_job_spec
+        from hf_train_mcp.jobs.client_private import create_job_spec
 
-        return _create_job_spec(**self.run_kwargs(sub))
+        return create_job_spec(**self.run_kwargs(sub))
 
     # --- jobs -------------------------------------------------------------------------------------
     def submit(self, submission: JobSubmission) -> JobView:

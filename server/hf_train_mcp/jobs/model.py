@@ -47,6 +47,7 @@ class JobSubmission:
     uv: UvScript | None = None  # set for uv jobs; `command` is then the Hub form of it
     local_python: str | None = None  # local backend: run the uv script with this interpreter, not `uv run`
     volumes: list[str | dict[str, Any]] = field(default_factory=list)  # Hub mounts: "hf://...:/path" or dicts
+    attempts: int | None = None  # Hub jobs: runs in all when the job fails or is stopped (None: the Hub's 1)
 
 
 @dataclass

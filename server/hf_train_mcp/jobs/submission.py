@@ -80,6 +80,11 @@ def _secrets_from_names(names: list[str], token: str | None, *, dry_run: bool) -
 def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = None) -> JobSubmission:
     """A `JobSubmission` for run/uv arguments (also their scheduled forms)."""
     dry_run = args.dry_run
+    if args.attempts and args.attempts > 1 and is_own_machine(args.flavor):
+        raise JobsArgumentError(
+            f'"attempts" re-runs Hugging Face Jobs only; flavor {args.flavor!r} runs the job once. Leave '
+            '"attempts" out, or pick a Hub flavor such as "a10g-large".'
+        )
     env = _resolve_values(dict(args.env or {}), token, what="env", dry_run=dry_run)
     if isinstance(args.secrets, list):
         secrets = _secrets_from_names(args.secrets, token, dry_run=dry_run)
@@ -99,6 +104,7 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
         "namespace": args.namespace,
         "local_python": args.local_python,
         "volumes": list(args.volumes or []),
+        "attempts": args.attempts,
     }
     if isinstance(args, RunArgs):
         # On this machine there is no container: only an image the caller chose is worth a remark.

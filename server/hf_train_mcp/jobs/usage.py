@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from hf_train_mcp.hub import JOBS_ACCOUNT
 from hf_train_mcp.jobs.args import (
     DEFAULT_FLAVOR,
     DEFAULT_RUN_IMAGE,
@@ -47,8 +48,8 @@ def usage_guide(*, has_token: bool, local: bool) -> str:
     account = ""
     if not has_token:
         account = (
-            "\n> **No Hugging Face token is configured.** Hub jobs need a Pro, Team or Enterprise account: "
-            "log in with `hf auth login` or set HF_TOKEN for the server."
+            f"\n> **No Hugging Face token is configured.** {JOBS_ACCOUNT}. "
+            "Log in with `hf auth login` or set HF_TOKEN for the server."
             + (' Meanwhile, flavor "local" runs jobs on this machine.' if local else "")
             + "\n"
         )

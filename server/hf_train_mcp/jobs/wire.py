@@ -140,7 +140,10 @@ def normalize_scheduled(data: dict[str, Any]) -> dict[str, Any]:
 
 def install() -> None:
     """Make `huggingface_hub` build jobs and scheduled jobs from normalised JSON (idempotent)."""
-    from huggingface_hub import _jobs_api, hf_api
+    import huggingface_hub
+    from huggingface_hub import hf_api  # the module whose JobInfo/ScheduledJobInfo run_job builds
+
+    from hf_train_mcp.jobs.client_private import scheduled_job_info_class
 
     if getattr(hf_api.JobInfo, "hf_train_mcp_tolerant", False):
         return
@@ -148,7 +151,7 @@ def install() -> None:
         if getattr(hf_api.JobInfo, "hf_train_mcp_tolerant", False):
             return
 
-        class TolerantJobInfo(_jobs_api.JobInfo):
+        class TolerantJobInfo(huggingface_hub.JobInfo):
             hf_train_mcp_tolerant = True
 
             def __init__(self, **kwargs: Any) -> None:
@@ -160,7 +163,7 @@ def install() -> None:
                 timeout = data.get("timeout", data.get("timeoutSeconds"))
                 self.timeout_seconds = int(timeout) if isinstance(timeout, int | float) else None
 
-        class TolerantScheduledJobInfo(_jobs_api.ScheduledJobInfo):
+        class TolerantScheduledJobInfo(scheduled_job_info_class()):  # type: ignore[misc]
             hf_train_mcp_tolerant = True
 
             def __init__(self, **kwargs: Any) -> None:

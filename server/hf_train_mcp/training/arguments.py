@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from hf_train_mcp.errors import AgentError
+from hf_train_mcp.errors import AgentError, with_fix
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR
 from hf_train_mcp.training.runner import SOLUTION_REWARDS as SOLUTION_REWARDS
 
@@ -499,7 +499,7 @@ class RequestError(AgentError, ValueError):
 
     def __init__(self, problems: list[Any]):
         self.problems = problems
-        super().__init__("; ".join(f"{p.message} Fix: {p.fix}" if p.fix else p.message for p in problems))
+        super().__init__("; ".join(with_fix(p.message, p.fix) for p in problems))
 
 
 def parse_request(data: dict[str, Any]) -> _Request:

@@ -229,6 +229,9 @@ def dry_run(
                 "generate_training_script (it takes them), or add these command-line options to it."
             ),
         )
+    # The rehearsal runs in a temporary folder: a relative path the caller gave (`./tiny-model`,
+    # `data/train.jsonl`) means the caller's working directory, so it is made absolute here.
+    model, tiny_from, dataset = (_from_caller_dir(v) for v in (model, tiny_from, dataset))
     work = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hf-train-dry-run-"))
     try:
         return _rehearse(
@@ -244,6 +247,13 @@ def dry_run(
     finally:
         if keep_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _from_caller_dir(value: str | None) -> str | None:
+    """An existing relative path, made absolute against the working directory; anything else unchanged."""
+    if value and not Path(value).is_absolute() and Path(value).exists():
+        return str(Path(value).resolve())
+    return value
 
 
 def _rehearse(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hf_train_mcp.access import writable_file
-from hf_train_mcp.errors import AgentError
+from hf_train_mcp.errors import AgentError, with_fix
 from hf_train_mcp.hardware.api import Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.paths import data_dir, private_dir, write_private
@@ -88,7 +88,7 @@ def generate_script(
     except RequestError as exc:
         raise GenerationError(
             "The training request is invalid:\n"
-            + "\n".join(f"- {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in exc.problems)
+            + "\n".join(f"- {with_fix(p.message, p.fix)}" for p in exc.problems)
         ) from None
     plan = resolve(
         request, pinned=training_pins(), dataset_examples=dataset_examples, recommendation=recommendation
@@ -96,7 +96,7 @@ def generate_script(
     if not plan.ok:
         raise GenerationError(
             "The run would fail; nothing was generated. Fix these and call again:\n"
-            + "\n".join(f"- [{c.name}] {c.message} Fix: {c.fix}" for c in plan.failures)
+            + "\n".join(f"- [{c.name}] {with_fix(c.message, c.fix)}" for c in plan.failures)
         )
     try:
         text = render_script(plan)

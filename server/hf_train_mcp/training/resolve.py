@@ -165,8 +165,9 @@ def _check_reachable_from_a_job(run: Run) -> None:
                 f"{what}_location",
                 "fail",
                 f"{what} {value!r} is a path on this machine: the job runs in the cloud and cannot read it",
-                f"upload it (`hf upload <user>/<name> {value} --repo-type {repo_type}`) and pass the "
-                "repo id, or run it here with flavor 'local'",
+                "with prepare_training, pass upload_local: true to upload it to a private Hub repo of yours "
+                f"that the job reads; or upload it yourself (`hf upload <user>/<name> {value} --repo-type "
+                f"{repo_type}`) and pass the repo id; or run it here with flavor 'local'",
             )
 
 

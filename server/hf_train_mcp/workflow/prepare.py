@@ -16,6 +16,7 @@ from typing import Any
 
 from hf_train_mcp import hub
 from hf_train_mcp.dataset_formats import METHOD_NEEDS, SYNONYMS
+from hf_train_mcp.errors import with_fix
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR, HardwareError, Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.toolkit import Answer, md_table
@@ -42,6 +43,7 @@ PLANNING_OPTIONS = frozenset(
         "wait_seconds",
         "local_python",
         "allow_duplicate",
+        "upload_local",
     }
 )
 
@@ -103,6 +105,8 @@ def prepare(request: dict[str, Any]) -> PreparedRun:
         hub_model_id = _default_repo(who.user, request["model"], method, request.get("peft") or "lora")
         run.decide("hub_model_id", hub_model_id, "not given: derived from your user name, model and method")
 
+    if request.get("upload_local") and not local:
+        _upload_local_inputs(run, request, who)
     arguments = {k: v for k, v in request.items() if k not in PLANNING_OPTIONS and v is not None}
     arguments.update(
         method=method,
@@ -140,19 +144,50 @@ def _parse(arguments: dict[str, Any]) -> Request:
     except RequestError as exc:
         raise PrepareError(
             "The training request is invalid:\n"
-            + "\n".join(f"- {p.message}" + (f" Fix: {p.fix}" if p.fix else "") for p in exc.problems)
+            + "\n".join(f"- {with_fix(p.message, p.fix)}" for p in exc.problems)
         ) from None
+
+
+def _upload_local_inputs(run: PreparedRun, request: dict[str, Any], who: Account | None) -> None:
+    """With the caller's consent (`upload_local`), local model/data go to private Hub repos the job reads.
+
+    Checked first from the local copy (the dataset viewer does not know a fresh repo yet); the script
+    then names the repo id.
+    """
+    from hf_train_mcp.training.arguments import is_local_only
+    from hf_train_mcp.workflow.upload import upload_local
+
+    for key, repo_type in (("model", "model"), ("dataset", "dataset")):
+        value = request.get(key)
+        if not value or not is_local_only(value):
+            continue
+        if who is None or not who.user:
+            raise PrepareError(hub.NO_TOKEN_HELP + " Uploading local files needs it too.")
+        repo_id = upload_local(value, repo_type=repo_type, user=who.user)
+        request[key] = repo_id
+        run.decide(
+            f"{key} upload",
+            repo_id,
+            f"{value} uploaded to this private {repo_type} repo (upload_local: true), which the job reads",
+        )
 
 
 def _check_account(run: PreparedRun, request: dict[str, Any], *, push: bool, local: bool) -> Account | None:
     who = account()
-    needs_hub = push or (request.get("submit") and not local)
+    # A plan sends nothing: only a submission (to the Hub, or a local run that pushes) needs the token.
+    needs_token = bool(request.get("submit")) and (push or not local)
     if who is None:
-        if needs_hub:
+        if needs_token:
             raise PrepareError(
                 hub.NO_TOKEN_HELP + " Without one, plan a local run: flavor 'local' and push_to_hub false."
             )
-        run.decide("account", "no token", "fine for a local run without pushing to the Hub")
+        run.decide(
+            "account",
+            "no token",
+            "fine for planning; submitting (or pushing to the Hub) needs a token with write access"
+            if push or not local
+            else "fine for a local run without pushing to the Hub",
+        )
         return None
     if push and who.can_write is False:
         raise PrepareError(

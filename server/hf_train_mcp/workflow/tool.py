@@ -38,6 +38,10 @@ PREPARE_EXTRA = {
     "save_to": _extra("also write the script to this path (file or folder). Default: the data dir only"),
     "detach": _extra("with submit: return without following logs. Default false"),
     "wait_seconds": _extra("with submit: follow logs this long, 0-60 s. Default 10", ge=0, le=60),
+    "upload_local": _extra(
+        "a local model folder or data file with a cloud flavor: upload it now to a private Hub repo of yours "
+        "that the job reads (your consent). Default false"
+    ),
     "local_python": _extra(
         "flavor 'local': run with this Python (its packages installed) instead of uv. Default none"
     ),
