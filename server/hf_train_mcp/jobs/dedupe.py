@@ -2,14 +2,15 @@
 spec (`hf-train-mcp.plan=<hash>`), and a submission whose twin is still running answers with that job
 instead of starting (and paying for) a second one, unless the agent sends `allow_duplicate: true`.
 
-The hash covers what makes two jobs the same work (image, command, flavor, timeout, env, the NAMES of
-secrets, labels, volumes, namespace); secret values never enter it.
+The hash covers the whole submission (image, command, flavor, timeout, env, the NAMES of secrets, labels,
+volumes, attempts, ...); secret values never enter it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from typing import Any
 
 from hf_train_mcp.jobs.model import JobSubmission, JobView
@@ -18,18 +19,10 @@ PLAN_LABEL = "hf-train-mcp.plan"
 
 
 def plan_hash(sub: JobSubmission) -> str:
-    spec = {
-        "image": sub.image,
-        "command": sub.command,
-        "flavor": sub.flavor,
-        "timeout": sub.timeout_seconds,
-        "env": sub.env,
-        "secrets": sorted(sub.secrets),
-        "labels": {k: v for k, v in sub.labels.items() if k != PLAN_LABEL},
-        "volumes": sub.volumes,
-        "namespace": sub.namespace,
-        "local_python": sub.local_python,
-    }
+    """Hash of the whole submission (every field, so a new one counts too), secret values left out."""
+    spec = asdict(sub)
+    spec["secrets"] = sorted(sub.secrets)
+    spec["labels"] = {k: v for k, v in sub.labels.items() if k != PLAN_LABEL}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
