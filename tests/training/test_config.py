@@ -33,7 +33,11 @@ def test_a_plain_request_passes():
         ({"flavor": "cpu-upgrade", "peft": "qlora"}, "flavor", "GPU flavor"),
         ({"flavor": "t4-small", "attn_implementation": "flash_attention_2"}, "attention", "sdpa"),
         ({"flavor": "a100-large", "attn_implementation": "flash_attention_2"}, "attention", "sdpa"),
-        ({"flavor": "a100-large", "packing": True}, "packing", "packing=False"),
+        (
+            {"flavor": "a100-large", "packing": True, "trust_remote_code": True},
+            "packing",
+            "leave packing unset",
+        ),
         ({"eval_strategy": "steps"}, "eval", "eval_split"),
         ({"eval_split": "test", "eval_fraction": 0.1}, "eval", "only one"),
         ({"hub_model_id": None}, "push_to_hub", "hub_model_id="),
@@ -60,7 +64,8 @@ def test_a_plain_request_passes():
     ],
 )
 def test_bad_settings_fail_with_a_fix(overrides, check, fix_words):
-    problems = failed(plan_for(**overrides))
+    plan = plan_for(**overrides)
+    problems = failed(plan) | {c.name: f"{c.message} || {c.fix}" for c in plan.checks if c.status == "warn"}
     assert check in problems, problems
     assert fix_words in problems[check]
 
@@ -111,7 +116,10 @@ def test_without_a_flavor_the_hardware_model_chooses_flavor_and_timeout():
 
 def test_a_given_flavor_gets_the_hardware_models_estimate():
     plan = plan_for(flavor="a10g-large", timeout=None)
-    rec = api.estimate(hardware_plan(parse_request(request(flavor="a10g-large", timeout=None))), "a10g-large")
+    decided = {k: plan.config[k] for k in ("per_device_train_batch_size", "gradient_accumulation_steps")}
+    ckpt = plan.config["gradient_checkpointing"]
+    req = parse_request(request(flavor="a10g-large", timeout=None, gradient_checkpointing=ckpt, **decided))
+    rec = api.estimate(hardware_plan(req), "a10g-large")
     assert plan.ok and plan.timeout_seconds == rec.timeout_seconds
     assert plan.estimate and plan.estimate["est_hours"] == rec.est_hours
 
@@ -133,6 +141,7 @@ def _rec(est_hours: float, flavor: str = "l4x1", fits: bool = True):
 
 def test_the_recommendation_is_used_when_the_hardware_model_answers(monkeypatch):
     monkeypatch.setattr(api, "recommend", lambda plan, **kw: _rec(2.0))
+    monkeypatch.setattr(api, "estimate", lambda plan, flavor: _rec(2.0, flavor))  # the decided plan's
     plan = plan_for(flavor=None, timeout=None)
     assert plan.ok and plan.flavor == "l4x1" and plan.timeout == "3h"
     assert plan.estimate["est_hours"] == 2.0

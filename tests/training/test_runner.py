@@ -57,7 +57,11 @@ def test_training_args_are_fields_of_the_pinned_config_class(method, peft):
 
 def test_method_args_follow_the_config():
     sft = runner.training_args(config_for(completion_only_loss=False), CPU, has_eval=True)
-    assert sft["completion_only_loss"] is False and sft["packing"] is False
+    assert (
+        sft["completion_only_loss"] is False and sft["packing"] is True and sft["packing_strategy"] == "bfd"
+    )
+    unpacked = runner.training_args(config_for(packing=False), CPU, has_eval=True)
+    assert unpacked["packing"] is False
     dpo = runner.training_args(config_for(method="dpo", beta=0.3, loss_type="ipo"), CPU, has_eval=True)
     assert dpo["beta"] == 0.3 and dpo["loss_type"] == ["ipo"] and "packing" not in dpo
 

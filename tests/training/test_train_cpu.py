@@ -56,6 +56,10 @@ def test_trains_saves_and_resumes(case, tiny, tmp_path):
     assert "## Training details (hf-train-mcp)" in card
     assert str(tiny.model) in card and dataset.name in card
     assert f"{method.upper()} ({peft})" in card and "| learning_rate |" in card
+    if method == "sft":  # packed by default; the memory decisions are made at start (flavor 'local')
+        assert "packing: on (bfd, padding-free" in log
+    if method != "grpo":  # GRPO keeps the request's generation batch sizes
+        assert "memory: micro-batch 2 x accumulation 1, checkpointing off (no CUDA device" in log
     if method in ("dpo", "kto"):
         expected = "none (the adapter" if peft == "lora" else "a frozen copy"
         assert f"reference model: {expected}" in log

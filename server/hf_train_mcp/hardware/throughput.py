@@ -16,6 +16,19 @@ full fine-tuning unpacked 2,091 tokens/s = 17 % HFU with padding waste counted i
 micro-batches keep the GPU less busy (SIZE_EXPONENT, SEQ_EXPONENT). bitsandbytes' QLoRA dequantises every
 weight in every pass (QLORA_SPEED). Peak TFLOPS are dense bf16/fp16 per GPU from the flavor table.
 
+LoRA adapters add time that FLOPs do not show (ADAPTER_S_PER_TOKEN_LAYER): per adapted layer and token, PEFT's
+dropout, the two thin matmuls, the fp32 <-> bf16 casts of fp32 adapters under autocast, in the forward,
+the recomputed forward and the backward. Calibrated on one H200 (../shared/notes/gpu-measurements.md,
+generated scripts and TRL's stock sft.py, transformers 5.23 / TRL 1.16 / PEFT 0.21; real tokens/s with 31%
+padding at batch 4 unpacked, so processed = real / 0.69):
+- Qwen2.5-0.5B full, checkpointing: 18,121 real tokens/s -> HFU 0.118 for a 0.5B model (SIZE_EXPONENT);
+- Qwen2.5-0.5B LoRA 11,333 (checkpointing) and 13,220 (without): both leave ~32 us per processed token beyond
+  the FLOPs at that HFU, whether or not the forward is recomputed -> 1.35 us per layer and token;
+- Qwen2.5-0.5B QLoRA (TRL keeps QLoRA adapters in bf16) 13,443: about half that (ADAPTER_BF16_FRACTION);
+- Llama-2-7B dims LoRA, checkpointing 4,054: after the adapter time, HFU 0.33 on Hopper for a 7B model;
+- Qwen2.5-0.5B DPO LoRA, 2 x 1024: 0.8 of the FLOPs model (DPO_SPEED).
+tests/hardware/test_throughput.py checks the model against these runs and stock sft.py's packed run.
+
 Start-up (STARTUP_S): scheduling, pulling the image, installing torch/TRL with uv, then downloading the
 weights (DOWNLOAD_BPS). At the end the model is pushed to the Hub (UPLOAD_BPS; adapters are small).
 """
@@ -34,16 +47,21 @@ HFU_BY_GENERATION = {
     "turing": 0.25,  # T4: fp16 tensor cores, no FlashAttention-2
     "ampere": 0.38,  # A100; A10G against its measured 70 TFLOPS
     "ada": 0.30,  # L4 (power-limited), L40S
-    "hopper": 0.28,  # H100/H200 need fp8/compile to go higher
+    "hopper": 0.33,  # H200: Llama-2-7B-dims LoRA measured (gpu-measurements.md); fp8/compile go higher
     "blackwell": 0.28,
 }
 DEFAULT_HFU = 0.25
 SIZE_REFERENCE = 3e9  # parameters at which HFU reaches the generation's value
-SIZE_EXPONENT = 0.3  # HFU x (N / 3e9)^0.3 below that: 0.5B -> 0.58x, 135M -> 0.39x
+SIZE_EXPONENT = 0.58  # HFU x (N / 3e9)^0.58 below: 0.5B -> 0.35x (H200: 0.118 vs 0.33), 135M -> 0.17x
 SEQ_REFERENCE = 2048  # tokens per micro-batch at which the GPU is busy
 SEQ_EXPONENT = 0.2  # 512 tokens -> 0.76x
-MIN_EFFICIENCY = 0.3  # floor of the size and sequence factors combined
+MIN_EFFICIENCY = 0.15  # floor of the size and sequence factors combined
 QLORA_SPEED = 0.8  # bitsandbytes NF4 dequantisation (torchtune's own QLoRA is ~0.98x of LoRA)
+ADAPTER_S_PER_TOKEN_LAYER = 1.35e-6  # LoRA (fp32 adapters): seconds per processed token per layer (H200)
+ADAPTER_BF16_FRACTION = 0.5  # QLoRA: TRL casts the adapters to bf16; measured ~half the adapter time
+DPO_SPEED = (
+    0.8  # TRL 1.16's DPO step (chosen + rejected, chunked log-probs): 7,748 measured vs 9,865 modelled
+)
 DDP_EFFICIENCY = 0.9  # gradient all-reduce between GPUs of one machine
 FSDP_EFFICIENCY = 0.8  # all-gather + reduce-scatter every step
 
@@ -130,9 +148,25 @@ def hfu(shape: ModelShape, plan: TrainingPlan, flavor: FlavorInfo, micro_batch_t
     value = base * max(MIN_EFFICIENCY, size * seq)
     if plan.peft == "qlora":
         value *= QLORA_SPEED
-    if flavor.gpu_count > 1:
-        value *= FSDP_EFFICIENCY if plan.sharding == "fsdp" else DDP_EFFICIENCY
-    return value
+    if plan.method == "dpo":
+        value *= DPO_SPEED
+    return value * parallel_efficiency(plan, flavor)
+
+
+def parallel_efficiency(plan: TrainingPlan, flavor: FlavorInfo) -> float:
+    """What the gradient all-reduce (DDP) or the all-gathers (FSDP) leave of several GPUs' speed."""
+    if flavor.gpu_count <= 1:
+        return 1.0
+    return FSDP_EFFICIENCY if plan.sharding == "fsdp" else DDP_EFFICIENCY
+
+
+def adapter_seconds_per_token(shape: ModelShape, plan: TrainingPlan) -> float:
+    """Time per processed token that LoRA adapters add beyond their FLOPs (0 for full fine-tuning)."""
+    if plan.peft == "full":
+        return 0.0
+    # DPO's reference forward runs with the adapters disabled: the policy passes alone pay this.
+    per_layer = ADAPTER_S_PER_TOKEN_LAYER * (ADAPTER_BF16_FRACTION if plan.peft == "qlora" else 1.0)
+    return per_layer * shape.layers
 
 
 def mean_example_tokens(plan: TrainingPlan) -> tuple[float | None, list[str]]:
@@ -233,7 +267,8 @@ def estimate_time(
     est.hfu = hfu(shape, plan, flavor, micro)
     est.tokens = tokens
     est.flops = tokens * flops_per_token(shape, plan, plan.max_length if plan.packing else seq_len)
-    est.train_s = est.flops / (est.hfu * peak * n_gpus)
+    adapters = tokens * adapter_seconds_per_token(shape, plan) / (n_gpus * parallel_efficiency(plan, flavor))
+    est.train_s = est.flops / (est.hfu * peak * n_gpus) + adapters
     est.tokens_per_second = tokens / est.train_s if est.train_s else 0.0
     est.known = True
     return est

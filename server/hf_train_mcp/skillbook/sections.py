@@ -7,6 +7,7 @@ Add a section by adding a function to SECTIONS; reference it in a skill with
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from hf_train_mcp.hardware.api import bundled_flavors
 from hf_train_mcp.toolkit import md_table
@@ -27,6 +28,13 @@ def flavors_table() -> str:
     return md_table(headers, rows) + "\n\n" + note
 
 
+def _described_default(field: Any) -> Any:
+    """A field decided at generation time (default None) shows its description's 'Default: ...'."""
+    if field.default is not None:
+        return field.default
+    return (field.description or "").rsplit("Default: ", 1)[-1].strip()
+
+
 def training_defaults_table() -> str:
     """The generator's defaults per method and adapter kind, read from its request models."""
     from hf_train_mcp.training.arguments import DEFAULT_BATCH, DEFAULT_LR, REQUEST_MODELS
@@ -34,8 +42,13 @@ def training_defaults_table() -> str:
     rows = []
     for (method, peft), lr in DEFAULT_LR.items():
         batch, accumulation = DEFAULT_BATCH[method]
-        rows.append([method.upper(), peft, f"{lr:g}", batch, accumulation])
-    table = md_table(["method", "peft", "learning rate", "batch per GPU", "gradient accumulation"], rows)
+        rows.append([method.upper(), peft, f"{lr:g}", f"{batch * accumulation} ({batch} x {accumulation})"])
+    headers = ["method", "peft", "learning rate", "effective batch (micro-batch x accumulation)"]
+    table = md_table(headers, rows)
+    table += (
+        "\n\nThe micro-batch is the largest that fits the GPU (memory model), with the accumulation adjusted "
+        "to keep the effective batch; a `per_device_train_batch_size` you set is kept."
+    )
     fields = REQUEST_MODELS["sft"].model_fields
     dpo = REQUEST_MODELS["dpo"].model_fields
     grpo = REQUEST_MODELS["grpo"].model_fields
@@ -52,7 +65,8 @@ def training_defaults_table() -> str:
             "lr_scheduler_type / warmup_ratio",
             f"{fields['lr_scheduler_type'].default} / {fields['warmup_ratio'].default}",
         ),
-        ("gradient_checkpointing", fields["gradient_checkpointing"].default),
+        ("gradient_checkpointing", _described_default(fields["gradient_checkpointing"])),
+        ("packing (SFT)", _described_default(fields["packing"])),
         ("save_steps (checkpoints pushed to the Hub)", fields["save_steps"].default),
         ("DPO beta / loss_type", f"{dpo['beta'].default} / {dpo['loss_type'].default}"),
         ("KTO beta / kto_loss_type", f"{kto['beta'].default} / {kto['kto_loss_type'].default}"),

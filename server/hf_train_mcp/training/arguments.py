@@ -142,12 +142,18 @@ Epochs = _arg(float, "passes over the dataset. Default 1", gt=0, le=100)
 MaxSteps = _arg(int, "stop after N optimizer steps. Default: epochs", ge=1)
 BatchSize = _arg(
     int,
-    "sequences per GPU per step (GRPO: completions). Default SFT, KTO, reward 4; DPO 2; GRPO 4",
+    "sequences per GPU per micro-batch (GRPO: completions). Default: the largest that fits the GPU's "
+    "memory (memory model), the accumulation adjusted to keep the effective batch (SFT, KTO, reward 4 x 4; "
+    "DPO 2 x 8; GRPO 4 x 2, kept)",
     ge=1,
     le=1024,
 )
 Accumulation = _arg(
-    int, "gradient accumulation steps. Default SFT, KTO, reward 4; DPO 8; GRPO 2", ge=1, le=1024
+    int,
+    "gradient accumulation steps. Default: effective batch / micro-batch (SFT, KTO, reward 4; DPO 8; GRPO 2 "
+    "at the default micro-batch)",
+    ge=1,
+    le=1024,
 )
 MaxLength = _arg(
     int,
@@ -159,7 +165,11 @@ MaxLength = _arg(
 WarmupRatio = _arg(float, "fraction of steps to warm up. Default 0.03", ge=0, lt=1)
 SchedulerArg = _arg(Scheduler, "learning-rate schedule. Default cosine")
 WeightDecay = _arg(float, "AdamW weight decay. Default 0", ge=0, le=1)
-GradientCheckpointing = _arg(bool, "recompute activations to save memory (slower). Default true")
+GradientCheckpointing = _arg(
+    bool,
+    "recompute activations to save memory (~15-30% slower). Default: off when the run fits the GPU without "
+    "it (memory model), on otherwise",
+)
 LoggingSteps = _arg(int, "log the loss every N steps. Default 10", ge=1)
 SaveSteps = _arg(int, "checkpoint (and push) every N steps. Default 100", ge=1)
 SaveEveryMinutes = _arg(float, "also checkpoint at least this often, minutes. Default 30", ge=1)
@@ -184,8 +194,8 @@ RunName = _arg(str, "name of the run in the logs and trackio. Default: output_di
 # --- per method ---------------------------------------------------------------------------------
 Packing = _arg(
     bool,
-    "SFT only: pack samples into full rows, no padding (the generator refuses it: unsafe with the pinned "
-    "stack). Default false",
+    "SFT only: pack samples into rows of max_length with TRL's 'bfd' strategy, padding-free (rows kept apart "
+    "by position_ids). Default: on for SFT (off with trust_remote_code); false opts out",
 )
 AssistantOnlyLoss = _arg(bool, "SFT only: loss on assistant turns of 'messages' data. Default false")
 CompletionOnlyLoss = _arg(
@@ -314,7 +324,7 @@ class _Request(BaseModel):
     warmup_ratio: WarmupRatio = 0.03
     lr_scheduler_type: SchedulerArg = "cosine"
     weight_decay: WeightDecay = 0.0
-    gradient_checkpointing: GradientCheckpointing = True
+    gradient_checkpointing: GradientCheckpointing = None
     logging_steps: LoggingSteps = 10
     save_steps: SaveSteps = 100
     save_every_minutes: SaveEveryMinutes = 30.0
@@ -404,7 +414,7 @@ class SFTRequest(_Request):
     """Supervised fine-tuning (full, LoRA or QLoRA) on text, messages or prompt/completion data."""
 
     method: Literal["sft"] = "sft"
-    packing: Packing = False
+    packing: Packing = None
     assistant_only_loss: AssistantOnlyLoss = False
     completion_only_loss: CompletionOnlyLoss = None
 
@@ -547,6 +557,26 @@ def batch_of(req: _Request) -> tuple[int, int]:
     return req.per_device_train_batch_size or batch, req.gradient_accumulation_steps or accumulation
 
 
+def packing_of(req: _Request) -> tuple[bool, str]:
+    """Whether the SFT script packs (TRL's 'bfd', padding-free), and why. transformers 5.x keeps packed rows
+    apart from their position_ids with sdpa and eager attention (tests/training/test_packing.py proves it on
+    the pinned stack); a model's own code (trust_remote_code) may not, so it is not packed unless asked."""
+    asked = getattr(req, "packing", False)
+    if req.method != "sft":
+        return False, f"{req.method.upper()} batches are not packed (TRL packs SFT data only)"
+    if asked is False:
+        return False, "packing=False asked: each batch is padded to its longest row"
+    if req.trust_remote_code and asked is None:
+        return False, (
+            "trust_remote_code: the model's own attention may not keep packed rows apart, so rows are padded "
+            "(pass packing=True if it uses transformers' masking)"
+        )
+    return True, (
+        f"packed into rows of {req.max_length} tokens (TRL 'bfd', padding-free; rows kept apart by "
+        "position_ids): no compute spent on padding; each micro-batch row holds several examples"
+    )
+
+
 def hardware_plan(
     req: _Request, *, dataset_examples: int | None = None, params_b: float | None = None
 ) -> TrainingPlan:
@@ -566,12 +596,13 @@ def hardware_plan(
         peft=req.peft,
         batch_size=batch,
         gradient_accumulation=accumulation,
-        gradient_checkpointing=req.gradient_checkpointing,
-        packing=bool(getattr(req, "packing", False)),
+        gradient_checkpointing=req.gradient_checkpointing is not False,  # None: decided later, True at worst
+        packing=packing_of(req)[0],
         dataset_examples=examples,
         epochs=req.num_train_epochs,
         max_steps=req.max_steps,
         lora_r=req.lora_r,
+        lora_dropout=req.lora_dropout,
     )
 
 

@@ -55,6 +55,20 @@ class LoraSpec(TypedDict):
     target_modules: str | list[str]
 
 
+class MemoryFit(TypedDict):
+    """Flavor 'local': what the script needs to decide checkpointing and micro-batch at start
+    (`runner_fit.fit_for_device`): the request, and the memory model's peak per candidate."""
+
+    effective_batch: int
+    batch: int | None
+    accumulation: int | None
+    checkpointing: bool | None
+    needs_gib: list[list[Any]]  # [checkpointing, micro-batch, peak GiB per GPU]
+    limit_fraction: float  # 1 - the fit margin: the share of (free + context) a run may need
+    context_gib: float
+    cpu_batch: int
+
+
 class RewardSpec(TypedDict):
     name: str  # a RewardName (arguments.RewardName)
     kwargs: dict[str, Any]  # the factory's settings (e.g. max_len) for trl.rewards.get_* rewards
@@ -86,6 +100,7 @@ class _ScriptConfigBase(TypedDict):
     lr_scheduler_type: str
     weight_decay: float
     gradient_checkpointing: bool
+    memory_fit: MemoryFit | None  # flavor 'local' only: decided at start from the device
     logging_steps: int
     save_steps: int
     save_every_minutes: float | None
@@ -106,6 +121,7 @@ class ScriptConfig(_ScriptConfigBase, total=False):
     lora: LoraSpec  # peft lora / qlora
     assistant_only_loss: bool  # sft
     completion_only_loss: bool | None  # sft
+    packing: bool  # sft
     beta: float  # dpo, kto, grpo (grpo's is grpo_beta in the request: 0 is allowed there)
     loss_type: str  # dpo, kto
     desirable_weight: float  # kto

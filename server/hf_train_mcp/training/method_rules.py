@@ -17,6 +17,7 @@ from hf_train_mcp.training.arguments import (
     RewardRequest,
     SFTRequest,
     batch_of,
+    packing_of,
 )
 from hf_train_mcp.training.data_checks import mapped_columns
 
@@ -26,17 +27,16 @@ if TYPE_CHECKING:
 
 def _sft_rules(run: Run) -> dict[str, Any]:
     req = cast(SFTRequest, run.req)
-    if req.packing:
+    packing, why = packing_of(req)
+    if packing and req.packing and req.trust_remote_code:
         run.check(
             "packing",
-            "fail",
-            "packing is not safe with the pinned stack: TRL's 'bfd' packing needs a FlashAttention kernel "
-            "(padding-free batches), which the pinned stack does not ship, and 'wrapped' packing lets "
-            "samples attend across each other",
-            "leave packing=False (TRL pads each batch to its longest sample)",
+            "warn",
+            f"{why}; with trust_remote_code the model's own attention must keep packed rows apart",
+            "leave packing unset (off with trust_remote_code) unless the model uses transformers' masking",
         )
     else:
-        run.check("packing", "pass", "no packing")
+        run.check("packing", "pass" if packing else "info", why)
     if req.assistant_only_loss and req.dataset_columns is not None and "messages" not in mapped_columns(req):
         run.check(
             "assistant_only_loss",
@@ -44,7 +44,11 @@ def _sft_rules(run: Run) -> dict[str, Any]:
             "assistant_only_loss needs conversational data (a 'messages' column)",
             "map the conversation column onto 'messages', or set assistant_only_loss=False",
         )
-    return {"assistant_only_loss": req.assistant_only_loss, "completion_only_loss": req.completion_only_loss}
+    return {
+        "assistant_only_loss": req.assistant_only_loss,
+        "completion_only_loss": req.completion_only_loss,
+        "packing": packing,
+    }
 
 
 def _dpo_rules(run: Run) -> dict[str, Any]:
@@ -248,4 +252,6 @@ def decide_method(run: Run) -> dict[str, Any]:
             "dropout": req.lora_dropout,
             "target_modules": req.lora_target_modules,
         }
+    if req.method != "sft":
+        run.check("packing", "info", packing_of(req)[1])
     return {**out, **METHOD_RULES[req.method](run)}

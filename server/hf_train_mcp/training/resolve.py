@@ -32,12 +32,12 @@ from hf_train_mcp.post_training.trackio_defaults import trackio_settings
 from hf_train_mcp.training.arguments import (
     DEFAULT_LR,
     Request,
-    batch_of,
     hardware_plan,
     is_local_only,
 )
 from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, Plan, ScriptConfig, parse_timeout
 from hf_train_mcp.training.data_checks import MAPPING_EXAMPLES, TRL_COLUMNS, check_columns, check_conversion
+from hf_train_mcp.training.memory_fit import decide_memory
 from hf_train_mcp.training.method_rules import METHOD_RULES, decide_method
 
 __all__ = ["MAPPING_EXAMPLES", "METHOD_RULES", "STEPS", "TRL_COLUMNS", "Run", "resolve"]
@@ -387,19 +387,15 @@ def decide_output(run: Run) -> dict[str, Any]:
 def decide_training(run: Run) -> dict[str, Any]:
     """Optimizer and schedule: the request's values, per-method defaults where it left them out."""
     req = run.req
-    batch, accumulation = batch_of(req)
     lr = req.learning_rate if req.learning_rate is not None else DEFAULT_LR[(req.method, req.peft)]
     return {
         "learning_rate": lr,
         "num_train_epochs": req.num_train_epochs,
         "max_steps": req.max_steps,
-        "per_device_train_batch_size": batch,
-        "gradient_accumulation_steps": accumulation,
         "max_length": req.max_length,
         "warmup_ratio": req.warmup_ratio,
         "lr_scheduler_type": req.lr_scheduler_type,
         "weight_decay": req.weight_decay,
-        "gradient_checkpointing": req.gradient_checkpointing,
         "logging_steps": req.logging_steps,
         "save_steps": req.save_steps,
         "save_every_minutes": req.save_every_minutes,
@@ -410,6 +406,7 @@ def decide_training(run: Run) -> dict[str, Any]:
 # The decision steps, in order: later steps read what earlier ones put on `Run` (flavor, info, estimate).
 STEPS: list[Step] = [
     decide_flavor,
+    decide_memory,
     decide_timeout,
     decide_precision,
     decide_attention,

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 # hf-train-mcp: inline
 from hf_train_mcp.training.runner_data import load_split, to_trl_format
+from hf_train_mcp.training.runner_fit import device_facts, fit_for_device
 from hf_train_mcp.training.runner_io import (
     fail,
     find_checkpoint,
@@ -50,10 +51,12 @@ DRY_RUN_COMPLETION_TOKENS = 16
 
 
 def sft_args(cfg: dict) -> dict:
-    """SFTConfig settings only SFT has."""
+    """SFTConfig settings only SFT has. Packing is 'bfd': padding-free rows that transformers keeps apart by
+    their position_ids (block-causal attention, no attention mask, no cache)."""
     return {
         "max_length": cfg["max_length"],
-        "packing": False,
+        "packing": cfg["packing"],
+        "packing_strategy": "bfd",
         "assistant_only_loss": cfg["assistant_only_loss"],
         "completion_only_loss": cfg["completion_only_loss"],
     }
@@ -324,6 +327,25 @@ def precision(cfg: dict, args: argparse.Namespace) -> dict:
     }
 
 
+def decide_memory_fit(cfg: dict) -> None:
+    """Flavor 'local': checkpointing and micro-batch from the device found and its free memory, by the rule
+    the generator applies for a known flavor (`runner_fit`); the effective batch is kept."""
+    memory_fit = cfg.get("memory_fit")
+    if not memory_fit:
+        return
+    decided = fit_for_device(memory_fit, device_facts())
+    for key in ("gradient_checkpointing", "per_device_train_batch_size", "gradient_accumulation_steps"):
+        cfg[key] = decided[key]
+    need = f", peak about {decided['need_gib']:.1f} GiB" if decided["need_gib"] else ""
+    ckpt = "on" if cfg["gradient_checkpointing"] else "off"
+    log(
+        f"memory: micro-batch {cfg['per_device_train_batch_size']} x accumulation "
+        f"{cfg['gradient_accumulation_steps']}, checkpointing {ckpt}{need} ({decided['why']})"
+    )
+    if not decided["fits"]:
+        log("warning: the memory model says this run may not fit this GPU; lower max_length or use QLoRA")
+
+
 def check_versions(cfg: dict) -> None:
     import importlib.metadata as md
 
@@ -345,15 +367,16 @@ def make_callback(cfg: dict, device: str):
     every = cfg["save_every_minutes"]
 
     class Progress(TrainerCallback):
-        """Counts this session's tokens; saves (so pushes) a checkpoint at least every `every` minutes."""
+        """Saves (so pushes) a checkpoint at least every `every` minutes; keeps the number of real (non-pad)
+        tokens this session trained on from TRL's own logged count (`num_tokens`, counted in this process
+        since it started), so the script adds no host-device sync of its own per micro-batch."""
 
         def __init__(self):
             self.last_save = time.time()
-            self.start_tokens = None
+            self.tokens = 0
 
-        def on_step_begin(self, args, state, control, **kwargs):
-            if self.start_tokens is None:
-                self.start_tokens = state.num_input_tokens_seen or 0
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            self.tokens = max(self.tokens, int((logs or {}).get("num_tokens") or 0))
 
         def on_step_end(self, args, state, control, **kwargs):
             if every and time.time() - self.last_save >= every * 60:
@@ -422,6 +445,11 @@ def training_args(cfg: dict, hw: dict, has_eval: bool, world_size: int = 1) -> d
         "warmup_steps": cfg["warmup_ratio"],
         "weight_decay": cfg["weight_decay"],
         "activation_checkpointing": cfg["gradient_checkpointing"],
+        # No host-device sync per micro-batch beyond TRL's own metrics: the NaN/Inf filter of the logged loss
+        # (`torch.isnan(loss)` after every backward) and `include_num_input_tokens_seen` (a `.item()` per
+        # micro-batch) each stop the CPU from queuing the next micro-batch while the GPU works.
+        "logging_nan_inf_filter": False,
+        "include_num_input_tokens_seen": "no",
         "bf16": hw["bf16"],
         "fp16": hw["fp16"],
         "use_cpu": hw["use_cpu"],
@@ -442,7 +470,6 @@ def training_args(cfg: dict, hw: dict, has_eval: bool, world_size: int = 1) -> d
         "project": cfg["trackio_project"],
         "trackio_space_id": cfg["trackio_space_id"],
         "run_name": cfg["run_name"],
-        "include_num_input_tokens_seen": "non_padding",
         "ddp_find_unused_parameters": False if world_size > 1 else None,
         "seed": cfg["seed"],
         **METHODS[cfg["method"]].args(cfg),
@@ -474,6 +501,11 @@ def build_trainer(cfg: dict, hw: dict, tokenizer: Any, train_dataset: Any, eval_
         processing_class=tokenizer,
         **extra,
     )
+    if cfg["method"] == "sft":
+        packing = (
+            "on (bfd, padding-free rows of max_length)" if cfg["packing"] else "off (rows padded per batch)"
+        )
+        log(f"packing: {packing}")
     if cfg["method"] in ("dpo", "kto", "grpo"):
         if getattr(trainer, "ref_model", None) is not None:
             reference = "a frozen copy of the model"
@@ -510,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoTokenizer
 
     hw = precision(cfg, args)
+    decide_memory_fit(cfg)
     log(
         f"{cfg['method'].upper()} {cfg['peft']} of {cfg['model']} on {hw['device']} "
         f"(weights {hw['dtype']}, bf16={hw['bf16']}, fp16={hw['fp16']})"
@@ -560,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     if trainer.is_world_process_zero():
         metrics = result.metrics or {}
         runtime = metrics.get("train_runtime") or (time.time() - started)
-        tokens = (trainer.state.num_input_tokens_seen or 0) - (progress.start_tokens or 0)
+        tokens = progress.tokens
         losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
         final_step, final_loss = losses[-1] if losses else (None, metrics.get("train_loss"))
         summary = {
