@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from hf_train_mcp import __version__
 from hf_train_mcp.arguments import ArgumentProblem, check_arguments
 from hf_train_mcp.redact import SecretSet, caller_scope, redact
-from hf_train_mcp.toolkit import bounded
+from hf_train_mcp.toolkit import bounded, compact_schema
 
 SERVER_NAME = "hf-train-mcp"
 
@@ -44,6 +44,8 @@ CAPABILITIES = (
 class HfTrainServer(MCPServer):
     """The SDK's server plus what every tool call goes through, whatever the tool:
 
+    - rarely used settings sent at the top level are folded into the tool's `advanced` object
+      (`training.advanced.fold_top_level`);
     - its arguments are checked first (`arguments.check_arguments`): unknown keys refused, each invalid
       argument named with what was expected and an example, never pydantic's dump or the value sent;
     - secrets the caller registers during the call belong to the caller only (`redact`);
@@ -76,6 +78,9 @@ class HfTrainServer(MCPServer):
         if tool is None:
             known = ", ".join(t.name for t in self._tool_manager.list_tools())
             raise ToolError(f"Unknown tool `{bounded(str(name), 80)}`. Tools: {known}.")
+        from hf_train_mcp.training.advanced import fold_top_level
+
+        arguments = fold_top_level(name, arguments)
         try:
             metadata = tool.fn_metadata
             check_arguments(name, arguments, metadata.arg_model, tool.parameters, metadata.pre_parse_json)
@@ -98,4 +103,24 @@ def build_server(**auth: Any) -> MCPServer:
     )
     for module_name in CAPABILITIES:
         importlib.import_module(module_name).register(server)
+    compact_published_schemas(server)
     return server
+
+
+# Property titles the official hf_jobs output schema carries (programs written for it may read them).
+OFFICIAL_TITLES = frozenset({"operation", "outcome", "total_results", "results_shared"})
+
+
+def compact_published_schemas(server: MCPServer) -> None:
+    """Every tool's published input and output schema without generated noise (`toolkit.compact_schema`):
+    the tool list is paid for in every conversation (benchmarks/tool_list.py measures it)."""
+    import inspect
+
+    for tool in server._tool_manager.list_tools():
+        if tool.description:  # a docstring's code indentation is noise in the description
+            tool.description = inspect.cleandoc(tool.description)
+        tool.parameters = compact_schema(tool.parameters, nullable=False)
+        output = tool.fn_metadata.output_schema
+        if output is not None:
+            keep = OFFICIAL_TITLES if tool.name == "hf_jobs" else frozenset()
+            tool.fn_metadata.output_schema = compact_schema(output, nullable=True, keep_titles=keep)

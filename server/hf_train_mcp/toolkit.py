@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, ConfigDict
 
 from hf_train_mcp.errors import AgentError
 from hf_train_mcp.redact import redact, redact_data
@@ -157,6 +158,12 @@ def structured(model: type) -> Any:
     return Annotated[CallToolResult, model]
 
 
+class OpenOutput(BaseModel):
+    """Base of the output models: an answer may carry more keys than its schema names."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 def error_result(message: str, data: dict[str, Any] | None = None) -> CallToolResult:
     """An error answer (`is_error`) that still carries structured content, secrets masked.
 
@@ -173,3 +180,67 @@ def error_result(message: str, data: dict[str, Any] | None = None) -> CallToolRe
 def error_text(tool_name: str, exc: BaseException) -> str:
     """What `agent_tool` would tell the agent about `exc` (masked; a bug says it is one)."""
     return str(_as_tool_error(tool_name, exc))
+
+
+# --- the published schemas, compact (every tool's schemas cost context in every conversation) ----------
+def compact_schema(schema: Any, *, nullable: bool, keep_titles: frozenset[str] = frozenset()) -> Any:
+    """`schema` without what says nothing to a client: pydantic's generated titles, `"default": null`, and
+    (`nullable=False`, for inputs: leaving a parameter out is how to say none) the `null` arm of optional
+    values; with `nullable=True` (outputs, which do carry nulls) `{"anyOf": [{"type": T}, {"type": "null"}]}`
+    becomes `{"type": [T, "null"]}`. Titles of the root's properties named in `keep_titles` stay.
+    Validation is unchanged: the SDK checks arguments and answers with the pydantic models."""
+
+    def walk(node: Any, root_props: bool = False) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "title" and isinstance(value, str):
+                continue
+            if (key == "default" and value is None) or (key == "additionalProperties" and value is True):
+                continue
+            if key == "discriminator":  # OpenAPI's, not JSON Schema's: the `kind` consts already decide
+                continue
+            if key == "$defs" and nullable:  # output models' docstrings: for the code, not the client
+                out[key] = {name: _undescribed(walk(sub)) for name, sub in value.items()}
+                continue
+            if key in ("properties", "$defs", "patternProperties"):
+                out[key] = {
+                    name: _keep_title(
+                        walk(sub), sub, name in keep_titles and root_props and key == "properties"
+                    )
+                    for name, sub in value.items()
+                }
+                continue
+            out[key] = walk(value)
+        values = out.get("enum", [out["const"]] if "const" in out else None)
+        if values and out.get("type") == "string" and all(isinstance(v, str) for v in values):
+            out.pop("type")  # the values already say it
+        variants = out.get("anyOf")
+        if isinstance(variants, list) and {"type": "null"} in variants:
+            rest = [v for v in variants if v != {"type": "null"}]
+            if not nullable and len(rest) == 1:
+                out.pop("anyOf")
+                out = {**rest[0], **out}
+            elif not nullable:
+                out["anyOf"] = rest
+            elif len(rest) == 1 and isinstance(rest[0].get("type"), str):
+                out.pop("anyOf")
+                out = {**rest[0], "type": [rest[0]["type"], "null"], **out}
+        return out
+
+    def _undescribed(compacted: Any) -> Any:
+        return (
+            {k: v for k, v in compacted.items() if k != "description"}
+            if isinstance(compacted, dict)
+            else compacted
+        )
+
+    def _keep_title(compacted: Any, original: Any, keep: bool) -> Any:
+        if keep and isinstance(original, dict) and "title" in original:
+            return {**compacted, "title": original["title"]}
+        return compacted
+
+    return walk(schema, root_props=True)

@@ -215,9 +215,10 @@ async def test_private_dataset_with_token(fake_hub, monkeypatch) -> None:
 
 async def test_rows_are_capped_and_bad_arguments_refused(fake_hub) -> None:
     fake_hub.viewer.add("org/many", {"train": [{"text": f"row {i}"} for i in range(50)]})
-    _text, data = await ok({"dataset": "org/many", "rows": 50})
+    _text, data = await ok({"dataset": "org/many", "rows": 20})
     assert len(data["rows"]) == 20
-    assert any("20 rows at most" in n for n in data["notes"])
+    # The schema says the bound the description states: more is refused with it, not silently cut.
+    assert "20" in await error({"dataset": "org/many", "rows": 50})
     _, data = await ok({"dataset": "hf://datasets/org/many", "rows": 0})
     assert data["dataset"] == "org/many" and data["rows"] == []
     _, data = await ok({"dataset": "https://huggingface.co/datasets/org/many"})

@@ -55,7 +55,7 @@ def official(source: str, calls: int = 1, deviation: str | None = None) -> Calla
 async def submitted_spec(hf_jobs: Any, jobs_api: Any, **args: Any) -> dict[str, Any]:
     """Run a detached job and return the body the Hub received."""
     before = len(jobs_api.specs)
-    reply = await hf_jobs("run", {"detach": True, **args})
+    reply = await hf_jobs("run", {"detach": True, "allow_duplicate": True, **args})
     assert not reply.is_error, reply.text
     assert len(jobs_api.specs) == before + 1
     return jobs_api.specs[-1]
@@ -63,7 +63,7 @@ async def submitted_spec(hf_jobs: Any, jobs_api: Any, **args: Any) -> dict[str, 
 
 async def refused(hf_jobs: Any, jobs_api: Any, **args: Any) -> str:
     before = len(jobs_api.specs)
-    reply = await hf_jobs("run", {"detach": True, **args})
+    reply = await hf_jobs("run", {"detach": True, "allow_duplicate": True, **args})
     assert reply.is_error, reply.text
     assert reply.data["outcome"]["kind"] == "error" and reply.data["outcome"]["code"] == "validation"
     assert len(jobs_api.specs) == before  # nothing reached the Hub

@@ -54,18 +54,30 @@ async def test_a_shared_training_argument_has_one_schema_in_every_tool() -> None
     assert {"max_length", "peft", "packing", "gradient_checkpointing"} <= {
         n for n, tools in shared.items() if "recommend_hardware" in tools and "estimate_cost" in tools
     }
-    assert len(shared) >= 40, sorted(shared)
+    assert len(shared) >= 10, sorted(shared)
+    # The rarely used settings are one `advanced` object, derived from the request models, in both tools.
+    assert {"advanced"} <= set(schemas["generate_training_script"]["properties"]) & set(
+        schemas["prepare_training"]["properties"]
+    )
     for name, tools in shared.items():
         first_tool, first = next(iter(tools.items()))
         for tool, prop in tools.items():
             assert prop == first, f"{name}: {tool} says {prop}, {first_tool} says {first}"
 
 
+def reachable(schema: dict[str, Any]) -> set[str]:
+    """Parameters plus the keys of the `advanced` object."""
+    props = schema["properties"]
+    return set(props) | set(props["advanced"]["propertyNames"]["enum"]) - {"help"}
+
+
 async def test_every_request_field_is_reachable_through_the_generator_and_prepare() -> None:
+    from hf_train_mcp.training.advanced import NOT_OFFERED
+
     schemas = await listed_schemas()
-    generator = set(schemas["generate_training_script"]["properties"])
-    prepare = set(schemas["prepare_training"]["properties"])
-    fields = TRAINING_ARGUMENTS - {"save_to"}
+    generator = reachable(schemas["generate_training_script"])
+    prepare = reachable(schemas["prepare_training"])
+    fields = TRAINING_ARGUMENTS - {"save_to"} - NOT_OFFERED
     assert fields <= generator, sorted(fields - generator)
     assert fields - DETECTED_BY_PREPARE <= prepare, sorted(fields - DETECTED_BY_PREPARE - prepare)
     once_unreachable = {
@@ -82,8 +94,15 @@ async def test_every_request_field_is_reachable_through_the_generator_and_prepar
 async def test_a_stated_default_is_the_request_models_default() -> None:
     """'Default 1024' in a description and the request model's 1024 cannot drift apart."""
     schemas = await listed_schemas()
-    props = schemas["generate_training_script"]["properties"]
+    props = dict(schemas["generate_training_script"]["properties"])
     required = set(schemas["generate_training_script"]["required"])
+    # The `advanced` keys: their meaning and default as the tool itself tells them ({"help": true}).
+    async with Client(build_server()) as client:
+        helped = await client.call_tool(
+            "generate_training_script", {"model": "m", "dataset": "d", "advanced": {"help": True}}
+        )
+    for row in helped.structured_content["advanced"]:
+        props.setdefault(row["key"], {"description": row["description"]})
     checked = 0
     for name, prop in props.items():
         if name not in TRAINING_ARGUMENTS - {"save_to"} or name in required:

@@ -3,13 +3,24 @@ mapping that makes it ready for each training method."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from hf_train_mcp.toolkit import Answer, agent_tool, fail
+from hf_train_mcp.dataset_inspection.inspect import MAX_ROWS
+from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
+
+
+class InspectOutput(OpenOutput):
+    """The dataset's columns, rows shown and the TRL format verdict per method."""
+
+    dataset: str | None = None
+    columns: list[dict[str, Any]] | None = None
+
+
+InspectResult = structured(InspectOutput)
 
 DESCRIPTION = """\
 Look at a dataset before training on it: configs and splits, columns with types, a few sample rows
@@ -43,13 +54,15 @@ def register(server: MCPServer) -> None:
             Field(description="Config (subset) name; default: the only one, or 'default', or the first"),
         ] = None,
         split: Annotated[str | None, Field(description="Split; default: train (or the first split)")] = None,
-        rows: Annotated[int, Field(ge=0, le=100, description="Sample rows to show (at most 20)")] = 5,
+        rows: Annotated[
+            int, Field(ge=0, le=MAX_ROWS, description=f"Sample rows to show, 0-{MAX_ROWS}. Default 5")
+        ] = 5,
         method: Annotated[
             str | None,
             Field(description="Focus the readiness report on one method: sft, dpo, grpo, kto or reward"),
         ] = None,
         subset: Annotated[str | None, Field(description="Alias of `config`")] = None,
-    ) -> CallToolResult:
+    ) -> InspectResult:
         from hf_train_mcp.dataset_inspection.errors import InspectionError
         from hf_train_mcp.dataset_inspection.inspect import inspect_dataset as run
         from hf_train_mcp.dataset_inspection.inspect import to_markdown

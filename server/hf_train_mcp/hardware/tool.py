@@ -23,7 +23,7 @@ from hf_train_mcp.hardware.api import (
     budget_verdict,
 )
 from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
-from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
+from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
 from hf_train_mcp.training.arguments import D, MaxLength, Packing, PeftArg
 from hf_train_mcp.training.arguments import GradientCheckpointing as Checkpointing
 
@@ -73,6 +73,23 @@ MaxHours = Annotated[float | None, _arg("Longest acceptable run, hours. Default:
 Hours = Annotated[float | None, _arg("Run time in hours, for a simple cost. Default: none", gt=0)]
 Minutes = Annotated[float | None, _arg("Run time in minutes, for a simple cost. Default: none", gt=0)]
 FlavorArg = Annotated[str, _arg("Jobs flavor, e.g. 'a10g-large'")]
+
+
+class RecommendOutput(OpenOutput):
+    """The pick (None over budget: see cheapest_fit), the budget verdict, alternatives and notes."""
+
+    recommended: dict[str, Any] | None = None
+    within_budget: bool | None = None
+    notes: list[str] | None = None
+
+
+class EstimateOutput(OpenOutput):
+    flavor: str | None = None
+    within_budget: bool | None = None
+
+
+RecommendResult = structured(RecommendOutput)
+EstimateResult = structured(EstimateOutput)
 
 ANNOTATIONS = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -247,7 +264,6 @@ def register(server: MCPServer) -> None:
     @server.tool(
         title="Recommend hardware for a fine-tuning job",
         annotations=ANNOTATIONS,
-        structured_output=False,
     )
     @agent_tool
     def recommend_hardware(
@@ -267,7 +283,7 @@ def register(server: MCPServer) -> None:
         gradient_accumulation: Accumulation = 1,
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
-    ) -> Answer:
+    ) -> RecommendResult:
         """Pick the cheapest Hugging Face Jobs GPU flavor that fits a fine-tuning plan, with cost and timeout.
 
         From a memory model (weights, gradients, optimizer, adapters, activations, logits, reference model,
@@ -317,7 +333,6 @@ def register(server: MCPServer) -> None:
     @server.tool(
         title="Estimate the cost of a job",
         annotations=ANNOTATIONS,
-        structured_output=False,
     )
     @agent_tool
     def estimate_cost(
@@ -339,7 +354,7 @@ def register(server: MCPServer) -> None:
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
         budget_usd: Budget = None,
-    ) -> Answer:
+    ) -> EstimateResult:
         """Cost of a Hugging Face Jobs run: from a duration, or from a training plan on one flavor.
 
         Either `flavor` + `hours` (or `minutes`) -> cost (billed per minute); or `flavor` + a training plan

@@ -141,6 +141,11 @@ class SubmitArgs(OpArgs):
     )
     name: str | None = Field(None, description="A name for the job (shown by ps).")
     labels: dict[str, str] | None = Field(None, description="Labels (key-value pairs) to attach to the job.")
+    allow_duplicate: bool = Field(
+        False,
+        description="Submit even when an identical job (same spec) is still running; by default that job is "
+        "answered instead.",
+    )
     local_python: str | None = Field(
         None,
         description='flavor "local" or "ssh:NAME" only: run a uv script with this Python interpreter of '

@@ -136,6 +136,9 @@ async def prepare_submission(args: SubmitArgs) -> tuple[JobSubmission, str | Non
     if not local and not token and not args.dry_run:
         raise JobsError(no_token_message())
     sub = build_submission(args, token=token)
+    from hf_train_mcp.jobs.dedupe import label
+
+    label(sub)  # also on dry runs: a dry run shows exactly what is sent
     notes = await in_thread(lambda: _flavor_check(args.flavor))
     return sub, token, notes
 
@@ -211,6 +214,19 @@ async def op_submit(args: RunArgs | UvArgs, progress: Progress | None) -> Answer
     if args.dry_run:
         return await dry_run_answer(args, sub, token, notes)
     backend = backend_for_flavor(args.flavor)
+    from hf_train_mcp.jobs import dedupe
+
+    digest = sub.labels[dedupe.PLAN_LABEL]
+    if not args.allow_duplicate:
+        twin = await in_thread(lambda: dedupe.running_twin(backend, sub, digest))
+        if twin is not None:
+            notes.append(
+                f"An identical job ({dedupe.PLAN_LABEL}={digest}) is still running: this is that job, "
+                "nothing new was submitted. Send allow_duplicate: true to start another one."
+            )
+            answer = await _submitted(args, sub, backend, twin, notes, progress)
+            answer.data["duplicate_of"] = twin.id
+            return answer
     await say(progress, "Submitting job.")
     view: JobView = await in_thread(lambda: backend.submit(sub))
     try:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Annotated, Any
 
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
+from hf_train_mcp import approval as cost_approval
 from hf_train_mcp.jobs.args import (
     HELP_KEY,
     OPERATIONS,
@@ -27,10 +31,18 @@ from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError
 from hf_train_mcp.jobs.output import HfJobsOutput, envelope
 from hf_train_mcp.jobs.usage import TOOL_DESCRIPTION, usage_guide
 from hf_train_mcp.redact import redact
-from hf_train_mcp.toolkit import Answer, agent_tool, error_result, error_text, structured
+from hf_train_mcp.toolkit import Answer, agent_tool, bounded, error_result, error_text, structured
 
 log = logging.getLogger("hf_train_mcp.jobs")
 HfJobsResult = structured(HfJobsOutput)
+# The operations that start paid work: asked for approval, capped, labelled against double submission.
+SUBMISSIONS = frozenset({"run", "uv", "scheduled run", "scheduled uv"})
+DESCRIPTION = (
+    TOOL_DESCRIPTION
+    + " Some operations are destructive (cancel, scheduled delete) and run/uv spend money: where the client "
+    "can ask, the person approves the cost first. An identical run/uv while the first is still running "
+    "answers with that job (allow_duplicate: true submits another)."
+)
 
 OPERATION_DESCRIPTION = (
     "Operation to execute: "
@@ -38,9 +50,49 @@ OPERATION_DESCRIPTION = (
     + ". Leave it out to get the usage guide."
 )
 ARGS_DESCRIPTION = (
-    'Arguments of the operation as a JSON object, e.g. {"script": "train.py", "flavor": "a10g-large", '
-    '"timeout": "2h"}. {"help": true} describes them.'
+    'Arguments of the operation, e.g. {"script": "train.py", "flavor": "a10g-large", "timeout": "2h"}; '
+    'each key says which operations take it. {"help": true} describes them in full.'
 )
+
+
+def _first_clause(text: str, limit: int = 60) -> str:
+    clause = re.split(r"(?<!\be\.g)(?<!\bi\.e)[.;]\s", text.strip(), maxsplit=1)[0].rstrip(".")
+    return clause if len(clause) <= limit else clause[: limit - 3].rsplit(" ", 1)[0] + "..."
+
+
+def _ops_text(ops: list[str]) -> str:
+    """["run", "uv", "scheduled run", "scheduled uv"] -> "run/uv, scheduled run/uv": short and exact."""
+    plain = [o for o in ops if not o.startswith("scheduled ")]
+    scheduled = [o.removeprefix("scheduled ") for o in ops if o.startswith("scheduled ")]
+    parts = ["/".join(plain)] if plain else []
+    if scheduled:
+        parts.append("scheduled " + "/".join(scheduled))
+    return ", ".join(parts)
+
+
+def args_schema() -> dict[str, Any]:
+    """The `args` object as published: every key any operation takes, with its type and which operations
+    take it, derived from the argument models in `jobs.args` (the one declaration of each)."""
+    owners: dict[str, list[str]] = {}
+    schemas: dict[str, dict[str, Any]] = {}
+    for op, model in OPERATIONS.items():
+        props = model.model_json_schema()["properties"]
+        for name, field in model.model_fields.items():
+            owners.setdefault(name, []).append(op)
+            if name not in schemas:
+                prop = {k: v for k, v in props[name].items() if k not in ("description", "title", "default")}
+                schemas[name] = {**prop, "_text": _first_clause(field.description or "")}
+    properties: dict[str, Any] = {}
+    for name, prop in schemas.items():
+        ops = owners[name]
+        where = "all" if len(ops) == len(OPERATIONS) else _ops_text(ops)
+        text = prop.pop("_text")
+        properties[name] = {**prop, "description": f"[{where}] {text}".strip()}
+    properties[HELP_KEY] = {"type": "boolean", "description": "[all] describe this operation's arguments"}
+    return {"type": "object", "description": ARGS_DESCRIPTION, "properties": properties}
+
+
+ArgsParam = Annotated[dict[str, Any] | str | None, WithJsonSchema(args_schema())]
 
 
 def _raw_args(args: dict[str, Any] | str | None) -> dict[str, Any]:
@@ -78,7 +130,38 @@ def _progress_reporter(ctx: Context | None) -> Any:
     return report
 
 
-async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: Context | None) -> Answer:
+def submission_cost(operation: str | None, args: dict[str, Any] | str | None) -> cost_approval.Cost | None:
+    """The worst-case cost of a call that submits paid work; None for anything else (or arguments that do
+    not parse: the call itself then says what is wrong)."""
+    try:
+        raw = _raw_args(args)
+        name = operation if operation and operation.strip() else raw.pop("operation", None)
+        op = normalize_operation(name) if isinstance(name, str) else None
+        if op not in SUBMISSIONS:
+            return None
+        parsed = parse_args(op, {k: v for k, v in raw.items() if k != HELP_KEY})
+    except Exception:
+        return None
+    if parsed.dry_run:  # type: ignore[attr-defined]
+        return None
+    return cost_approval.cost_of(parsed.flavor, parsed.timeout_seconds)  # type: ignore[attr-defined]
+
+
+def ask_approval(operation: str | None, args: dict[str, Any] | str | None, ctx: Context) -> Any:
+    """Resolver of `hf_jobs`' approval: asks the person before paid work (see `approval`)."""
+    return cost_approval.ask(submission_cost(operation, args), ctx)
+
+
+Approval = Annotated[ElicitationResult[cost_approval.Approve], Resolve(ask_approval)]
+
+
+async def handle(
+    operation: str | None,
+    args: dict[str, Any] | str | None,
+    ctx: Context | None,
+    *,
+    approval: Any = None,
+) -> Answer:
     """One hf_jobs call. Raises `JobsError` (domain) for anything the agent should read."""
     # Secrets first: nothing below (validation errors included) may echo one.
     from hf_train_mcp import hub
@@ -109,6 +192,12 @@ async def handle(operation: str | None, args: dict[str, Any] | str | None, ctx: 
         outcome = {"kind": "help", "operation": op, "reason": "missing_arguments", "instructions": text}
         return Answer(text, {**envelope(op, outcome), "help": True, "required": required_fields(model)})
     parsed = parse_args(op, raw)
+    if op in SUBMISSIONS and not parsed.dry_run:  # type: ignore[attr-defined]
+        cost = cost_approval.cost_of(parsed.flavor, parsed.timeout_seconds)  # type: ignore[attr-defined]
+        try:
+            cost_approval.require_approval(approval, cost)
+        except cost_approval.CostRefused as exc:
+            raise JobsError(str(exc)) from None
     from hf_train_mcp.jobs.dispatch import dispatch
 
     return await dispatch(op, parsed, _progress_reporter(ctx))
@@ -130,7 +219,7 @@ def error_answer(operation: str | None, args: Any, exc: BaseException) -> CallTo
     """The tool layer's only error path: domain errors become `is_error` answers with the official
     `{"kind": "error", "code", "message"}` outcome; anything else is reported as a bug."""
     if isinstance(exc, JobsError):
-        message, code = str(exc), exc.code
+        message, code = bounded(str(exc)), exc.code  # an error never echoes a huge input back
     else:
         message, code = error_text("hf_jobs", exc), "execution"
     outcome = {"kind": "error", "code": code, "message": redact(message)}
@@ -143,7 +232,7 @@ def register(server: MCPServer) -> None:
     @server.tool(
         name="hf_jobs",
         title="Hugging Face Jobs",
-        description=TOOL_DESCRIPTION,
+        description=DESCRIPTION,
         annotations=ToolAnnotations(
             title="Hugging Face Jobs",
             read_only_hint=False,
@@ -155,11 +244,12 @@ def register(server: MCPServer) -> None:
     @agent_tool
     async def hf_jobs(
         operation: Annotated[str | None, Field(description=OPERATION_DESCRIPTION)] = None,
-        args: Annotated[dict[str, Any] | str | None, Field(description=ARGS_DESCRIPTION)] = None,
+        args: ArgsParam = None,
+        approval: Approval = None,  # type: ignore[assignment]
         ctx: Context | None = None,
     ) -> HfJobsResult:
         try:
-            answer = await handle(operation, args, ctx)
+            answer = await handle(operation, args, ctx, approval=approval)
         except Exception as exc:  # ToolError from shared code, JobsError from ours, or a bug
             if not isinstance(exc, JobsError | ToolError):
                 log.exception("hf_jobs failed unexpectedly")

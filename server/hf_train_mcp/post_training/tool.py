@@ -13,7 +13,7 @@ from hf_train_mcp.post_training.evaluation import DEFAULT_FLAVOR as EVAL_FLAVOR
 from hf_train_mcp.post_training.export import DEFAULT_FLAVOR as EXPORT_FLAVOR
 from hf_train_mcp.post_training.export import DEFAULT_GGUF_TYPES
 from hf_train_mcp.post_training.space import FREE_SPACE_HARDWARE
-from hf_train_mcp.toolkit import agent_tool, fail
+from hf_train_mcp.toolkit import OpenOutput, agent_tool, fail, structured
 
 Dtype = Literal["bfloat16", "float16", "float32"]
 SCRIPT_TOOL = ToolAnnotations(
@@ -21,10 +21,33 @@ SCRIPT_TOOL = ToolAnnotations(
 )
 
 
+class JobScriptOutput(OpenOutput):
+    """export_model / evaluate_model: the pinned uv script and the ready hf_jobs call."""
+
+    script_path: str | None = None
+    hf_jobs: dict[str, Any] | None = None
+
+
+class SpaceOutput(OpenOutput):
+    space_id: str | None = None
+    url: str | None = None
+
+
+class CurveOutput(OpenOutput):
+    source: str
+    points: int
+    train: list[dict[str, Any]]
+
+
+JobScriptResult = structured(JobScriptOutput)
+SpaceResult = structured(SpaceOutput)
+CurveResult = structured(CurveOutput)
+
+
 def register(server: MCPServer) -> None:
     """Register the after-training tools on `server`."""
 
-    @server.tool(annotations=SCRIPT_TOOL)
+    @server.tool(title="Merge and export a model (GGUF)", annotations=SCRIPT_TOOL)
     @agent_tool
     def export_model(
         model: Annotated[
@@ -74,7 +97,7 @@ def register(server: MCPServer) -> None:
         save_to: Annotated[
             str | None, Field(description="also write the script here. Default: data dir only")
         ] = None,
-    ) -> Any:
+    ) -> JobScriptResult:
         """Make a job that merges a LoRA/QLoRA adapter into its base (16-bit) and exports GGUF files.
 
         Pushes the merged model, converts it with llama.cpp's own convert_hf_to_gguf.py (f16/bf16/q8_0) and
@@ -86,7 +109,7 @@ def register(server: MCPServer) -> None:
         args = dict(locals())
         return export_answer(args, args.pop("save_to"))
 
-    @server.tool(annotations=SCRIPT_TOOL)
+    @server.tool(title="Evaluate a trained model", annotations=SCRIPT_TOOL)
     @agent_tool
     def evaluate_model(
         model: Annotated[str, Field(description="trained adapter or model: Hub repo or local folder")],
@@ -139,7 +162,7 @@ def register(server: MCPServer) -> None:
         timeout: Annotated[str, Field(description="job timeout. Default 1h")] = "1h",
         trust_remote_code: Annotated[bool, Field(description="Default false")] = False,
         save_to: Annotated[str | None, Field(description="also write the script here. Default none")] = None,
-    ) -> Any:
+    ) -> JobScriptResult:
         """Make a job that evaluates a trained model, and its base side by side, on held-out data or tasks.
 
         Held-out loss and perplexity and/or lm-evaluation-harness tasks; results go to the model card and to
@@ -151,9 +174,10 @@ def register(server: MCPServer) -> None:
         return evaluation_answer(args, args.pop("save_to"))
 
     @server.tool(
+        title="Create a demo Space",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-        )
+        ),
     )
     @agent_tool
     def create_demo_space(
@@ -181,7 +205,7 @@ def register(server: MCPServer) -> None:
         max_new_tokens: Annotated[int, Field(ge=1, le=4096, description="Default 256")] = 256,
         temperature: Annotated[float, Field(ge=0, le=2, description="0 = greedy. Default 0.7")] = 0.7,
         private: Annotated[bool, Field(description="Default true")] = True,
-    ) -> Any:
+    ) -> SpaceResult:
         """Create a Gradio chat Space for a trained adapter or merged model, and say what it costs.
 
         Writes the app (model id and chat template filled in), its pinned requirements and the hardware
@@ -192,9 +216,10 @@ def register(server: MCPServer) -> None:
         return create_space(dict(locals()))
 
     @server.tool(
+        title="Training loss curve",
         annotations=ToolAnnotations(
             read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-        )
+        ),
     )
     @agent_tool
     async def training_loss_curve(
@@ -205,7 +230,7 @@ def register(server: MCPServer) -> None:
         log_path: Annotated[
             str | None, Field(description="instead of a job: a saved log file. Default none")
         ] = None,
-    ) -> Any:
+    ) -> CurveResult:
         """Show a training job's loss curve as a PNG picture, with the numbers beside it.
 
         First/last/lowest loss, eval loss, learning rate and the final summary, from the job's logs (Hub or

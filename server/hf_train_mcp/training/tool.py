@@ -11,13 +11,72 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hf_train_mcp.access import read_training_script, require_local
-from hf_train_mcp.toolkit import Answer, agent_tool, fail, md_table
+from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
 from hf_train_mcp.training import arguments as A
+from hf_train_mcp.training.advanced import AdvancedSettings
 
 if TYPE_CHECKING:
     from hf_train_mcp.training.generate import GeneratedScript
 
 MAX_SCRIPT_CHARS = 500_000
+# The generator's parameters; every other request field is a key of its `advanced` object.
+GENERATOR_PARAMETERS = (
+    "model",
+    "dataset",
+    "method",
+    "peft",
+    "hub_model_id",
+    "flavor",
+    "timeout",
+    "column_mapping",
+    "learning_rate",
+    "num_train_epochs",
+    "max_steps",
+    "max_length",
+)
+GENERATOR_ADVANCED = AdvancedSettings(GENERATOR_PARAMETERS).serve("generate_training_script")
+GeneratorAdvanced = GENERATOR_ADVANCED.annotation()
+
+
+class Check(OpenOutput):
+    name: str
+    status: str
+    message: str
+
+
+class ScriptOutput(OpenOutput):
+    """generate_training_script: the script and its hf_jobs call; with advanced {"help": true}, the keys."""
+
+    ok: bool | None = None
+    script: str | None = None
+    script_path: str | None = None
+    checks: list[Check] | None = None
+    hf_jobs: dict[str, Any] | None = None
+    advanced: list[dict[str, str]] | None = None
+
+
+class ValidationOutput(OpenOutput):
+    ok: bool
+    verdict: str
+    path: str | None
+    checks: list[Check]
+
+
+class RehearsalOutput(OpenOutput):
+    ok: bool
+    error: str | None = None
+
+
+ScriptResult = structured(ScriptOutput)
+ValidationResult = structured(ValidationOutput)
+RehearsalResult = structured(RehearsalOutput)
+
+
+def advanced_help(tool: str, settings: AdvancedSettings) -> Answer:
+    """The answer to `advanced: {"help": true}`: every key with its meaning and default."""
+    return Answer(settings.help_markdown(tool), {"advanced": settings.help_rows()})
+
+
 # The decided settings shown in generate_training_script's answer.
 SETTINGS_SHOWN = (
     "model",
@@ -143,9 +202,10 @@ def register(server: MCPServer) -> None:
     """Register the training tools on `server`."""
 
     @server.tool(
+        title="Generate a training script",
         annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-        )
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
     )
     @agent_tool
     def generate_training_script(
@@ -154,84 +214,36 @@ def register(server: MCPServer) -> None:
         method: A.MethodArg = A.D.method,
         peft: A.PeftArg = A.D.peft,
         hub_model_id: A.HubModelId = None,
-        push_to_hub: A.PushToHub = A.D.push_to_hub,
-        output_dir: A.OutputDir = None,
-        private: A.Private = A.D.private,
         flavor: A.Flavor = None,
         timeout: A.Timeout = None,
-        split: A.Split = A.D.split,
-        dataset_config: A.DatasetConfig = None,
-        eval_split: A.EvalSplit = None,
-        eval_fraction: A.EvalFraction = None,
-        max_rows: A.MaxRows = None,
         column_mapping: A.ColumnMapping = None,
-        dataset_conversion: A.Conversion = None,
-        dataset_columns: A.DatasetColumns = None,
         learning_rate: A.LearningRate = None,
         num_train_epochs: A.Epochs = A.D.num_train_epochs,
         max_steps: A.MaxSteps = None,
-        per_device_train_batch_size: A.BatchSize = None,
-        gradient_accumulation_steps: A.Accumulation = None,
         max_length: A.MaxLength = A.D.max_length,
-        lora_r: A.LoraR = A.D.lora_r,
-        lora_alpha: A.LoraAlpha = A.D.lora_alpha,
-        lora_dropout: A.LoraDropout = A.D.lora_dropout,
-        lora_target_modules: A.LoraTargets = A.D.lora_target_modules,
-        beta: A.Beta = A.D.beta,
-        loss_type: A.LossTypeArg = A.D.loss_type,
-        reward_funcs: A.RewardFuncs = None,
-        reward_weights: A.RewardWeights = None,
-        reward_model: A.RewardModel = None,
-        num_generations: A.NumGenerations = A.D.num_generations,
-        max_prompt_length: A.MaxPromptLength = A.D.max_prompt_length,
-        max_completion_length: A.MaxCompletionLength = A.D.max_completion_length,
-        grpo_beta: A.GRPOBeta = A.D.grpo_beta,
-        temperature: A.Temperature = A.D.temperature,
-        use_vllm: A.UseVllm = A.D.use_vllm,
-        kto_loss_type: A.KTOLoss = A.D.kto_loss_type,
-        desirable_weight: A.DesirableWeight = A.D.desirable_weight,
-        undesirable_weight: A.UndesirableWeight = A.D.undesirable_weight,
-        center_rewards_coefficient: A.CenterRewards = None,
-        packing: A.Packing = A.D.packing,
-        assistant_only_loss: A.AssistantOnlyLoss = A.D.assistant_only_loss,
-        completion_only_loss: A.CompletionOnlyLoss = None,
-        warmup_ratio: A.WarmupRatio = A.D.warmup_ratio,
-        lr_scheduler_type: A.SchedulerArg = A.D.lr_scheduler_type,
-        weight_decay: A.WeightDecay = A.D.weight_decay,
-        gradient_checkpointing: A.GradientCheckpointing = A.D.gradient_checkpointing,
-        save_steps: A.SaveSteps = A.D.save_steps,
-        logging_steps: A.LoggingSteps = A.D.logging_steps,
-        eval_steps: A.EvalSteps = None,
-        save_every_minutes: A.SaveEveryMinutes = A.D.save_every_minutes,
-        eval_strategy: A.EvalStrategyArg = A.D.eval_strategy,
-        dtype: A.Dtype = A.D.dtype,
-        attn_implementation: A.Attention = A.D.attn_implementation,
-        parallelism: A.Parallelism = A.D.parallelism,
-        trackio: A.Trackio = A.D.trackio,
-        trackio_project: A.TrackioProject = None,
-        trackio_space_id: A.TrackioSpace = None,
-        run_name: A.RunName = None,
-        seed: A.Seed = A.D.seed,
-        model_revision: A.ModelRevision = None,
-        trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
         save_to: A.SaveTo = None,
-    ) -> Any:
+        advanced: GeneratorAdvanced = None,
+    ) -> ScriptResult:
         """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward) and its hf_jobs call.
 
-        Full, LoRA or QLoRA. Checks the request first (dtype and attention against the GPU, quantization
-        only with an adapter, dataset format, packing, eval data, GRPO rewards and num_generations, timeout
-        vs estimate, Hub repo id, token secret), renders a self-contained script with pinned dependencies,
-        checks every keyword it uses against the pinned TRL/transformers, and saves it. Returns the script,
-        the checks and the ready `hf_jobs` uv call.
+        Full, LoRA or QLoRA. Checks the request (dtype/attention vs GPU, dataset format, eval data, GRPO
+        rewards, timeout vs estimate, Hub id, token secret), renders a script with pinned dependencies,
+        checks every keyword against the pinned TRL/transformers and saves it. Returns the script, the
+        checks and the ready hf_jobs uv call.
         """
+        if GENERATOR_ADVANCED.wants_help(advanced):
+            return advanced_help("generate_training_script", GENERATOR_ADVANCED)
         args = dict(locals())
+        args.pop("advanced")
+        args.update(GENERATOR_ADVANCED.split(advanced))
         save = args.pop("save_to")
         return generate(args, save)
 
     @server.tool(
+        title="Validate a training script",
         annotations=ToolAnnotations(
             read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-        )
+        ),
     )
     @agent_tool
     def validate_training_script(
@@ -255,7 +267,7 @@ def register(server: MCPServer) -> None:
         timeout: Annotated[
             str | None, Field(description="the timeout of the hf_jobs call. Default none")
         ] = None,
-    ) -> Any:
+    ) -> ValidationResult:
         """Check any uv training script for the mistakes that fail a GPU job: each problem with its fix.
 
         PEP 723 header present, complete and pinned; compiles; renamed or removed TRL/transformers arguments
@@ -281,9 +293,10 @@ def register(server: MCPServer) -> None:
         )
 
     @server.tool(
+        title="Rehearse a training script locally",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-        )
+        ),
     )
     @agent_tool
     def dry_run_training_script(
@@ -313,7 +326,7 @@ def register(server: MCPServer) -> None:
         timeout_s: Annotated[
             int, Field(ge=30, le=1800, description="give up after this many seconds. Default 600")
         ] = 600,
-    ) -> Any:
+    ) -> RehearsalResult:
         """Rehearse a training script locally for a couple of steps on a tiny model, before paying for a GPU.
 
         Runs it in a subprocess (CPU is fine, nothing is pushed) with a tiny random copy of the model's

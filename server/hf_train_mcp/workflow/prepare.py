@@ -43,6 +43,7 @@ PLANNING_OPTIONS = frozenset(
         "detach",
         "wait_seconds",
         "local_python",
+        "allow_duplicate",
         "upload_local",
     }
 )

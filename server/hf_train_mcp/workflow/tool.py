@@ -2,25 +2,147 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import anyio
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from hf_train_mcp.toolkit import Answer, agent_tool, fail
+from hf_train_mcp.approval import Approve
+from hf_train_mcp.errors import AgentError
+from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
 from hf_train_mcp.training import arguments as A
+from hf_train_mcp.training.advanced import AdvancedSettings
 
-DESCRIPTION = """\
-Plan a fine-tuning run end to end, and optionally submit it: checks the token, the model and the dataset
-(format for the method: SFT, DPO, GRPO, KTO or a reward model; applies the column mapping that makes it
-ready, for SFT the conversion of ShareGPT conversations, for GRPO's accuracy rewards the answer column),
-recommends the cheapest flavor that fits the budget, renders and validates the
-training script, and returns the ready hf_jobs call with flavor, timeout, secrets and the estimated cost,
-plus every decision and its reason. With submit=true it also submits and returns the job id and URL.
-Refuses, with the fix, what would fail: unknown model, a dataset no mapping makes ready, nothing fitting
-the budget, no write token for a push, GRPO's num_generations not dividing the batch."""
+DESCRIPTION = (
+    "Plan a fine-tuning run (SFT, DPO, GRPO, KTO, reward model) end to end: checks token, model and "
+    "dataset (applies the column mapping or conversion it needs), picks the cheapest flavor within "
+    "budget, renders and validates the script, and returns the ready hf_jobs call with timeout and cost, "
+    "each decision with its reason. submit=true also submits it (asking the person to approve the cost "
+    "where the client can ask) and returns the job id; an identical run still going is answered with "
+    "that job. Refuses, with the fix, what would fail."
+)
+
+
+def _extra(description: str, **bounds: Any) -> Any:
+    return Field(default=None, description=description, **bounds)
+
+
+# Settings of prepare_training itself, rarely needed: keys of `advanced` next to the request fields.
+PREPARE_EXTRA = {
+    "params_b": _extra("parameter count in billions, when the model's size cannot be looked up", gt=0),
+    "save_to": _extra("also write the script to this path (file or folder). Default: the data dir only"),
+    "detach": _extra("with submit: return without following logs. Default false"),
+    "wait_seconds": _extra("with submit: follow logs this long, 0-60 s. Default 10", ge=0, le=60),
+    "upload_local": _extra(
+        "a local model folder or data file with a cloud flavor: upload it now to a private Hub repo of yours "
+        "that the job reads (your consent). Default false"
+    ),
+    "local_python": _extra(
+        "flavor 'local': run with this Python (its packages installed) instead of uv. Default none"
+    ),
+}
+PREPARE_PARAMETERS = (
+    "model",
+    "dataset",
+    "method",
+    "peft",
+    "hub_model_id",
+    "flavor",
+    "timeout",
+    "column_mapping",
+    "learning_rate",
+    "num_train_epochs",
+    "max_steps",
+    "max_length",
+)
+# dataset_columns: prepare_training reads them from the dataset itself.
+PREPARE_ADVANCED = AdvancedSettings(
+    PREPARE_PARAMETERS, exclude={"dataset_columns"}, extra=PREPARE_EXTRA
+).serve("prepare_training")
+PrepareAdvanced = PREPARE_ADVANCED.annotation()
+
+
+class PrepareOutput(OpenOutput):
+    """The plan (decisions, hf_jobs call, cost) and, when submitted, the job; or the advanced keys."""
+
+    plan: dict[str, Any] | None = None
+    hf_jobs: dict[str, Any] | None = None
+    submitted: bool | None = None
+    job: dict[str, Any] | None = None
+    advanced: list[dict[str, str]] | None = None
+
+
+PrepareResult = structured(PrepareOutput)
+AllowDuplicate = Annotated[
+    bool,
+    Field(description="with submit: submit even when an identical job is still running. Default false"),
+]
+CORE_ARGS = (*PREPARE_PARAMETERS, "budget_usd", "max_hours", "submit")
+
+
+def _request(values: dict[str, Any], advanced: dict[str, Any] | None) -> dict[str, Any]:
+    return {**{k: values[k] for k in CORE_ARGS}, **PREPARE_ADVANCED.split(advanced)}
+
+
+def ask_approval(
+    model: str,
+    dataset: str,
+    method: Any,
+    peft: Any,
+    hub_model_id: Any,
+    flavor: Any,
+    timeout: Any,
+    column_mapping: Any,
+    learning_rate: Any,
+    num_train_epochs: Any,
+    max_steps: Any,
+    max_length: Any,
+    budget_usd: Any,
+    max_hours: Any,
+    submit: bool,
+    advanced: Any,
+    ctx: Context,
+) -> Any:
+    """Resolver of prepare_training's approval: with submit and a client that can ask, plan the run (the
+    body reuses the plan) and ask the person to approve its worst-case cost."""
+    from hf_train_mcp.approval import NOT_ASKED, ask, client_can_ask, cost_of
+    from hf_train_mcp.workflow.prepare import PrepareError
+
+    if not submit or not client_can_ask(ctx) or PREPARE_ADVANCED.wants_help(advanced):
+        return NOT_ASKED
+    request = _request(dict(locals()), advanced)
+    try:
+        run = _plan(request)
+    except (PrepareError, AgentError):
+        return NOT_ASKED  # the body reports it
+    call = run.hf_jobs_call["args"]
+    from hf_train_mcp.jobs.timeouts import parse_timeout
+
+    return ask(cost_of(call.get("flavor", ""), parse_timeout(call.get("timeout", 0))), ctx)
+
+
+_PLANS: dict[str, Any] = {}
+
+
+def _plan(request: dict[str, Any], *, keep: bool = True) -> Any:
+    """`prepare(request)`, once per call: the approval resolver plans and keeps it, the body takes it."""
+    from hf_train_mcp.workflow.prepare import prepare
+
+    key = json.dumps(request, sort_keys=True, default=str)
+    run = _PLANS.pop(key, None) or prepare(request)
+    if keep:
+        if len(_PLANS) > 8:
+            _PLANS.clear()
+        _PLANS[key] = run
+    return run
+
+
+CostApproval = Annotated[ElicitationResult[Approve], Resolve(ask_approval)]
 
 
 def register(server: MCPServer) -> None:
@@ -38,7 +160,6 @@ def register(server: MCPServer) -> None:
         method: A.MethodArg = A.D.method,
         peft: A.PeftArg = A.D.peft,
         hub_model_id: A.HubModelId = None,
-        push_to_hub: A.PushToHub = A.D.push_to_hub,
         budget_usd: Annotated[
             float | None, Field(gt=0, description="most to spend, USD. Default none")
         ] = None,
@@ -48,109 +169,48 @@ def register(server: MCPServer) -> None:
         flavor: A.Flavor = None,
         timeout: A.Timeout = None,
         column_mapping: A.ColumnMapping = None,
-        dataset_conversion: A.Conversion = None,
-        dataset_config: A.DatasetConfig = None,
-        split: A.Split = A.D.split,
-        eval_split: A.EvalSplit = None,
-        eval_fraction: A.EvalFraction = None,
-        max_rows: A.MaxRows = None,
-        max_length: A.MaxLength = A.D.max_length,
+        learning_rate: A.LearningRate = None,
         num_train_epochs: A.Epochs = A.D.num_train_epochs,
         max_steps: A.MaxSteps = None,
-        learning_rate: A.LearningRate = None,
-        per_device_train_batch_size: A.BatchSize = None,
-        gradient_accumulation_steps: A.Accumulation = None,
-        output_dir: A.OutputDir = None,
-        private: A.Private = A.D.private,
-        lora_r: A.LoraR = A.D.lora_r,
-        lora_alpha: A.LoraAlpha = A.D.lora_alpha,
-        lora_dropout: A.LoraDropout = A.D.lora_dropout,
-        lora_target_modules: A.LoraTargets = A.D.lora_target_modules,
-        beta: A.Beta = A.D.beta,
-        loss_type: A.LossTypeArg = A.D.loss_type,
-        reward_funcs: A.RewardFuncs = None,
-        reward_weights: A.RewardWeights = None,
-        reward_model: A.RewardModel = None,
-        num_generations: A.NumGenerations = A.D.num_generations,
-        max_prompt_length: A.MaxPromptLength = A.D.max_prompt_length,
-        max_completion_length: A.MaxCompletionLength = A.D.max_completion_length,
-        grpo_beta: A.GRPOBeta = A.D.grpo_beta,
-        temperature: A.Temperature = A.D.temperature,
-        use_vllm: A.UseVllm = A.D.use_vllm,
-        kto_loss_type: A.KTOLoss = A.D.kto_loss_type,
-        desirable_weight: A.DesirableWeight = A.D.desirable_weight,
-        undesirable_weight: A.UndesirableWeight = A.D.undesirable_weight,
-        center_rewards_coefficient: A.CenterRewards = None,
-        packing: A.Packing = A.D.packing,
-        assistant_only_loss: A.AssistantOnlyLoss = A.D.assistant_only_loss,
-        completion_only_loss: A.CompletionOnlyLoss = None,
-        warmup_ratio: A.WarmupRatio = A.D.warmup_ratio,
-        lr_scheduler_type: A.SchedulerArg = A.D.lr_scheduler_type,
-        weight_decay: A.WeightDecay = A.D.weight_decay,
-        gradient_checkpointing: A.GradientCheckpointing = A.D.gradient_checkpointing,
-        save_steps: A.SaveSteps = A.D.save_steps,
-        logging_steps: A.LoggingSteps = A.D.logging_steps,
-        eval_steps: A.EvalSteps = None,
-        save_every_minutes: A.SaveEveryMinutes = A.D.save_every_minutes,
-        eval_strategy: A.EvalStrategyArg = A.D.eval_strategy,
-        dtype: A.Dtype = A.D.dtype,
-        attn_implementation: A.Attention = A.D.attn_implementation,
-        parallelism: A.Parallelism = A.D.parallelism,
-        trackio: A.Trackio = A.D.trackio,
-        trackio_project: A.TrackioProject = None,
-        trackio_space_id: A.TrackioSpace = None,
-        run_name: A.RunName = None,
-        seed: A.Seed = A.D.seed,
-        model_revision: A.ModelRevision = None,
-        trust_remote_code: A.TrustRemoteCode = A.D.trust_remote_code,
-        params_b: Annotated[
-            float | None,
-            Field(
-                gt=0,
-                description="parameter count in billions, when the "
-                "model's size cannot be looked up. Default none",
-            ),
-        ] = None,
-        save_to: A.SaveTo = None,
-        upload_local: Annotated[
-            bool,
-            Field(
-                description="a local model folder or data file with a cloud flavor: upload it now to a "
-                "private Hub repo of yours that the job reads (your consent). Default false"
-            ),
-        ] = False,
+        max_length: A.MaxLength = A.D.max_length,
         submit: Annotated[
             bool, Field(description="submit the job now (spends money). Default false")
         ] = False,
-        detach: Annotated[bool, Field(description="with submit: return without following logs")] = False,
-        wait_seconds: Annotated[
-            float, Field(ge=0, le=60, description="with submit: follow logs this long. Default 10")
-        ] = 10.0,
-        local_python: Annotated[
-            str | None,
-            Field(
-                description="flavor 'local': run with this Python (its "
-                "packages installed) instead of uv. Default none"
-            ),
-        ] = None,
+        allow_duplicate: AllowDuplicate = False,
+        advanced: PrepareAdvanced = None,
+        approval: CostApproval = None,  # type: ignore[assignment]
         ctx: Context | None = None,
-    ) -> Any:
-        request = {k: v for k, v in locals().items() if k != "ctx"}
-        from hf_train_mcp.workflow.prepare import PrepareError, prepare, to_answer
+    ) -> PrepareResult:
+        if PREPARE_ADVANCED.wants_help(advanced):
+            return Answer(
+                PREPARE_ADVANCED.help_markdown("prepare_training"), {"advanced": PREPARE_ADVANCED.help_rows()}
+            )
+        request = _request(dict(locals()), advanced)
+        return await run_prepare(request, ctx, approval=approval, allow_duplicate=allow_duplicate)
 
-        if local_python and flavor != "local":
-            raise fail("local_python only applies to flavor 'local'.")
-        try:
-            run = await anyio.to_thread.run_sync(lambda: prepare(request))
-        except PrepareError as exc:
-            raise fail(str(exc)) from None
-        submitted: Answer | None = None
-        if submit:
-            from hf_train_mcp.jobs.tool import handle
 
-            call = dict(run.hf_jobs_call["args"])
-            call.update(detach=detach, wait_seconds=wait_seconds)
-            if local_python:
-                call["local_python"] = local_python
-            submitted = await handle("uv", call, ctx)
-        return to_answer(run, submitted)
+async def run_prepare(
+    request: dict[str, Any], ctx: Context | None, *, approval: Any = None, allow_duplicate: bool = False
+) -> Answer:
+    """Plan (and with submit, submit) one run: the body of prepare_training."""
+    from hf_train_mcp.workflow.prepare import PrepareError, to_answer
+
+    local_python = request.get("local_python")
+    if local_python and request.get("flavor") != "local":
+        raise fail("local_python only applies to flavor 'local'.")
+    try:
+        run = await anyio.to_thread.run_sync(lambda: _plan(request, keep=False))
+    except PrepareError as exc:
+        raise fail(str(exc)) from None
+    submitted: Answer | None = None
+    if request.get("submit"):
+        from hf_train_mcp.jobs.tool import handle
+
+        call = dict(run.hf_jobs_call["args"])
+        call.update(detach=bool(request.get("detach")), wait_seconds=request.get("wait_seconds") or 10.0)
+        if allow_duplicate:
+            call["allow_duplicate"] = True
+        if local_python:
+            call["local_python"] = local_python
+        submitted = await handle("uv", call, ctx, approval=approval)
+    return to_answer(run, submitted)

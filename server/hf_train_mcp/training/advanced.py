@@ -1,0 +1,132 @@
+"""The `advanced` object of the training tools: every rarely used setting in one documented parameter.
+
+An agent pays for each tool's input schema in every conversation, so generate_training_script and
+prepare_training list the settings that decide a run as parameters and group the rest here. The keys are
+derived from the request models in `arguments.py` (every field of `Request` and of each method's model that
+is not a top-level parameter), so an argument added there is reachable at once, without touching a tool
+signature. `{"help": true}` answers with each key's meaning and default, from the same field declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from pydantic import WithJsonSchema
+from pydantic.fields import FieldInfo
+
+from hf_train_mcp.errors import AgentError
+from hf_train_mcp.training.arguments import REQUEST_MODELS, Request
+
+HELP_KEY = "help"
+# Settings the generator refuses whatever their value: not offered (an agent would only waste a call).
+# (packing was one until the speed work made it safe.)
+NOT_OFFERED: frozenset[str] = frozenset()
+
+
+class AdvancedError(AgentError, ValueError):
+    """An `advanced` key that no setting has, or an `advanced` that is not an object."""
+
+
+def request_fields() -> dict[str, FieldInfo]:
+    """Every request field of every method (shared fields first), by name."""
+    fields: dict[str, FieldInfo] = {}
+    for model in (Request, *REQUEST_MODELS.values()):
+        for name, info in model.model_fields.items():
+            fields.setdefault(name, info)
+    return fields
+
+
+# tool name -> its advanced settings: keys an agent sends at the top level are folded into `advanced`.
+BY_TOOL: dict[str, AdvancedSettings] = {}
+
+
+def fold_top_level(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """`arguments` with every top-level key that is one of `tool`'s advanced settings moved into
+    `advanced` (agents and older examples send {"lora_r": 32} beside the other parameters); the same
+    key in both places with different values is left for the argument check to refuse."""
+    settings = BY_TOOL.get(tool)
+    if settings is None or not isinstance(arguments, dict):
+        return arguments
+    moved = {k: v for k, v in arguments.items() if k in settings.fields and k not in settings.parameters}
+    if not moved:
+        return arguments
+    advanced = arguments.get("advanced")
+    if advanced is not None and not isinstance(advanced, dict):
+        return arguments
+    merged = dict(advanced or {})
+    for key, value in moved.items():
+        if key in merged and merged[key] != value:
+            return arguments
+        merged[key] = value
+    rest = {k: v for k, v in arguments.items() if k not in moved}
+    return {**rest, "advanced": merged}
+
+
+class AdvancedSettings:
+    """The `advanced` keys of one tool: request fields that are not its parameters, plus `extra`
+    tool-only settings (name -> pydantic FieldInfo with a description)."""
+
+    def __init__(
+        self,
+        parameters: Iterable[str],
+        *,
+        exclude: Iterable[str] = (),
+        extra: dict[str, FieldInfo] | None = None,
+    ):
+        self.parameters = frozenset(parameters)
+        skip = set(parameters) | set(exclude) | NOT_OFFERED
+        self.fields = {n: f for n, f in request_fields().items() if n not in skip}
+        self.fields.update(extra or {})
+
+    def serve(self, tool: str) -> AdvancedSettings:
+        """Register these settings as `tool`'s (see `fold_top_level`)."""
+        BY_TOOL[tool] = self
+        return self
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.fields)
+
+    def annotation(self) -> Any:
+        """The parameter's type: an object whose keys the schema names (values are checked by the tool)."""
+        schema = {
+            "type": "object",
+            "description": 'Rarely used settings as {"key": value} (keys below); {"help": true} lists '
+            "each with its meaning and default. Default none",
+            "propertyNames": {"enum": [*self.names, HELP_KEY]},
+        }
+        return Annotated[dict[str, Any] | None, WithJsonSchema(schema)]
+
+    def wants_help(self, advanced: dict[str, Any] | None) -> bool:
+        return bool(advanced) and advanced.get(HELP_KEY) in (True, "true")  # type: ignore[union-attr]
+
+    def split(self, advanced: dict[str, Any] | None) -> dict[str, Any]:
+        """The settings of `advanced`, its keys checked; unknown ones refused with the valid keys."""
+        if advanced is None:
+            return {}
+        if not isinstance(advanced, dict):
+            raise AdvancedError(
+                'advanced must be an object such as {"lora_r": 32}; {"help": true} lists the keys.'
+            )
+        unknown = [k for k in advanced if k not in self.fields and k != HELP_KEY]
+        if unknown:
+            import difflib
+
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(str(key), self.names, n=1)
+                hints.append(repr(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise AdvancedError(
+                f"advanced has no setting {', '.join(hints)}. Keys: {', '.join(self.names)}; "
+                '{"help": true} describes them.'
+            )
+        return {k: v for k, v in advanced.items() if k != HELP_KEY}
+
+    def help_rows(self) -> list[dict[str, Any]]:
+        return [{"key": name, "description": self.fields[name].description or ""} for name in self.names]
+
+    def help_markdown(self, tool: str) -> str:
+        lines = [f"## `{tool}` advanced settings", "", 'Send them as `"advanced": {"key": value, ...}`.', ""]
+        lines += [f"- `{row['key']}`: {row['description']}" for row in self.help_rows()]
+        return "\n".join(lines)
