@@ -27,10 +27,12 @@ $(VENV)/.test-env: $(BIN)/hf-train-mcp pyproject.toml $(TRAIN_PINS)
 
 test: $(VENV)/.test-env
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-env
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(VENV)/.test-env
 	$(BIN)/ruff format server tests benchmarks

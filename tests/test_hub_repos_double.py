@@ -78,8 +78,9 @@ def test_upload_folder_and_file_store_the_bytes_the_client_reads_back(hub, tmp_p
     alice = api(server, ALICE)
     alice.create_repo("alice/run", private=True)
 
-    info = alice.upload_folder(folder_path=folder, repo_id="alice/run", path_in_repo="last-checkpoint",
-                               commit_message="step 2")
+    info = alice.upload_folder(
+        folder_path=folder, repo_id="alice/run", path_in_repo="last-checkpoint", commit_message="step 2"
+    )
     repo = repos.get("model", "alice/run")
     assert repo is not None
     assert info.oid == repo.sha and info.commit_url.endswith(f"/alice/run/commit/{repo.sha}")
@@ -91,11 +92,18 @@ def test_upload_folder_and_file_store_the_bytes_the_client_reads_back(hub, tmp_p
     alice.upload_file(path_or_fileobj=card.encode(), path_in_repo="README.md", repo_id="alice/run")
     assert len(server.received("POST", "/api/validate-yaml")) == 1
     assert sorted(alice.list_repo_files("alice/run")) == [
-        ".gitattributes", "README.md", "last-checkpoint/sub/adapter_model.safetensors",
+        ".gitattributes",
+        "README.md",
+        "last-checkpoint/sub/adapter_model.safetensors",
         "last-checkpoint/trainer_state.json",
     ]
-    local = hf_hub_download("alice/run", "last-checkpoint/sub/adapter_model.safetensors",
-                            endpoint=server.url, token=ALICE, cache_dir=tmp_path / "cache")
+    local = hf_hub_download(
+        "alice/run",
+        "last-checkpoint/sub/adapter_model.safetensors",
+        endpoint=server.url,
+        token=ALICE,
+        cache_dir=tmp_path / "cache",
+    )
     assert Path(local).read_bytes() == weights
 
     # The same folder again: the preupload answer carries each file's oid, so nothing is committed.
@@ -118,8 +126,9 @@ def test_deletions_and_a_stale_parent_commit(hub) -> None:
     alice.create_commit("alice/run", [CommitOperationDelete("old/")], commit_message="drop old")
     assert alice.list_repo_files("alice/run") == [".gitattributes", "keep.txt"]
     with pytest.raises(HfHubHTTPError) as excinfo:
-        alice.create_commit("alice/run", [CommitOperationDelete("keep.txt")], commit_message="late",
-                            parent_commit=before)
+        alice.create_commit(
+            "alice/run", [CommitOperationDelete("keep.txt")], commit_message="late", parent_commit=before
+        )
     assert status_of(excinfo) == 412
     with pytest.raises(HfHubHTTPError) as excinfo:
         alice.delete_file("missing.txt", "alice/run")
@@ -142,6 +151,7 @@ def test_a_readme_with_broken_metadata_is_refused_before_upload(hub) -> None:
     alice = api(server, ALICE)
     alice.create_repo("alice/run")
     with pytest.raises(ValueError, match="Invalid metadata"):
-        alice.upload_file(path_or_fileobj=b"---\ntags: [unclosed\n---\n", path_in_repo="README.md",
-                          repo_id="alice/run")
+        alice.upload_file(
+            path_or_fileobj=b"---\ntags: [unclosed\n---\n", path_in_repo="README.md", repo_id="alice/run"
+        )
     assert not server.received("POST", "/commit/")

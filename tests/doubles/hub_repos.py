@@ -135,8 +135,9 @@ class RepoStore:
         namespace = repo_id.split("/")[0] if "/" in repo_id else user
         return namespace == user or namespace in self.orgs.get(user, set())
 
-    def add(self, repo_id: str, repo_type: str = "model", files: dict[str, Any] | None = None,
-            **kwargs: Any) -> Repo:
+    def add(
+        self, repo_id: str, repo_type: str = "model", files: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Repo:
         repo = Repo(repo_id, repo_type, **kwargs)
         for path, content in (files or {}).items():
             repo.add_file(path, content)
@@ -147,19 +148,30 @@ class RepoStore:
         files = {"README.md": f"# {repo_id}\n", **(files or {})}
         return self.add(repo_id, "dataset", files, **kwargs)
 
-    def add_model(self, repo_id: str, *, config: dict[str, Any] | None = None,
-                  parameters: int | None = None, dtype: str = "BF16",
-                  files: dict[str, Any] | None = None, **kwargs: Any) -> Repo:
+    def add_model(
+        self,
+        repo_id: str,
+        *,
+        config: dict[str, Any] | None = None,
+        parameters: int | None = None,
+        dtype: str = "BF16",
+        files: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Repo:
         """A model repo with a config.json (and `safetensors` parameter counts when given)."""
-        all_files: dict[str, Any] = {"README.md": f"# {repo_id}\n",
-                                     "config.json": config or {"model_type": "llama"}}
+        all_files: dict[str, Any] = {
+            "README.md": f"# {repo_id}\n",
+            "config.json": config or {"model_type": "llama"},
+        }
         all_files.update(files or {})
         extra = dict(kwargs.pop("extra_info", {}))
         extra.setdefault("pipeline_tag", "text-generation")
         extra.setdefault("library_name", "transformers")
         if config is not None:
-            extra.setdefault("config", {k: v for k, v in config.items()
-                                        if k in ("architectures", "model_type", "tokenizer_config")})
+            extra.setdefault(
+                "config",
+                {k: v for k, v in config.items() if k in ("architectures", "model_type", "tokenizer_config")},
+            )
         if parameters is not None:
             extra["safetensors"] = {"parameters": {dtype: parameters}, "total": parameters}
         return self.add(repo_id, "model", all_files, extra_info=extra, **kwargs)
@@ -210,22 +222,30 @@ def _tree_entries(repo: Repo, prefix: str, recursive: bool) -> list[dict[str, An
     for path in sorted(repo.files):
         if not path.startswith(base):
             continue
-        rest = path[len(base):]
+        rest = path[len(base) :]
         parts = rest.split("/")
         for depth in range(1, len(parts)):
             if not recursive and depth > 1:
                 break
             d = base + "/".join(parts[:depth])
-            dirs.setdefault(d, {"type": "directory", "oid": hashlib.sha1(d.encode()).hexdigest(),
-                                "size": 0, "path": d})
+            dirs.setdefault(
+                d, {"type": "directory", "oid": hashlib.sha1(d.encode()).hexdigest(), "size": 0, "path": d}
+            )
         if not recursive and len(parts) > 1:
             continue
         content = repo.files[path]
-        entry: dict[str, Any] = {"type": "file", "oid": hashlib.sha1(content).hexdigest(),
-                                 "size": len(content), "path": path}
+        entry: dict[str, Any] = {
+            "type": "file",
+            "oid": hashlib.sha1(content).hexdigest(),
+            "size": len(content),
+            "path": path,
+        }
         if len(content) > repo.lfs_over:
-            entry["lfs"] = {"oid": hashlib.sha256(content).hexdigest(), "size": len(content),
-                            "pointerSize": 134}
+            entry["lfs"] = {
+                "oid": hashlib.sha256(content).hexdigest(),
+                "size": len(content),
+                "pointerSize": 134,
+            }
         files.append(entry)
     return sorted([*dirs.values(), *files], key=lambda e: e["path"])
 
@@ -259,7 +279,7 @@ def install_repo_routes(server: LoopbackServer) -> RepoStore:
         prefix = unquote(path or "").strip("/")
         entries = _tree_entries(repo, prefix, request.arg("recursive", "false") in ("true", "True", "1"))
         if prefix and not entries:
-            return _error(404, "EntryNotFound", f"{prefix} does not exist on \"{revision}\"")
+            return _error(404, "EntryNotFound", f'{prefix} does not exist on "{revision}"')
         return Response(200, entries)
 
     @server.route("POST", rf"{API}{REPO_ID}/paths-info/(?P<revision>[^/]+)")
@@ -289,15 +309,23 @@ def install_repo_routes(server: LoopbackServer) -> RepoStore:
         if repo.gated and token not in repo.allowed_tokens:
             url = f"https://huggingface.co/{TYPE_PREFIX[kind]}{repo_id}"
             if token:
-                return _error(403, "GatedRepo", f"Access to {kind} {repo_id} is restricted and you are "
-                              f"not in the authorized list. Visit {url} to ask for access.")
-            return _error(401, "GatedRepo", f"Access to {kind} {repo_id} is restricted. You must have "
-                          "access to it and be authenticated to access it. Please log in.")
+                return _error(
+                    403,
+                    "GatedRepo",
+                    f"Access to {kind} {repo_id} is restricted and you are "
+                    f"not in the authorized list. Visit {url} to ask for access.",
+                )
+            return _error(
+                401,
+                "GatedRepo",
+                f"Access to {kind} {repo_id} is restricted. You must have "
+                "access to it and be authenticated to access it. Please log in.",
+            )
         if bad := _check_revision(repo, revision):
             return bad
         path = unquote(path)
         if path not in repo.files:
-            return _error(404, "EntryNotFound", f"{path} does not exist on \"{unquote(revision)}\"")
+            return _error(404, "EntryNotFound", f'{path} does not exist on "{unquote(revision)}"')
         content = repo.files[path]
         headers = {
             "X-Repo-Commit": repo.sha,
@@ -313,7 +341,7 @@ def install_repo_routes(server: LoopbackServer) -> RepoStore:
             start = int(start_s or 0)
             end = int(end_s) if end_s else len(content) - 1
             headers["Content-Range"] = f"bytes {start}-{end}/{len(content)}"
-            return Response(206, content[start:end + 1], headers)
+            return Response(206, content[start : end + 1], headers)
         return Response(200, content, headers)
 
     @server.route("GET", rf"/(?P<kind>datasets|spaces)/{REPO_ID}/resolve/(?P<revision>[^/]+)/(?P<path>.+)")
@@ -356,8 +384,12 @@ def _apply_commit(repo: Repo, lines: list[dict[str, Any]]) -> Response | None:
                 del files[p]
             changed.extend(gone)
         elif key == "lfsFile":
-            return _error(400, None, f"{path}: LFS/Xet files are not stored by this double (the preupload "
-                          "answer said 'regular'; send the content inline)")
+            return _error(
+                400,
+                None,
+                f"{path}: LFS/Xet files are not stored by this double (the preupload "
+                "answer said 'regular'; send the content inline)",
+            )
         else:
             return _error(400, None, f"unknown commit operation {key!r}")
     if not header.get("summary"):
@@ -366,8 +398,9 @@ def _apply_commit(repo: Repo, lines: list[dict[str, Any]]) -> Response | None:
     if parent and not repo.sha.startswith(parent):
         return _error(412, None, "A commit has happened since. Please refresh and try again.")
     repo.files = files
-    repo.commits.append({"summary": header["summary"], "description": header.get("description", ""),
-                         "paths": changed})
+    repo.commits.append(
+        {"summary": header["summary"], "description": header.get("description", ""), "paths": changed}
+    )
     return None
 
 
@@ -399,15 +432,28 @@ def _install_write_routes(server: LoopbackServer, store: RepoStore, visible: Any
         if denied := writer_denied(request, repo_id):
             return denied
         if store.get(repo_type, repo_id) is not None:
-            return Response(409, {"error": f"You already created this {repo_type} repo",
-                                  "url": repo_url(repo_type, repo_id)})
-        store.add(repo_id, repo_type, files={".gitattributes": GITATTRIBUTES},
-                  private=body.get("visibility", "public") != "public")
-        return Response(200, {"url": repo_url(repo_type, repo_id), "name": repo_id,
-                              "id": hashlib.md5(repo_id.encode()).hexdigest()[:24]})
+            return Response(
+                409,
+                {"error": f"You already created this {repo_type} repo", "url": repo_url(repo_type, repo_id)},
+            )
+        store.add(
+            repo_id,
+            repo_type,
+            files={".gitattributes": GITATTRIBUTES},
+            private=body.get("visibility", "public") != "public",
+        )
+        return Response(
+            200,
+            {
+                "url": repo_url(repo_type, repo_id),
+                "name": repo_id,
+                "id": hashlib.md5(repo_id.encode()).hexdigest()[:24],
+            },
+        )
 
-    def writable(request: Request, kind: str, repo_id: str,
-                 revision: str) -> tuple[Repo | None, Response | None]:
+    def writable(
+        request: Request, kind: str, repo_id: str, revision: str
+    ) -> tuple[Repo | None, Response | None]:
         repo = store.get(PLURAL[kind], repo_id)
         if not visible(repo, request):  # missing, or private to someone else: as the Hub, not found
             return None, _repo_not_found(request)
@@ -449,8 +495,15 @@ def _install_write_routes(server: LoopbackServer, store: RepoStore, visible: Any
             return failed
         sha = repo.sha
         repo.commits[-1]["oid"] = sha
-        return Response(200, {"success": True, "commitOid": sha, "hookOutput": "",
-                              "commitUrl": f"{repo_url(repo.repo_type, repo_id)}/commit/{sha}"})
+        return Response(
+            200,
+            {
+                "success": True,
+                "commitOid": sha,
+                "hookOutput": "",
+                "commitUrl": f"{repo_url(repo.repo_type, repo_id)}/commit/{sha}",
+            },
+        )
 
     @server.route("POST", "/api/validate-yaml")
     def validate_yaml(request: Request) -> Response:

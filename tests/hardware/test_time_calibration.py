@@ -50,6 +50,8 @@ H200_RUNS = [
         4_054,
     ),
 ]
+
+
 def _estimate(plan: dict) -> api.Recommendation:
     return api.estimate(api.TrainingPlan(dataset_tokens=REAL_TOKENS, **plan), "h200")
 

@@ -138,6 +138,7 @@ def test_the_recommendation_is_used_when_the_hardware_model_answers():
     assert plan.estimate["est_hours"] and plan.estimate["est_hours"] > 0.1
     assert plan.timeout_seconds >= 1.3 * plan.estimate["est_hours"] * 3600
 
+
 def test_timeout_must_cover_1_3_times_the_estimate():
     hours = plan_for(flavor="l4x1", timeout="24h", max_rows=ROWS).estimate["est_hours"]  # decided plan's
     assert hours and hours > 0.1
