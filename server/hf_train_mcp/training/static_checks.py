@@ -88,8 +88,12 @@ def validate_script(
     secrets: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
     timeout: str | int | None = None,
+    namespaces: frozenset[str] | None = None,
 ) -> list[Check]:
-    """Every static check on `text`; `flavor`, `secrets`, `timeout` are those of the intended hf_jobs call."""
+    """Every static check on `text`; `flavor`, `secrets`, `timeout` are those of the intended hf_jobs call.
+
+    `namespaces`: where the caller's token may create repos (its user and orgs), when known; a Hub id in
+    another namespace is then flagged (the push would get a 403)."""
     checks: list[Check] = []
     tree: ast.Module | None
     try:
@@ -133,7 +137,7 @@ def validate_script(
     facts = sc.read_calls(tree) if tree is not None else sc.ScriptFacts()
     if tree is not None:
         checks += _import_location_checks(tree)
-        checks += _call_checks(facts, info, generated)
+        checks += _call_checks(facts, info, generated, namespaces)
         if not generated and info is not None:
             checks += fit_checks(facts, info)
     if config is not None:
@@ -178,7 +182,9 @@ def _slow_bf16(info: Any, what: str, line: int | None) -> Check:
     )
 
 
-def _call_checks(facts: sc.ScriptFacts, info: Any, generated: bool) -> list[Check]:
+def _call_checks(
+    facts: sc.ScriptFacts, info: Any, generated: bool, namespaces: frozenset[str] | None = None
+) -> list[Check]:
     checks: list[Check] = []
     versions = load_fields()["versions"]
     stack = f"trl {versions['trl']} / transformers {versions['transformers']} / peft {versions['peft']}"
@@ -276,7 +282,7 @@ def _call_checks(facts: sc.ScriptFacts, info: Any, generated: bool) -> list[Chec
                 eval_line,
             )
         )
-    checks += _hub_id_checks(facts)
+    checks += _hub_id_checks(facts, namespaces)
     return checks
 
 
@@ -312,7 +318,7 @@ def _dtype_checks(call: sc.Call, facts: sc.ScriptFacts) -> list[Check]:
     ]
 
 
-def _hub_id_checks(facts: sc.ScriptFacts) -> list[Check]:
+def _hub_id_checks(facts: sc.ScriptFacts, namespaces: frozenset[str] | None) -> list[Check]:
     checks: list[Check] = []
     for call in facts.calls:
         nodes = [call.keywords[k] for k in sc.HUB_ID_KEYWORDS if k in call.keywords]
@@ -328,6 +334,19 @@ def _hub_id_checks(facts: sc.ScriptFacts) -> list[Check]:
                         f"{value!r} is a placeholder namespace: creating the repo gets a 403 before the "
                         "first step (or the push after training fails)",
                         f'use your own namespace: "<your user or org>/{value.split("/", 1)[1]}"',
+                        node.lineno,
+                    )
+                )
+            elif value and namespaces and "/" in value and value.split("/", 1)[0] not in namespaces:
+                owner, name = value.split("/", 1)
+                checks.append(
+                    Check(
+                        "hub_id",
+                        "warn",
+                        f"{value!r} is in namespace {owner!r}, not the token's user or one of its orgs "
+                        f"({', '.join(sorted(namespaces))}): creating or pushing the repo gets a 403 "
+                        "unless the token was granted that namespace",
+                        f'push to one of yours, e.g. "{sorted(namespaces)[0]}/{name}"',
                         node.lineno,
                     )
                 )

@@ -198,6 +198,21 @@ def script_answer(script: GeneratedScript) -> Answer:
     return Answer(markdown, data)
 
 
+def _push_namespaces() -> tuple[frozenset[str] | None, str | None]:
+    """Where the configured token may create repos (its user and orgs), from whoami; or why unknown."""
+    from hf_train_mcp import hub
+
+    token = hub.get_token()
+    if not token:
+        return None, None  # nothing to compare with; the placeholder check still runs
+    try:
+        info = hub.call_with_retries(lambda: hub.get_api(token).whoami(), what="whoami")
+    except Exception as exc:
+        return None, f"the Hub ids' namespaces were not checked: {hub.hub_error(exc, what='whoami')}"
+    names = {info.get("name")} | {org.get("name") for org in info.get("orgs") or []}
+    return frozenset(n for n in names if isinstance(n, str) and n), None
+
+
 def register(server: MCPServer) -> None:
     """Register the training tools on `server`."""
 
@@ -279,7 +294,12 @@ def register(server: MCPServer) -> None:
         from hf_train_mcp.training import static_checks
 
         text, path = _read_script(script)
-        found = static_checks.validate_script(text, flavor=flavor, secrets=secrets, env=env, timeout=timeout)
+        namespaces, unchecked = _push_namespaces()
+        found = static_checks.validate_script(
+            text, flavor=flavor, secrets=secrets, env=env, timeout=timeout, namespaces=namespaces
+        )
+        if unchecked:
+            found.append(static_checks.Check("hub_id_owner", "info", unchecked))
         checks = [c.as_dict() for c in found]
         failed = [c for c in checks if c["status"] == "fail"]
         verdict = f"**The script {static_checks.verdict(found)}.**"
