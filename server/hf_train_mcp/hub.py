@@ -397,6 +397,3 @@ def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> Exce
     else:
         msg = f"Could not {what}: {detail}"
     return HubError(redact(msg), status=status)
-
-
-hub_tool_error = hub_error  # the name callers used before Hub errors became domain errors

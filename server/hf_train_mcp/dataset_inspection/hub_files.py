@@ -35,7 +35,7 @@ def translate(exc: BaseException, repo_id: str, token: str | None, what: str) ->
         return InspectionError(gated_message(repo_id, token))
     if _is_not_found(exc):
         return InspectionError(not_found_message(repo_id, token))
-    return hub.hub_tool_error(exc, what=what)
+    return hub.hub_error(exc, what=what)
 
 
 def dataset_repo_info(repo_id: str, token: str | None) -> Any:

@@ -49,7 +49,7 @@ _REFUSED = frozenset({400, 401, 402, 403, 404, 409, 413, 415, 422})
 
 
 def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> JobsError:
-    """A `JobsError` for a failed Hub call (the wording comes from `hub.hub_tool_error`).
+    """A `JobsError` for a failed Hub call (the wording comes from `hub.hub_error`).
 
     `submitted=True` marks a request that may have started a job (run, scheduled create, trigger):
     unless the Hub clearly refused it, the message says to look at `ps` before resubmitting. That
@@ -59,7 +59,7 @@ def hub_error(exc: BaseException, *, what: str, submitted: bool = False) -> Jobs
         return exc
     from hf_train_mcp import hub
 
-    message = str(hub.hub_tool_error(exc, what=what, submitted=submitted))
+    message = str(hub.hub_error(exc, what=what, submitted=submitted))
     status = hub.status_of(exc)
     if submitted and status not in _REFUSED and "`ps`" not in message:
         message += CHECK_PS_ADVICE

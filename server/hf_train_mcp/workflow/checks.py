@@ -44,7 +44,7 @@ def account() -> Account | None:
     try:
         info = hub.call_with_retries(lambda: api.whoami(), what="whoami")
     except Exception as exc:
-        raise hub.hub_tool_error(exc, what="check the token (whoami)") from exc
+        raise hub.hub_error(exc, what="check the token (whoami)") from exc
     access = (info.get("auth") or {}).get("accessToken") or {}
     return Account(user=info.get("name"), role=access.get("role"))
 
@@ -76,5 +76,5 @@ def check_model(model: str) -> str:
             "token cannot read it). Check the spelling (owner/name, e.g. 'Qwen/Qwen2.5-0.5B')."
         ) from None
     except Exception as exc:
-        raise hub.hub_tool_error(exc, what=f"check that model {model} exists") from exc
+        raise hub.hub_error(exc, what=f"check that model {model} exists") from exc
     return "hub"
