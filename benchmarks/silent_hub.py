@@ -30,7 +30,7 @@ CALLS: list[tuple[str, dict]] = [
     ("hf_jobs", {"operation": "hardware"}),
     ("hf_jobs", {"operation": "run", "args": {"command": ["true"], "flavor": "cpu-basic"}}),
     ("recommend_hardware", {"model": "acme/unknown-7b"}),
-    ("estimate_cost", {"model": "acme/unknown-7b", "dataset_examples": 1000, "flavor": "a10g-large"}),
+    ("recommend_hardware", {"model": "acme/unknown-7b", "dataset_examples": 1000, "flavor": "a10g-large"}),
     ("inspect_dataset", {"dataset": "acme/chat"}),
     ("prepare_training", {"model": "acme/unknown-7b", "dataset": "acme/chat"}),
     (

@@ -158,7 +158,7 @@ def test_call_exits_1_when_the_tool_reports_a_fail(tmp_path: Path) -> None:
     assert "would fail" in out.stdout, out.stdout
     assert out.returncode == 1
     fine = subprocess.run(
-        [*SERVER, "call", "estimate_cost", json.dumps({"flavor": "a10g-large", "hours": 2})],
+        [*SERVER, "call", "recommend_hardware", json.dumps({"flavor": "a10g-large", "hours": 2})],
         env=_env(tmp_path),
         capture_output=True,
         text=True,

@@ -38,7 +38,7 @@ async def test_make_serve_speaks_mcp_over_stdio() -> None:
     async with Client(params) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         assert {"hf_jobs", "prepare_training", "recommend_hardware", "inspect_dataset"} <= tools
-        result = await client.call_tool("estimate_cost", {"flavor": "a10g-large", "hours": 2})
+        result = await client.call_tool("recommend_hardware", {"flavor": "a10g-large", "hours": 2})
         assert not result.is_error and "$3.00" in result.content[0].text
 
     # Stricter than the client (which skips lines it cannot parse): with no input, nothing at all may

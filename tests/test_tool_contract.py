@@ -13,13 +13,19 @@ from mcp import Client
 
 pytestmark = pytest.mark.anyio
 
-READ_ONLY = {
-    "validate_training_script",
-    "recommend_hardware",
-    "estimate_cost",
-    "inspect_dataset",
-    "training_loss_curve",
+READ_ONLY = {"validate_training_script", "recommend_hardware", "inspect_dataset", "training_loss_curve"}
+# What a client assumes for a hint a tool leaves out (MCP's ToolAnnotations defaults).
+MCP_DEFAULTS = {
+    "read_only_hint": False,
+    "destructive_hint": True,
+    "idempotent_hint": False,
+    "open_world_hint": True,
 }
+
+
+def hint(tool: Any, name: str) -> bool:
+    value = getattr(tool.annotations, name)
+    return MCP_DEFAULTS[name] if value is None else value
 
 
 async def listed() -> dict[str, Any]:
@@ -35,12 +41,20 @@ async def test_every_tool_is_titled_annotated_and_declares_its_output() -> None:
         lines = (tool.description or "").splitlines()
         assert not [line for line in lines if line.startswith(" ")], f"{name}: indented description"
         assert tool.annotations is not None
+        # stated, not left to defaults: whether a tool only reads, and (if not) whether it destroys
         assert tool.annotations.read_only_hint is (name in READ_ONLY), name
-    jobs = tools["hf_jobs"].annotations
-    assert jobs.destructive_hint and jobs.open_world_hint and not jobs.idempotent_hint
-    assert "destructive" in tools["hf_jobs"].description
-    prepare = tools["prepare_training"].annotations
-    assert prepare.open_world_hint and not prepare.idempotent_hint
+        if name not in READ_ONLY:
+            assert tool.annotations.destructive_hint is (name == "hf_jobs"), name
+    jobs = tools["hf_jobs"]
+    assert (
+        hint(jobs, "destructive_hint") and hint(jobs, "open_world_hint") and not hint(jobs, "idempotent_hint")
+    )
+    assert "spend money" in jobs.description
+    prepare = tools["prepare_training"]
+    assert hint(prepare, "open_world_hint") and not hint(prepare, "idempotent_hint")
+    assert not hint(tools["export_model"], "open_world_hint") and hint(
+        tools["export_model"], "idempotent_hint"
+    )
 
 
 async def test_advanced_settings_are_documented_and_checked(tmp_path: Any) -> None:
@@ -64,7 +78,9 @@ async def test_answers_validate_against_the_published_output_schemas(tmp_path: A
         ("hf_jobs", {"operation": "run", "args": {"help": True}}),
         ("hf_jobs", {"operation": "hardware"}),
         ("recommend_hardware", {"params_b": 0.5}),
-        ("estimate_cost", {"flavor": "a10g-large", "hours": 2}),
+        ("recommend_hardware", {"flavor": "a10g-large", "hours": 2}),
+        ("recommend_hardware", {"advanced": {"help": True}}),
+        ("export_model", {"model": "acme/m", "advanced": {"help": True}}),
         ("validate_training_script", {"script": "print('hi')\n"}),
         ("inspect_dataset", {"dataset": str(data)}),
         ("generate_training_script", {"model": "m", "dataset": "d", "advanced": {"help": True}}),
@@ -85,17 +101,57 @@ async def test_answers_validate_against_the_published_output_schemas(tmp_path: A
 async def test_hf_jobs_args_name_every_key_of_every_operation() -> None:
     from hf_train_mcp.jobs.args import OPERATIONS
 
-    schema = (await listed())["hf_jobs"].input_schema["properties"]["args"]
-    props = schema["properties"]
+    tools = await listed()
+    schema = tools["hf_jobs"].input_schema
+    assert schema["properties"]["operation"]["enum"] == list(OPERATIONS)
+    args = schema["properties"]["args"]
+    groups = dict(
+        part.split(": ", 1) for part in args["description"].split("; by operation: ")[1].split("; ")
+    )
     for op, model in OPERATIONS.items():
         for name in model.model_fields:
-            assert name in props, (op, name)
-            tag = props[name]["description"].split("]")[0]
-            plain = op.removeprefix("scheduled ")
-            assert tag == "[all" or plain in tag, (op, name, tag)
-    assert props["limit"]["maximum"] == OPERATIONS["ps"].model_fields["limit"].metadata[-1].le
+            assert name in args["properties"], (op, name)
+            owners = [g for g, keys in groups.items() if name in keys.split(", ")]
+            assert len(owners) == 1, (op, name, owners)
+            tag, plain = owners[0], op.removeprefix("scheduled ")
+            assert tag == "all" or plain in tag, (op, name, tag)
+            assert op.startswith("scheduled ") == ("scheduled " in tag) or tag == "all" or "," in tag, (
+                op,
+                tag,
+            )
+    assert args["properties"]["timeout"]["type"] == ["string", "integer", "number"]
+
+
+async def test_grouped_parameters_are_listed_by_help_and_accepted_in_both_places() -> None:
+    """A parameter published inside `advanced` is the same parameter: help lists it with its meaning,
+    it works inside `advanced` and at the top level, and a typo is refused with the keys."""
+    async with Client(build_server()) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert "max_length" not in tools["recommend_hardware"].input_schema["properties"]
+        helped = await client.call_tool("recommend_hardware", {"advanced": {"help": True}})
+        rows = {row["key"]: row["description"] for row in helped.structured_content["advanced"]}
+        assert {"max_length", "epochs", "dataset_tokens", "sharding"} <= set(rows) and "model" not in rows
+        plan = {"params_b": 7, "dataset_examples": 1000}
+        nested = await client.call_tool("recommend_hardware", {**plan, "advanced": {"max_length": 8192}})
+        top = await client.call_tool("recommend_hardware", {**plan, "max_length": 8192})
+        short = await client.call_tool("recommend_hardware", plan)
+        typo = await client.call_tool("recommend_hardware", {**plan, "advanced": {"max_len": 8192}})
+        clash = await client.call_tool(
+            "recommend_hardware", {**plan, "max_length": 4096, "advanced": {"max_length": 8192}}
+        )
+    assert nested.structured_content == top.structured_content != short.structured_content
+    assert typo.is_error and "max_length" in typo.content[0].text and "max_len" in typo.content[0].text
+    assert clash.is_error and "max_length" in clash.content[0].text
 
 
 async def test_schema_and_description_state_the_same_bound() -> None:
-    rows = (await listed())["inspect_dataset"].input_schema["properties"]["rows"]
-    assert f"0-{rows['maximum']}" in rows["description"]
+    """`rows` is published inside `advanced`: its help line states the bound the validation enforces."""
+    async with Client(build_server()) as client:
+        helped = await client.call_tool("inspect_dataset", {"dataset": "d", "advanced": {"help": True}})
+        over = await client.call_tool("inspect_dataset", {"dataset": "d", "advanced": {"rows": 21}})
+    from hf_train_mcp.published import GROUPS
+
+    bound = GROUPS["inspect_dataset"].full_schema["properties"]["rows"]["maximum"]  # type: ignore[index]
+    rows = {row["key"]: row["description"] for row in helped.structured_content["advanced"]}
+    assert f"0-{bound}" in rows["rows"]
+    assert over.is_error and "rows" in over.content[0].text and str(bound) in over.content[0].text

@@ -15,8 +15,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from hf_train_mcp import __version__
 from hf_train_mcp.arguments import ArgumentProblem, check_arguments
+from hf_train_mcp.published import GROUPS, publish, schema_for_checks
 from hf_train_mcp.redact import SecretSet, caller_scope, redact
-from hf_train_mcp.toolkit import bounded, compact_schema
+from hf_train_mcp.toolkit import Answer, bounded
 
 SERVER_NAME = "hf-train-mcp"
 
@@ -45,7 +46,8 @@ class HfTrainServer(MCPServer):
     """The SDK's server plus what every tool call goes through, whatever the tool:
 
     - rarely used settings sent at the top level are folded into the tool's `advanced` object
-      (`training.advanced.fold_top_level`);
+      (`training.advanced.fold_top_level`); tools whose rarely used parameters are published inside
+      `advanced` get them back at the top level (`published.Grouping.unfold`);
     - its arguments are checked first (`arguments.check_arguments`): unknown keys refused, each invalid
       argument named with what was expected and an example, never pydantic's dump or the value sent;
     - secrets the caller registers during the call belong to the caller only (`redact`);
@@ -82,8 +84,15 @@ class HfTrainServer(MCPServer):
 
         arguments = fold_top_level(name, arguments)
         try:
+            grouping = GROUPS.get(name)
+            if grouping is not None and isinstance(arguments, dict):
+                unfolded = grouping.unfold(arguments)
+                if isinstance(unfolded, Answer):  # {"advanced": {"help": true}}
+                    return unfolded.to_result()
+                arguments = unfolded
             metadata = tool.fn_metadata
-            check_arguments(name, arguments, metadata.arg_model, tool.parameters, metadata.pre_parse_json)
+            schema = schema_for_checks(name, tool.parameters)
+            check_arguments(name, arguments, metadata.arg_model, schema, metadata.pre_parse_json)
         except ArgumentProblem as exc:
             raise ToolError(bounded(redact(str(exc)))) from None
         from hf_train_mcp.hub import call_budget
@@ -103,24 +112,5 @@ def build_server(**auth: Any) -> MCPServer:
     )
     for module_name in CAPABILITIES:
         importlib.import_module(module_name).register(server)
-    compact_published_schemas(server)
+    publish(server)
     return server
-
-
-# Property titles the official hf_jobs output schema carries (programs written for it may read them).
-OFFICIAL_TITLES = frozenset({"operation", "outcome", "total_results", "results_shared"})
-
-
-def compact_published_schemas(server: MCPServer) -> None:
-    """Every tool's published input and output schema without generated noise (`toolkit.compact_schema`):
-    the tool list is paid for in every conversation (benchmarks/tool_list.py measures it)."""
-    import inspect
-
-    for tool in server._tool_manager.list_tools():
-        if tool.description:  # a docstring's code indentation is noise in the description
-            tool.description = inspect.cleandoc(tool.description)
-        tool.parameters = compact_schema(tool.parameters, nullable=False)
-        output = tool.fn_metadata.output_schema
-        if output is not None:
-            keep = OFFICIAL_TITLES if tool.name == "hf_jobs" else frozenset()
-            tool.fn_metadata.output_schema = compact_schema(output, nullable=True, keep_titles=keep)

@@ -59,6 +59,22 @@ class Cost:
         )
 
 
+@dataclass(frozen=True)
+class SpaceCost:
+    """A demo Space on paid hardware: billed per hour while it runs, until it sleeps without visitors.
+    Not a job (no timeout bounds it), so the per-job cap does not apply; the person is still asked."""
+
+    hardware: str
+    price_per_hour: float
+    sleep_minutes: int
+
+    def question(self) -> str:
+        return (
+            f"Create a Space on `{self.hardware}` at ${self.price_per_hour:.2f}/h, billed while it runs "
+            f"(it sleeps after {self.sleep_minutes} min without visitors)?"
+        )
+
+
 def cost_of(flavor: str, timeout_seconds: int | None) -> Cost | None:
     """The cost of a job on `flavor`, or None when it costs nothing (this machine, SSH hosts) or the price
     is unknown (the submission itself then reports the unknown flavor)."""
@@ -90,20 +106,22 @@ def spending_cap() -> float | None:
     return cap
 
 
-def over_cap(cost: Cost | None) -> bool:
+def over_cap(cost: Cost | SpaceCost | None) -> bool:
+    if not isinstance(cost, Cost):
+        return False
     cap = spending_cap()
-    return cost is not None and cap is not None and cost.max_usd > cap
+    return cap is not None and cost.max_usd > cap
 
 
-def enforce_cap(cost: Cost | None) -> None:
+def enforce_cap(cost: Cost | SpaceCost | None) -> None:
     """Refuse a job whose worst-case cost is above the server's cap."""
     if over_cap(cost):
-        assert cost is not None
+        assert isinstance(cost, Cost)
         cap = spending_cap()
         raise CostRefused(
             f"This server refuses jobs that may cost more than ${cap:.2f} ({MAX_JOB_USD_ENV}): "
             f"`{cost.flavor}` for at most {cost.hours:g} h may cost up to ${cost.max_usd:.2f}. Nothing was "
-            "submitted. Choose a cheaper flavor or a shorter timeout (estimate_cost tells what fits)."
+            "submitted. Choose a cheaper flavor or a shorter timeout (recommend_hardware tells what fits)."
         )
 
 
@@ -117,7 +135,7 @@ def client_can_ask(ctx: Any) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def ask(cost: Cost | None, ctx: Any) -> Any:
+def ask(cost: Cost | SpaceCost | None, ctx: Any) -> Any:
     """A resolver's answer: `Elicit` the person's approval when the job costs money, is within the cap
     and the client can ask; else `NOT_ASKED` (the tool body then enforces the cap)."""
     from mcp.server.mcpserver.resolve import Elicit
@@ -127,7 +145,7 @@ def ask(cost: Cost | None, ctx: Any) -> Any:
     return Elicit(cost.question(), Approve)
 
 
-def require_approval(outcome: Any, cost: Cost | None) -> str:
+def require_approval(outcome: Any, cost: Cost | SpaceCost | None) -> str:
     """After the resolver: refuse over the cap or when the person said no; returns how it was approved
     ("asked", "not_needed" or "not_asked": the client cannot ask)."""
     from mcp.server.elicitation import AcceptedElicitation
@@ -142,6 +160,11 @@ def require_approval(outcome: Any, cost: Cost | None) -> str:
             return "not_asked"
         if isinstance(outcome.data, Approve) and outcome.data.approve:
             return "asked"
+    if isinstance(cost, SpaceCost):
+        raise CostRefused(
+            f"The person did not approve the cost ({cost.question().removesuffix('?')}): nothing was "
+            "created. Ask them before trying again, or use the free cpu-basic hardware."
+        )
     raise CostRefused(
         f"The person did not approve the cost ({cost.question().removesuffix('?')}): nothing was submitted. "
         "Ask them before trying again, with another flavor or timeout if the cost was the problem."

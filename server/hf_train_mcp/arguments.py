@@ -85,11 +85,16 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+MAX_ENUM_SHOWN = 20  # hf_jobs has 16 operations: all of them are named
+
+
 def describe(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     """What a JSON schema accepts, in words: 'an integer >= 1', 'one of "sft", "dpo"', 'text or null'."""
     schema = _resolve(schema, defs)
     if "enum" in schema:
-        return "one of " + ", ".join(f'"{v}"' if isinstance(v, str) else str(v) for v in schema["enum"][:12])
+        values = [f'"{v}"' if isinstance(v, str) else str(v) for v in schema["enum"]]
+        shown = values if len(values) <= MAX_ENUM_SHOWN else [*values[:MAX_ENUM_SHOWN], "..."]
+        return "one of " + ", ".join(shown)
     if "const" in schema:
         return repr(schema["const"])
     variants = schema.get("anyOf") or schema.get("oneOf")

@@ -244,3 +244,67 @@ def compact_schema(schema: Any, *, nullable: bool, keep_titles: frozenset[str] =
         return compacted
 
     return walk(schema, root_props=True)
+
+
+def outline_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema reduced to its top level: each property's type (and enum, bounds, title; none for
+    a value that may be null), nested shapes left open. The SDK still checks each answer against the
+    full pydantic model; the client gets a truthful, looser schema that costs a few bytes instead of
+    kilobytes (hf_jobs's was 7 KB)."""
+    definitions = schema.get("$defs", {})
+    kept = ("type", "enum", "const", "minimum", "maximum", "title")
+
+    def types_of(node: dict[str, Any]) -> list[str]:
+        if "$ref" in node:
+            target = definitions.get(node["$ref"].rsplit("/", 1)[-1], {})
+            return types_of(target) if target else ["object"]
+        if "type" in node:
+            return list(node["type"]) if isinstance(node["type"], list) else [node["type"]]
+        arms = node.get("anyOf") or node.get("oneOf") or []
+        found: list[str] = []
+        for arm in arms:
+            found += [t for t in types_of(arm) if t not in found]
+        return found
+
+    def outline(node: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in node.items() if k in kept and k != "type"}
+        types = types_of(node)
+        if types and "null" not in types and "enum" not in out and "const" not in out:
+            out["type"] = types[0] if len(types) == 1 else types  # a value that may be null: any type
+        return out
+
+    result: dict[str, Any] = {"type": "object"}
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        result["properties"] = {name: outline(prop) for name, prop in properties.items()}
+    if schema.get("required"):
+        result["required"] = schema["required"]
+    return result
+
+
+# The hints a client assumes when a tool states none (MCP's ToolAnnotations defaults).
+HINT_DEFAULTS = {
+    "read_only_hint": False,
+    "destructive_hint": True,
+    "idempotent_hint": False,
+    "open_world_hint": True,
+}
+
+
+def only_stated_hints(annotations: Any) -> Any:
+    """`annotations` with the idempotent and open-world hints left out where they equal MCP's default (the
+    client assumes it anyway), hints that mean nothing for a read-only tool (destructive, idempotent)
+    dropped, and no title (the tool's own title says it). Whether a tool reads only and whether it
+    destroys are always stated: clients that ignore defaults still see them."""
+    read_only = bool(annotations.read_only_hint)
+    values: dict[str, Any] = {"read_only_hint": read_only}
+    for name, default in HINT_DEFAULTS.items():
+        value = getattr(annotations, name)
+        if value is None or name == "read_only_hint":
+            continue
+        if value == default and name != "destructive_hint":
+            continue
+        if read_only and name in ("destructive_hint", "idempotent_hint"):
+            continue
+        values[name] = value
+    return type(annotations)(**values)

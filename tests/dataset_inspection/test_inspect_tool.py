@@ -44,7 +44,7 @@ async def test_tool_is_listed_read_only() -> None:
         tools = {t.name: t for t in (await client.list_tools()).tools}
     tool = tools["inspect_dataset"]
     assert tool.annotations.read_only_hint is True
-    assert {"dataset", "config", "split", "rows", "method"} <= set(tool.input_schema["properties"])
+    assert {"dataset", "config", "split", "advanced"} == set(tool.input_schema["properties"])
     assert tool.input_schema["required"] == ["dataset"]
 
 

@@ -74,6 +74,8 @@ class Repo:
     extra_info: dict[str, Any] = field(default_factory=dict)  # merged into the info JSON
     lfs_over: int = 10_000  # files larger than this are listed with LFS metadata
     commits: list[dict[str, Any]] = field(default_factory=list)  # what clients committed, oldest first
+    # Space settings sent at creation, as the Hub reads them: sdk, hardware, sleepTimeSeconds.
+    space_settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sha(self) -> str:
@@ -436,12 +438,14 @@ def _install_write_routes(server: LoopbackServer, store: RepoStore, visible: Any
                 409,
                 {"error": f"You already created this {repo_type} repo", "url": repo_url(repo_type, repo_id)},
             )
-        store.add(
+        repo = store.add(
             repo_id,
             repo_type,
             files={".gitattributes": GITATTRIBUTES},
             private=body.get("visibility", "public") != "public",
         )
+        if repo_type == "space":
+            repo.space_settings = {k: body[k] for k in ("sdk", "hardware", "sleepTimeSeconds") if k in body}
         return Response(
             200,
             {

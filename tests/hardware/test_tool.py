@@ -1,4 +1,4 @@
-"""recommend_hardware and estimate_cost through a real in-process MCP client."""
+"""recommend_hardware (a recommendation, or one flavor priced) through a real in-process MCP client."""
 
 from __future__ import annotations
 
@@ -43,15 +43,11 @@ async def test_tools_are_listed_read_only_with_schemas() -> None:
     ):
         assert arg in props, arg
     assert rec.annotations.read_only_hint is True
-    assert "flavor" in listed["estimate_cost"].input_schema["required"]
-    for name in ("recommend_hardware", "estimate_cost"):
-        t = listed[name]
-        first = t.description.strip().splitlines()[0]
-        assert 20 < len(first) <= 110 and first.endswith("."), first
-        required = set(t.input_schema.get("required", []))
-        for arg, schema in t.input_schema["properties"].items():
-            assert schema.get("description"), (name, arg)
-            assert arg in required or "Default" in schema["description"], (name, arg)
+    assert list(listed) == ["recommend_hardware"]  # pricing a flavor is the same tool (`flavor`)
+    first = rec.description.strip()
+    assert 20 < len(first) <= 400 and first.endswith("."), first
+    for arg, schema in rec.input_schema["properties"].items():
+        assert schema.get("description"), arg
 
 
 async def test_recommend_hardware_structured_and_text() -> None:
@@ -97,20 +93,20 @@ async def test_recommend_hardware_unknown_model_offline() -> None:
     assert "params_b" in result.content[0].text and "local path" in result.content[0].text
 
 
-async def test_estimate_cost_simple() -> None:
-    result = await call("estimate_cost", {"flavor": "a10g-large", "minutes": 95})
+async def test_a_flavor_priced_simple() -> None:
+    result = await call("recommend_hardware", {"flavor": "a10g-large", "minutes": 95})
     assert not result.is_error
     data = result.structured_content
     assert data["billed_minutes"] == 95 and data["cost_usd"] == pytest.approx(2.38)
     assert data["timeout"] == "2.5h"
-    hours = await call("estimate_cost", {"flavor": "h200x2", "hours": 1.5})
+    hours = await call("recommend_hardware", {"flavor": "h200x2", "hours": 1.5})
     assert hours.structured_content["cost_usd"] == pytest.approx(15.0)
     assert "$15.00" in hours.content[0].text
 
 
-async def test_estimate_cost_for_a_plan() -> None:
+async def test_a_flavor_priced_for_a_plan() -> None:
     result = await call(
-        "estimate_cost",
+        "recommend_hardware",
         {"flavor": "a100-large", "model": "Qwen/Qwen2.5-7B", "peft": "lora", "dataset_examples": 5000},
     )
     assert not result.is_error
@@ -120,9 +116,9 @@ async def test_estimate_cost_for_a_plan() -> None:
     assert "fits" in result.content[0].text
 
 
-async def test_estimate_cost_plan_that_does_not_fit() -> None:
+async def test_a_flavor_priced_plan_that_does_not_fit() -> None:
     result = await call(
-        "estimate_cost",
+        "recommend_hardware",
         {"flavor": "t4-small", "model": "meta-llama/Llama-3.1-8B", "peft": "full", "dataset_tokens": 1000},
     )
     assert not result.is_error
@@ -134,13 +130,14 @@ async def test_estimate_cost_plan_that_does_not_fit() -> None:
     ("args", "needle"),
     [
         ({"flavor": "a100-huge", "hours": 1}, "Did you mean 'a100-large'"),
-        ({"flavor": "a10g-large"}, "hours/minutes"),
+        ({"flavor": "a10g-large"}, "give either hours"),
+        ({"hours": 2}, "add flavor"),
         ({"flavor": "a10g-large", "hours": 1, "minutes": 5}, "not both"),
         ({"flavor": "a10g-large", "model": "nobody/nothing"}, "params_b"),
     ],
 )
-async def test_estimate_cost_errors(args: dict[str, Any], needle: str) -> None:
-    result = await call("estimate_cost", args)
+async def test_a_flavor_priced_errors(args: dict[str, Any], needle: str) -> None:
+    result = await call("recommend_hardware", args)
     assert result.is_error
     assert needle in result.content[0].text
 

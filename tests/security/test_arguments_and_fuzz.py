@@ -35,23 +35,27 @@ async def test_unknown_keys_are_refused_on_every_tool() -> None:
 
 async def test_a_typo_gets_the_closest_name() -> None:
     async with Client(build_server()) as client:
-        result = await client.call_tool("estimate_cost", {"flavor": "a10g-large", "hour": 2})
+        result = await client.call_tool("recommend_hardware", {"flavor": "a10g-large", "hour": 2})
     assert result.is_error and "Did you mean `hours`?" in _text(result)
 
 
 @pytest.mark.parametrize(
     ("tool", "arguments", "expected"),
     [
-        ("estimate_cost", {"flavor": "a10g-large", "hours": "two"}, "`hours`: expected a number > 0, e.g."),
-        ("estimate_cost", {"flavor": "a10g-large", "hours": "inf"}, "`hours` must be a finite number"),
-        ("estimate_cost", {"flavor": "a10g-large", "hours": "1e309"}, "`hours` must be a finite number"),
-        ("estimate_cost", {"hours": 1}, "`flavor` is required: text"),
+        (
+            "recommend_hardware",
+            {"flavor": "a10g-large", "hours": "two"},
+            "`hours`: expected a number > 0, e.g.",
+        ),
+        ("recommend_hardware", {"flavor": "a10g-large", "hours": "inf"}, "`hours` must be a finite number"),
+        ("recommend_hardware", {"flavor": "a10g-large", "hours": "1e309"}, "`hours` must be a finite number"),
+        ("recommend_hardware", {"hours": 1}, "hours/minutes price a run on one flavor: add flavor"),
         (
             "recommend_hardware",
             {"model": "x", "params_b": complex(1, 2)},
             "`params_b`: expected a number > 0",
         ),
-        ("hf_jobs", {"operation": 5}, "`operation`: expected text"),
+        ("hf_jobs", {"operation": 5}, '"scheduled trigger", e.g. "run"; got an integer'),
     ],
 )
 async def test_argument_errors_name_the_argument_and_what_to_send(
@@ -72,15 +76,15 @@ async def test_values_json_cannot_carry_are_refused_by_name() -> None:
     with pytest.raises(ToolError, match=r"`params_b` is a value JSON cannot carry"):
         await build_server().call_tool("recommend_hardware", {"model": "x", "params_b": complex(1, 2)})
     with pytest.raises(ToolError, match=r"`hours` must be a finite number"):
-        await build_server().call_tool("estimate_cost", {"flavor": "a10g-large", "hours": float("nan")})
+        await build_server().call_tool("recommend_hardware", {"flavor": "a10g-large", "hours": float("nan")})
 
 
 async def test_huge_inputs_are_never_echoed() -> None:
     huge = "Z" * 5_000_000
     async with Client(build_server()) as client:
         for tool, arguments in [
-            ("estimate_cost", {"flavor": huge, "hours": 1}),
-            ("estimate_cost", {"flavor": "a10g-large", "hours": huge}),
+            ("recommend_hardware", {"flavor": huge, "hours": 1}),
+            ("recommend_hardware", {"flavor": "a10g-large", "hours": huge}),
             ("inspect_dataset", {"dataset": "Z" * 300}),
             ("generate_training_script", {"model": "Q/Q", "dataset": "a/b", "output_dir": "Z" * 300}),
         ]:
@@ -126,4 +130,4 @@ async def test_the_fuzz_detectors_catch_what_they_look_for() -> None:
     assert fuzz.DUMP.search("1 validation error for X\n  Input should be [type=int_parsing, input_value='a'")
     assert fuzz.PYTHON_TEXT.search("Could not: OverflowError: cannot convert float infinity")
     assert fuzz.PYTHON_TEXT.search("x hit an internal error")
-    assert not fuzz.PYTHON_TEXT.search("Invalid arguments for estimate_cost: `hours`: expected a number")
+    assert not fuzz.PYTHON_TEXT.search("Invalid arguments for recommend_hardware: `hours`: expected a number")

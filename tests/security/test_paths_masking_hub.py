@@ -94,7 +94,7 @@ async def test_one_call_cannot_register_thousands_of_secrets() -> None:
             {"operation": "run", "args": {"command": ["true"], "secrets": secrets, "dry_run": True}},
         )
         elapsed = time.monotonic() - started
-        later = await client.call_tool("estimate_cost", {"flavor": "a10g-large", "hours": 1})
+        later = await client.call_tool("recommend_hardware", {"flavor": "a10g-large", "hours": 1})
     assert result.is_error and "too many secret values in one call" in _text(result)
     assert elapsed < 10  # registering stops at the cap (the old masking froze every client for seconds)
     assert not later.is_error and "value-number" not in _text(later)

@@ -57,3 +57,19 @@ async def test_a_retried_submit_answers_with_the_running_job(fake_hub: FakeHub) 
     job = first.structured_content["job"]["job_id"]
     assert again.structured_content["job"]["job_id"] == job
     assert len(fake_hub.jobs.specs) == 2
+
+
+async def test_attempts_reach_the_hub_through_prepare_training(fake_hub: FakeHub) -> None:
+    """`attempts` (an `advanced` key, or sent at the top level) is in the job spec the Hub receives: a job
+    the platform stops re-runs and resumes from its last pushed checkpoint without a new agent turn."""
+    fake_hub.jobs.default_plan.hold = True
+    async with Client(build_server()) as client:
+        nested = await client.call_tool("prepare_training", {**ARGS, "advanced": {"attempts": 3}})
+        top = await client.call_tool(
+            "prepare_training", {**ARGS, "hub_model_id": "alice/qa-model-2", "attempts": 2}
+        )
+        plain = await client.call_tool("prepare_training", {**ARGS, "hub_model_id": "alice/qa-model-3"})
+        too_many = await client.call_tool("prepare_training", {**ARGS, "advanced": {"attempts": 9}})
+    assert not (nested.is_error or top.is_error or plain.is_error), nested.content[0].text
+    assert [spec.get("attempts") for spec in fake_hub.jobs.specs] == [3, 2, None]
+    assert too_many.is_error and "attempts" in too_many.content[0].text

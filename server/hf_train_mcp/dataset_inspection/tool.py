@@ -10,6 +10,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hf_train_mcp.dataset_inspection.inspect import MAX_ROWS
+from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
 
 
@@ -22,23 +23,19 @@ class InspectOutput(OpenOutput):
 
 InspectResult = structured(InspectOutput)
 
-DESCRIPTION = """\
-Look at a dataset before training on it: configs and splits, columns with types, a few sample rows
-(long values cut), the number of rows when known, the TRL format it is in, the training methods it is
-ready for (sft, dpo, grpo, kto, reward), and for the others the `column_mapping` that makes it ready
-(pass it unchanged to generate_training_script / prepare_training).
-`dataset`: a Hub dataset id ("trl-lib/Capybara") or a local .jsonl/.json/.csv/.tsv/.parquet file or a
-folder of them (splits from file names like train.jsonl, test.jsonl, data/train-00000-of-00001.parquet).
-Hub datasets are read through the dataset viewer, or from a data file when the viewer cannot preview
-them; gated and private datasets need a token with access."""
+DESCRIPTION = (
+    "A Hub or local dataset's splits, columns, rows and TRL format, with the column_mapping each training "
+    "method needs."
+)
 
 
 def register(server: MCPServer) -> None:
     """Register this capability's tools on `server`."""
+    group_rarely_used("inspect_dataset", primary={"dataset", "config", "split"})
 
     @server.tool(
         name="inspect_dataset",
-        title="Inspect a dataset and check its TRL format",
+        title="Inspect a dataset",
         description=DESCRIPTION,
         annotations=ToolAnnotations(
             read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -46,22 +43,18 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     def inspect_dataset(
-        dataset: Annotated[
-            str, Field(description='Hub dataset id ("trl-lib/Capybara") or a local file/folder path')
-        ],
+        dataset: Annotated[str, Field(description="Hub dataset id or a local file or folder")],
         config: Annotated[
             str | None,
-            Field(description="Config (subset) name; default: the only one, or 'default', or the first"),
+            Field(description="config (subset); default: the only or first one"),
         ] = None,
-        split: Annotated[str | None, Field(description="Split; default: train (or the first split)")] = None,
-        rows: Annotated[
-            int, Field(ge=0, le=MAX_ROWS, description=f"Sample rows to show, 0-{MAX_ROWS}. Default 5")
-        ] = 5,
+        split: Annotated[str | None, Field(description="split; default: train or the first")] = None,
+        rows: Annotated[int, Field(ge=0, le=MAX_ROWS, description=f"sample rows to show, 0-{MAX_ROWS}")] = 5,
         method: Annotated[
             str | None,
-            Field(description="Focus the readiness report on one method: sft, dpo, grpo, kto or reward"),
+            Field(description="report on one method: sft, dpo, grpo, kto or reward"),
         ] = None,
-        subset: Annotated[str | None, Field(description="Alias of `config`")] = None,
+        subset: Annotated[str | None, Field(description="alias of config")] = None,
     ) -> InspectResult:
         from hf_train_mcp.dataset_inspection.errors import InspectionError
         from hf_train_mcp.dataset_inspection.inspect import inspect_dataset as run

@@ -12,7 +12,7 @@ hour, one billing rule, one timeout factor; other capabilities import them from 
 - memory.py      what must fit per GPU (reserved memory + CUDA context), term by term, and the fit
 - throughput.py  time: k x N x D / (HFU x peak x GPUs) + start-up, generation for GRPO/inference
 - recommend.py   cheapest fitting flavor, alternatives, notes, timeout rule, budget verdict
-- tool.py        the recommend_hardware and estimate_cost MCP tools (ToolError only here)
+- tool.py        the recommend_hardware MCP tool (ToolError only here)
 
 Evidence: tests/hardware (every term, the GPU runs, the budget headline), benchmarks/estimates.py
 (the H200 runs of gpu-measurements.md, published peaks, the design documents' rule table).

@@ -397,7 +397,7 @@ class BudgetVerdict:
 
 
 def budget_verdict(rec: Recommendation, budget_usd: float | None) -> BudgetVerdict:
-    """The budget part of an answer, for recommend_hardware, estimate_cost and prepare_training alike.
+    """The budget part of an answer, for recommend_hardware and prepare_training alike.
 
     Over budget: within_budget False and the headline "nothing fits $1; the cheapest fit is l40sx1 at
     $2.61". A budget with no dataset size: within_budget None and a headline saying the budget was not

@@ -1,6 +1,6 @@
-"""The hardware tools: `recommend_hardware` and `estimate_cost`.
+"""The hardware tool: `recommend_hardware` (the cheapest flavor that fits a plan, or one flavor's cost).
 
-Both refresh the live flavor list (at most every hour, waiting at most a few seconds; the bundled table
+It refreshes the live flavor list (at most every hour, waiting at most a few seconds; the bundled table
 answers otherwise), then call the pure model in recommend.py.
 """
 
@@ -23,6 +23,7 @@ from hf_train_mcp.hardware.api import (
     budget_verdict,
 )
 from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
+from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
 from hf_train_mcp.training.arguments import D, MaxLength, Packing, PeftArg
 from hf_train_mcp.training.arguments import GradientCheckpointing as Checkpointing
@@ -32,31 +33,13 @@ def _arg(description: str, **constraints: Any) -> Any:
     return Field(description=description, **constraints)
 
 
-Model = Annotated[
-    str | None,
-    _arg(
-        "Hub model id (e.g. 'Qwen/Qwen2.5-7B-Instruct') or a local folder with config.json. "
-        "Default: none (then params_b is needed)"
-    ),
-]
-ParamsB = Annotated[
-    float | None,
-    _arg(
-        "Parameter count in billions; overrides the model's or replaces `model`. Default: the model's", gt=0
-    ),
-]
-MethodArg = Annotated[Literal["sft", "dpo", "grpo", "inference"], _arg("Training method. Default: sft")]
+Model = Annotated[str | None, _arg("Hub model id or local folder (or params_b)")]
+ParamsB = Annotated[float | None, _arg("billions of parameters (instead of model)", gt=0)]
+MethodArg = Annotated[Literal["sft", "dpo", "grpo", "inference"], _arg("training method")]
 BatchSize = Annotated[int, _arg("Sequences per GPU per step. Default: 1", ge=1, le=4096)]
-Examples = Annotated[
-    int | None, _arg("Examples in the dataset (DPO: pairs; GRPO/inference: prompts). Default: unknown", ge=1)
-]
-Tokens = Annotated[
-    int | None,
-    _arg(
-        "Tokens in the dataset as trained (DPO: prompt+chosen plus prompt+rejected). Default: unknown", ge=1
-    ),
-]
-Epochs = Annotated[float, _arg("Passes over the dataset. Default: 1", gt=0, le=1000)]
+Examples = Annotated[int | None, _arg("dataset rows (DPO: pairs), for time and cost", ge=1)]
+Tokens = Annotated[int | None, _arg("dataset tokens as trained (instead of dataset_examples)", ge=1)]
+Epochs = Annotated[float, _arg("passes over the dataset", gt=0, le=1000)]
 Sharding = Annotated[
     Literal["ddp", "fsdp"],
     _arg(
@@ -68,28 +51,24 @@ Accumulation = Annotated[int, _arg("Gradient accumulation steps. Default: 1", ge
 CompletionLength = Annotated[
     int, _arg("GRPO: tokens per completion; inference: new tokens per prompt. Default: 256", ge=1, le=131072)
 ]
-Budget = Annotated[float | None, _arg("Most you want to spend, USD. Default: no limit", gt=0)]
-MaxHours = Annotated[float | None, _arg("Longest acceptable run, hours. Default: no limit", gt=0)]
-Hours = Annotated[float | None, _arg("Run time in hours, for a simple cost. Default: none", gt=0)]
-Minutes = Annotated[float | None, _arg("Run time in minutes, for a simple cost. Default: none", gt=0)]
-FlavorArg = Annotated[str, _arg("Jobs flavor, e.g. 'a10g-large'")]
+Budget = Annotated[float | None, _arg("most to spend, USD", gt=0)]
+MaxHours = Annotated[float | None, _arg("longest acceptable run, hours", gt=0)]
+Hours = Annotated[float | None, _arg("with flavor: run hours, for a simple cost", gt=0)]
+Minutes = Annotated[float | None, _arg("with flavor: run time in minutes, for a simple cost", gt=0)]
+FlavorArg = Annotated[str | None, _arg("price this Jobs flavor instead of recommending")]
 
 
 class RecommendOutput(OpenOutput):
-    """The pick (None over budget: see cheapest_fit), the budget verdict, alternatives and notes."""
+    """The pick (None over budget: see cheapest_fit), the budget verdict, alternatives and notes; with a
+    flavor, that flavor's estimate (`flavor`, cost, fit)."""
 
     recommended: dict[str, Any] | None = None
+    flavor: str | None = None
     within_budget: bool | None = None
     notes: list[str] | None = None
 
 
-class EstimateOutput(OpenOutput):
-    flavor: str | None = None
-    within_budget: bool | None = None
-
-
 RecommendResult = structured(RecommendOutput)
-EstimateResult = structured(EstimateOutput)
 
 ANNOTATIONS = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -211,7 +190,7 @@ def _recommend_headline(rec: Recommendation, verdict: BudgetVerdict) -> str:
 
 
 def estimate_answer(rec: Recommendation, budget_usd: float | None = None) -> Answer:
-    """estimate_cost's answer for a plan on one flavor; with a budget, the verdict leads when not met."""
+    """The answer for a plan on one given flavor; with a budget, the verdict leads when not met."""
     within = None
     if budget_usd is not None and rec.est_cost_usd is not None:
         within = rec.est_cost_usd <= budget_usd
@@ -258,25 +237,30 @@ def estimate_answer(rec: Recommendation, budget_usd: float | None = None) -> Ans
     return Answer("\n".join(lines), data)
 
 
+# What the tool list shows at the top level; the other plan settings are keys of `advanced`.
+PLAN_PRIMARY = {"model", "params_b", "method", "peft", "dataset_examples"}
+
+
 def register(server: MCPServer) -> None:
     """Register this capability's tools on `server`."""
+    group_rarely_used("recommend_hardware", primary=PLAN_PRIMARY | {"budget_usd", "flavor", "hours"})
 
-    @server.tool(
-        title="Recommend hardware for a fine-tuning job",
-        annotations=ANNOTATIONS,
-    )
+    @server.tool(title="Recommend hardware", annotations=ANNOTATIONS)
     @agent_tool
     def recommend_hardware(
         model: Model = None,
         params_b: ParamsB = None,
         method: MethodArg = "sft",
         peft: PeftArg = D.peft,
+        dataset_examples: Examples = None,
+        budget_usd: Budget = None,
+        flavor: FlavorArg = None,
+        hours: Hours = None,
+        minutes: Minutes = None,
         max_length: MaxLength = D.max_length,
         batch_size: BatchSize = 1,
-        dataset_examples: Examples = None,
         dataset_tokens: Tokens = None,
         epochs: Epochs = 1.0,
-        budget_usd: Budget = None,
         max_hours: MaxHours = None,
         packing: Packing = D.packing,
         gradient_checkpointing: Checkpointing = D.gradient_checkpointing,
@@ -284,13 +268,19 @@ def register(server: MCPServer) -> None:
         sharding: Sharding = "ddp",
         max_completion_length: CompletionLength = 256,
     ) -> RecommendResult:
-        """Pick the cheapest Hugging Face Jobs GPU flavor that fits a fine-tuning plan, with cost and timeout.
-
-        From a memory model (weights, gradients, optimizer, adapters, activations, logits, reference model,
-        CUDA overhead, per GPU) and a FLOPs time model. Returns the flavor, estimated hours and cost, the
-        timeout to set, the memory terms, cheaper-first alternatives and notes (why; what to change when
-        nothing fits). Give dataset_examples or dataset_tokens for time and cost."""
+        """The cheapest Jobs flavor that fits a training plan, with time, cost and timeout; with `flavor`,
+        that flavor's cost and fit. max_length, epochs...: in advanced."""
         catalog.refresh()
+        if flavor is not None:
+            if hours is not None or minutes is not None:
+                return _duration_cost(flavor, hours, minutes, budget_usd)
+            if model is None and params_b is None:
+                raise fail(
+                    "With a flavor, give either hours (simple cost) or a training plan: model (Hub id or "
+                    "local path) or params_b, plus dataset_examples."
+                )
+        elif hours is not None or minutes is not None:
+            raise fail('hours/minutes price a run on one flavor: add flavor (e.g. "a10g-large").')
         plan = _plan(
             model=model,
             params_b=params_b,
@@ -307,6 +297,9 @@ def register(server: MCPServer) -> None:
             sharding=sharding,
             max_completion_length=max_completion_length,
         )
+        if flavor is not None:
+            _call_flavor(flavor)
+            return estimate_answer(_call(estimate, plan, flavor), budget_usd=budget_usd)
         rec = _call(recommend, plan, budget_usd=budget_usd, max_hours=max_hours)
         if not rec.fits:
             raise fail(
@@ -330,88 +323,38 @@ def register(server: MCPServer) -> None:
         ]
         return Answer("\n".join(lines), _structured(rec, verdict))
 
-    @server.tool(
-        title="Estimate the cost of a job",
-        annotations=ANNOTATIONS,
-    )
-    @agent_tool
-    def estimate_cost(
-        flavor: FlavorArg,
-        hours: Hours = None,
-        minutes: Minutes = None,
-        model: Model = None,
-        params_b: ParamsB = None,
-        method: MethodArg = "sft",
-        peft: PeftArg = D.peft,
-        max_length: MaxLength = D.max_length,
-        batch_size: BatchSize = 1,
-        dataset_examples: Examples = None,
-        dataset_tokens: Tokens = None,
-        epochs: Epochs = 1.0,
-        packing: Packing = D.packing,
-        gradient_checkpointing: Checkpointing = D.gradient_checkpointing,
-        gradient_accumulation: Accumulation = 1,
-        sharding: Sharding = "ddp",
-        max_completion_length: CompletionLength = 256,
-        budget_usd: Budget = None,
-    ) -> EstimateResult:
-        """Cost of a Hugging Face Jobs run: from a duration, or from a training plan on one flavor.
 
-        Either `flavor` + `hours` (or `minutes`) -> cost (billed per minute); or `flavor` + a training plan
-        (`model` or `params_b`, with the same arguments as recommend_hardware) -> estimated hours, cost, the
-        timeout to set and whether the plan fits in memory."""
-        catalog.refresh()
-        info = _call_flavor(flavor)
-        if hours is not None or minutes is not None:
-            if hours is not None and minutes is not None:
-                raise fail("Give hours or minutes, not both.")
-            run_min = minutes if minutes is not None else hours * 60  # type: ignore[operator]
-            billed = math.ceil(run_min - 1e-9)
-            cost = catalog.run_cost(info.price_per_hour, run_min * 60)
-            timeout, timeout_s = friendly_timeout(run_min * 60 * TIMEOUT_FACTOR)
-            data = {
-                "flavor": flavor,
-                "gpu": info.gpu,
-                "gpus": info.gpu_count,
-                "price_per_hour": info.price_per_hour,
-                "hours": round(run_min / 60, 4),
-                "billed_minutes": billed,
-                "cost_usd": cost,
-                "timeout": timeout,
-                "timeout_seconds": timeout_s,
-                "catalog": catalog.source(),
-                "budget_usd": budget_usd,
-                "within_budget": None if budget_usd is None else cost <= budget_usd,
-            }
-            over = budget_usd is not None and cost > budget_usd
-            text = (
-                (f"**Over budget: {_money(cost)} is more than {_money(budget_usd)}.** " if over else "")
-                + f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
-                f"(billed per minute: {billed} min) costs **{_money(cost)}**. "
-                f"For a run that long set timeout `{timeout}` ({TIMEOUT_FACTOR:g}x).\n"
-                f"- prices: {catalog.source()}"
-            )
-            return Answer(text, data)
-        if model is None and params_b is None:
-            raise fail(
-                "Give either hours/minutes (simple cost), or a training plan: model (Hub id or local path) "
-                "or params_b, plus dataset_examples or dataset_tokens."
-            )
-        plan = _plan(
-            model=model,
-            params_b=params_b,
-            method=method,
-            peft=peft,
-            max_length=max_length,
-            batch_size=batch_size,
-            dataset_examples=dataset_examples,
-            dataset_tokens=dataset_tokens,
-            epochs=epochs,
-            packing=packing,
-            gradient_checkpointing=gradient_checkpointing,
-            gradient_accumulation=gradient_accumulation,
-            sharding=sharding,
-            max_completion_length=max_completion_length,
-        )
-        rec = _call(estimate, plan, flavor)
-        return estimate_answer(rec, budget_usd=budget_usd)
+def _duration_cost(
+    flavor: str, hours: float | None, minutes: float | None, budget_usd: float | None
+) -> Answer:
+    """A run of `hours` (or `minutes`) on `flavor`: billed per minute, with the timeout to set."""
+    info = _call_flavor(flavor)
+    if hours is not None and minutes is not None:
+        raise fail("Give hours or minutes, not both.")
+    run_min = minutes if minutes is not None else hours * 60  # type: ignore[operator]
+    billed = math.ceil(run_min - 1e-9)
+    cost = catalog.run_cost(info.price_per_hour, run_min * 60)
+    timeout, timeout_s = friendly_timeout(run_min * 60 * TIMEOUT_FACTOR)
+    data = {
+        "flavor": flavor,
+        "gpu": info.gpu,
+        "gpus": info.gpu_count,
+        "price_per_hour": info.price_per_hour,
+        "hours": round(run_min / 60, 4),
+        "billed_minutes": billed,
+        "cost_usd": cost,
+        "timeout": timeout,
+        "timeout_seconds": timeout_s,
+        "catalog": catalog.source(),
+        "budget_usd": budget_usd,
+        "within_budget": None if budget_usd is None else cost <= budget_usd,
+    }
+    over = budget_usd is not None and cost > budget_usd
+    text = (
+        (f"**Over budget: {_money(cost)} is more than {_money(budget_usd)}.** " if over else "")
+        + f"`{flavor}` at ${info.price_per_hour:.2f}/h for {_hours(run_min / 60)} "
+        f"(billed per minute: {billed} min) costs **{_money(cost)}**. "
+        f"For a run that long set timeout `{timeout}` ({TIMEOUT_FACTOR:g}x).\n"
+        f"- prices: {catalog.source()}"
+    )
+    return Answer(text, data)

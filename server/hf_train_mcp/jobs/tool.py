@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
@@ -16,7 +15,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import Field, WithJsonSchema
+from pydantic import WithJsonSchema
 
 from hf_train_mcp import approval as cost_approval
 from hf_train_mcp.jobs.args import (
@@ -37,27 +36,9 @@ log = logging.getLogger("hf_train_mcp.jobs")
 HfJobsResult = structured(HfJobsOutput)
 # The operations that start paid work: asked for approval, capped, labelled against double submission.
 SUBMISSIONS = frozenset({"run", "uv", "scheduled run", "scheduled uv"})
-DESCRIPTION = (
-    TOOL_DESCRIPTION
-    + " Some operations are destructive (cancel, scheduled delete) and run/uv spend money: where the client "
-    "can ask, the person approves the cost first. An identical run/uv while the first is still running "
-    "answers with that job (allow_duplicate: true submits another)."
-)
-
-OPERATION_DESCRIPTION = (
-    "Operation to execute: "
-    + ", ".join(f'"{op}"' for op in OPERATIONS)
-    + ". Leave it out to get the usage guide."
-)
-ARGS_DESCRIPTION = (
-    'Arguments of the operation, e.g. {"script": "train.py", "flavor": "a10g-large", "timeout": "2h"}; '
-    'each key says which operations take it. {"help": true} describes them in full.'
-)
-
-
-def _first_clause(text: str, limit: int = 60) -> str:
-    clause = re.split(r"(?<!\be\.g)(?<!\bi\.e)[.;]\s", text.strip(), maxsplit=1)[0].rstrip(".")
-    return clause if len(clause) <= limit else clause[: limit - 3].rsplit(" ", 1)[0] + "..."
+DESCRIPTION = TOOL_DESCRIPTION + " run/uv spend money: the person approves the cost where the client can ask."
+OPERATION_SCHEMA = {"enum": list(OPERATIONS), "description": "none: the usage guide"}
+ARGS_DESCRIPTION = '{"help": true} describes them'
 
 
 def _ops_text(ops: list[str]) -> str:
@@ -70,26 +51,44 @@ def _ops_text(ops: list[str]) -> str:
     return ", ".join(parts)
 
 
+def _json_types(prop: dict[str, Any]) -> str | list[str]:
+    """The JSON types a property takes (its bounds and item shapes are checked, and described by
+    `{"help": true}`, server-side)."""
+    found: list[str] = []
+    for arm in prop.get("anyOf", [prop]):
+        kind = arm.get("type", "object")
+        for name in kind if isinstance(kind, list) else [kind]:
+            if name not in found and name != "null":  # leaving a key out is how to say none
+                found.append(name)
+    return found[0] if len(found) == 1 else found
+
+
 def args_schema() -> dict[str, Any]:
-    """The `args` object as published: every key any operation takes, with its type and which operations
-    take it, derived from the argument models in `jobs.args` (the one declaration of each)."""
+    """The `args` object as published: every key any operation takes with its type, and the description
+    saying which operations take which keys, derived from the argument models in `jobs.args` (the one
+    declaration of each; `{"help": true}` gives their full descriptions)."""
     owners: dict[str, list[str]] = {}
-    schemas: dict[str, dict[str, Any]] = {}
+    properties: dict[str, Any] = {}
     for op, model in OPERATIONS.items():
         props = model.model_json_schema()["properties"]
-        for name, field in model.model_fields.items():
+        for name in model.model_fields:
             owners.setdefault(name, []).append(op)
-            if name not in schemas:
-                prop = {k: v for k, v in props[name].items() if k not in ("description", "title", "default")}
-                schemas[name] = {**prop, "_text": _first_clause(field.description or "")}
-    properties: dict[str, Any] = {}
-    for name, prop in schemas.items():
-        ops = owners[name]
-        where = "all" if len(ops) == len(OPERATIONS) else _ops_text(ops)
-        text = prop.pop("_text")
-        properties[name] = {**prop, "description": f"[{where}] {text}".strip()}
-    properties[HELP_KEY] = {"type": "boolean", "description": "[all] describe this operation's arguments"}
-    return {"type": "object", "description": ARGS_DESCRIPTION, "properties": properties}
+            if name not in properties:
+                properties[name] = {"type": _json_types(props[name])}
+    properties[HELP_KEY] = {"type": "boolean"}
+    owners[HELP_KEY] = list(OPERATIONS)
+    by_owners: dict[tuple[str, ...], list[str]] = {}
+    for name, ops in owners.items():
+        by_owners.setdefault(tuple(ops), []).append(name)
+    groups = [
+        f"{'all' if len(ops) == len(OPERATIONS) else _ops_text(list(ops))}: {', '.join(names)}"
+        for ops, names in by_owners.items()
+    ]
+    return {
+        "type": "object",
+        "description": ARGS_DESCRIPTION + "; by operation: " + "; ".join(groups),
+        "properties": properties,
+    }
 
 
 ArgsParam = Annotated[dict[str, Any] | str | None, WithJsonSchema(args_schema())]
@@ -234,7 +233,6 @@ def register(server: MCPServer) -> None:
         title="Hugging Face Jobs",
         description=DESCRIPTION,
         annotations=ToolAnnotations(
-            title="Hugging Face Jobs",
             read_only_hint=False,
             destructive_hint=True,
             idempotent_hint=False,
@@ -243,7 +241,7 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     async def hf_jobs(
-        operation: Annotated[str | None, Field(description=OPERATION_DESCRIPTION)] = None,
+        operation: Annotated[str | None, WithJsonSchema(OPERATION_SCHEMA)] = None,
         args: ArgsParam = None,
         approval: Approval = None,  # type: ignore[assignment]
         ctx: Context | None = None,

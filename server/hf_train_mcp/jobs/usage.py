@@ -15,13 +15,9 @@ from hf_train_mcp.jobs.args import (
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT
 
 TOOL_DESCRIPTION = (
-    "Run and manage Hugging Face Jobs (cloud CPUs/GPUs billed per minute) and local jobs. "
-    'Input: {"operation": ..., "args": {...}}. Operations: run (command in a Docker image), uv (Python '
-    "script: URL, local file or inline code), ps, logs, inspect, cancel, hardware (flavors with prices), "
-    "stats (CPU/GPU use of a running job), scheduled run|uv|ps|inspect|delete|suspend|resume|trigger. "
-    'Call with no operation for the usage guide, or with args {"help": true} for one operation\'s '
-    "arguments. Set a timeout above your estimate (default 30m) and push results to the Hub: the job's "
-    "disk is discarded."
+    "Run and manage Hugging Face Jobs (GPUs billed per minute) and local jobs: run (a Docker command), uv (a "
+    "Python script), logs, hardware (prices), scheduled jobs. No operation: the usage guide. Set a timeout "
+    "above your estimate (default 30m); push results to the Hub."
 )
 
 

@@ -12,12 +12,15 @@ import json
 from typing import Any
 
 from hf_train_mcp import hub
+from hf_train_mcp.approval import SpaceCost
 from hf_train_mcp.post_training import job_call
 from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.post_training.pins import post_pins, requirements
 from hf_train_mcp.toolkit import Answer
 
 FREE_SPACE_HARDWARE = "cpu-basic"  # Spaces run on cpu-basic free of charge (2 vCPU, 16 GB)
+# Paid hardware bills while the Space runs: by default it sleeps after this long without visitors.
+DEFAULT_SLEEP_MINUTES = 60
 SPACE_REQUIREMENTS = ("torch", "transformers", "peft", "accelerate")
 
 
@@ -55,21 +58,26 @@ def chat_template_of(api: Any, repo_id: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def price_line(hardware: str) -> tuple[str, float]:
+def space_cost(hardware: str, sleep_minutes: int) -> SpaceCost | None:
+    """What a Space on `hardware` costs while it runs; None for the free hardware."""
     from hf_train_mcp.hardware.api import flavor_info
 
     if hardware == FREE_SPACE_HARDWARE:
-        return "free (cpu-basic: 2 vCPU, 16 GB; slow for models above ~1B parameters)", 0.0
+        return None
     info = flavor_info(hardware)
     if info is None:
         raise PostTrainingError(
             f"unknown Space hardware {hardware!r}: send cpu-basic (free), t4-small, l4x1, a10g-small, ..."
         )
+    return SpaceCost(hardware, info.price_per_hour, sleep_minutes)
+
+
+def price_line(cost: SpaceCost | None) -> str:
+    if cost is None:
+        return "free (cpu-basic: 2 vCPU, 16 GB; slow for models above ~1B parameters)"
     return (
-        f"${info.price_per_hour:.2f}/hour while the Space runs "
-        f"(about ${info.price_per_hour * 24 * 30:,.0f} a month if it never sleeps: "
-        "set a sleep time in its settings)",
-        info.price_per_hour,
+        f"${cost.price_per_hour:.2f}/hour while the Space runs; it sleeps after {cost.sleep_minutes} min "
+        f"without visitors (about ${cost.price_per_hour * 24 * 30:,.0f} a month if it never slept)"
     )
 
 
@@ -146,7 +154,7 @@ def create_space(args: dict[str, Any]) -> Answer:
     job_call.check_ref("model", model, "cloud")
     space_id = job_call.check_repo("space_id", args.get("space_id") or f"{model}-demo")
     hardware = args["hardware"]
-    cost, price = price_line(hardware)
+    cost = space_cost(hardware, args.get("sleep_minutes") or DEFAULT_SLEEP_MINUTES)
     token = hub.require_token()
     api = hub.get_api(token)
     try:
@@ -156,7 +164,8 @@ def create_space(args: dict[str, Any]) -> Answer:
             space_id,
             repo_type="space",
             space_sdk="gradio",
-            space_hardware=None if hardware == FREE_SPACE_HARDWARE else hardware,
+            space_hardware=None if cost is None else hardware,
+            space_sleep_time=None if cost is None else cost.sleep_minutes * 60,
             private=args["private"],
             exist_ok=True,
         )
@@ -180,7 +189,7 @@ def create_space(args: dict[str, Any]) -> Answer:
             "",
             f"Chat UI for `{cfg['model']}`"
             + (f" (LoRA adapter on `{cfg['base_model']}`)" if cfg["base_model"] else "")
-            + f". Hardware `{hardware}`: {cost}. It builds in a few minutes.",
+            + f". Hardware `{hardware}`: {price_line(cost)}. It builds in a few minutes.",
             *(f"- {n}" for n in notes),
         ]
     )
@@ -190,7 +199,8 @@ def create_space(args: dict[str, Any]) -> Answer:
             "space_id": space_id,
             "url": url,
             "hardware": hardware,
-            "price_per_hour": price,
+            "price_per_hour": 0.0 if cost is None else cost.price_per_hour,
+            "sleep_minutes": None if cost is None else cost.sleep_minutes,
             "files": sorted(files),
             "config": cfg,
         },

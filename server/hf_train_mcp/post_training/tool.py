@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from hf_train_mcp.approval import Approve
 from hf_train_mcp.post_training.evaluation import DEFAULT_FLAVOR as EVAL_FLAVOR
 from hf_train_mcp.post_training.export import DEFAULT_FLAVOR as EXPORT_FLAVOR
 from hf_train_mcp.post_training.export import DEFAULT_GGUF_TYPES
-from hf_train_mcp.post_training.space import FREE_SPACE_HARDWARE
+from hf_train_mcp.post_training.space import DEFAULT_SLEEP_MINUTES, FREE_SPACE_HARDWARE
+from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import OpenOutput, agent_tool, fail, structured
 
 Dtype = Literal["bfloat16", "float16", "float32"]
@@ -39,28 +43,40 @@ class CurveOutput(OpenOutput):
     train: list[dict[str, Any]]
 
 
+def ask_space_approval(hardware: str, sleep_minutes: int, ctx: Context) -> Any:
+    """Resolver of create_demo_space's approval: paid Space hardware is approved by the person first."""
+    from hf_train_mcp.approval import ask
+    from hf_train_mcp.post_training.errors import PostTrainingError
+    from hf_train_mcp.post_training.space import space_cost
+
+    try:
+        return ask(space_cost(hardware, sleep_minutes), ctx)
+    except PostTrainingError:
+        return ask(None, ctx)  # the body reports the unknown hardware
+
+
+SpaceApproval = Annotated[ElicitationResult[Approve], Resolve(ask_space_approval)]
 JobScriptResult = structured(JobScriptOutput)
 SpaceResult = structured(SpaceOutput)
 CurveResult = structured(CurveOutput)
 
 
 def register(server: MCPServer) -> None:
-    """Register the after-training tools on `server`."""
+    """Register the after-training tools on `server`; rarely used parameters are published in `advanced`."""
+    group_rarely_used("export_model", primary={"model", "gguf_types", "flavor"})
+    group_rarely_used("evaluate_model", primary={"model", "dataset", "tasks", "flavor"})
+    group_rarely_used("create_demo_space", primary={"model", "hardware"})
 
-    @server.tool(title="Merge and export a model (GGUF)", annotations=SCRIPT_TOOL)
+    @server.tool(title="Export a model (merge, GGUF)", annotations=SCRIPT_TOOL)
     @agent_tool
     def export_model(
         model: Annotated[
             str,
-            Field(description="trained LoRA/QLoRA adapter or full model: Hub repo (hub_model_id) or folder"),
+            Field(description="trained adapter or model: Hub repo or folder"),
         ],
         gguf_types: Annotated[
             list[str],
-            Field(
-                description="GGUF files: f16, bf16, q8_0 (llama.cpp's converter) and k-quants Q4_K_M, "
-                "Q5_K_M, Q6_K, ... (llama.cpp's quantizer, built in the job). [] = merge only. "
-                f"Default {list(DEFAULT_GGUF_TYPES)}"
-            ),
+            Field(description="GGUF types (q8_0, Q4_K_M, ...); [] = merge only"),
         ] = list(DEFAULT_GGUF_TYPES),  # noqa: B006 - pydantic copies defaults
         merged_repo: Annotated[
             str | None, Field(description="repo for the merged 16-bit model. Default '<model>-merged'")
@@ -82,12 +98,9 @@ def register(server: MCPServer) -> None:
         private: Annotated[bool, Field(description="create the repos private. Default true")] = True,
         flavor: Annotated[
             str,
-            Field(
-                description="Jobs flavor or 'local' (this machine). Merging needs ~2 bytes/parameter of RAM, "
-                f"no GPU. Default {EXPORT_FLAVOR}"
-            ),
+            Field(description="Jobs flavor or 'local' (RAM, no GPU)"),
         ] = EXPORT_FLAVOR,
-        timeout: Annotated[str, Field(description="job timeout. Default 2h")] = "2h",
+        timeout: Annotated[str, Field(description="job timeout")] = "2h",
         output_dir: Annotated[
             str | None, Field(description="working folder of the job. Default <name>-export")
         ] = None,
@@ -98,12 +111,8 @@ def register(server: MCPServer) -> None:
             str | None, Field(description="also write the script here. Default: data dir only")
         ] = None,
     ) -> JobScriptResult:
-        """Make a job that merges a LoRA/QLoRA adapter into its base (16-bit) and exports GGUF files.
-
-        Pushes the merged model, converts it with llama.cpp's own convert_hf_to_gguf.py (f16/bf16/q8_0) and
-        quantizer (Q4_K_M, Q5_K_M, ...), and pushes the files with a card that says how to run them in
-        Ollama, llama.cpp and LM Studio. Returns the pinned uv script and the ready hf_jobs call.
-        """
+        """A job that merges a LoRA adapter into its base and exports GGUF files for Ollama and llama.cpp:
+        its uv script and hf_jobs call."""
         from hf_train_mcp.post_training.export import export_answer
 
         args = dict(locals())
@@ -112,12 +121,10 @@ def register(server: MCPServer) -> None:
     @server.tool(title="Evaluate a trained model", annotations=SCRIPT_TOOL)
     @agent_tool
     def evaluate_model(
-        model: Annotated[str, Field(description="trained adapter or model: Hub repo or local folder")],
+        model: Annotated[str, Field(description="trained adapter or model: Hub repo or folder")],
         dataset: Annotated[
             str | None,
-            Field(
-                description="held-out rows for loss and perplexity: Hub dataset or local file. Default none"
-            ),
+            Field(description="held-out rows for loss: Hub dataset or file"),
         ] = None,
         split: Annotated[str, Field(description="split of a Hub dataset. Default 'test'")] = "test",
         dataset_config: Annotated[str | None, Field(description="dataset subset. Default none")] = None,
@@ -130,7 +137,7 @@ def register(server: MCPServer) -> None:
         ] = None,
         tasks: Annotated[
             list[str] | None,
-            Field(description="lm-evaluation-harness tasks, e.g. ['arc_easy', 'hellaswag']. Default none"),
+            Field(description="lm-eval tasks, e.g. ['arc_easy']"),
         ] = None,
         task_limit: Annotated[
             int | None, Field(ge=1, description="examples per task (faster, noisier). Default all")
@@ -156,18 +163,13 @@ def register(server: MCPServer) -> None:
         ] = None,
         max_length: Annotated[int, Field(ge=8, description="max tokens per row. Default 2048")] = 2048,
         dtype: Annotated[Dtype, Field(description="Default bfloat16")] = "bfloat16",
-        flavor: Annotated[
-            str, Field(description=f"Jobs flavor or 'local'. Default {EVAL_FLAVOR}")
-        ] = EVAL_FLAVOR,
-        timeout: Annotated[str, Field(description="job timeout. Default 1h")] = "1h",
+        flavor: Annotated[str, Field(description="Jobs flavor or 'local'")] = EVAL_FLAVOR,
+        timeout: Annotated[str, Field(description="job timeout")] = "1h",
         trust_remote_code: Annotated[bool, Field(description="Default false")] = False,
         save_to: Annotated[str | None, Field(description="also write the script here. Default none")] = None,
     ) -> JobScriptResult:
-        """Make a job that evaluates a trained model, and its base side by side, on held-out data or tasks.
-
-        Held-out loss and perplexity and/or lm-evaluation-harness tasks; results go to the model card and to
-        one `HF_EVAL_SUMMARY {...}` log line. Returns the pinned uv script and the ready hf_jobs call.
-        """
+        """A job that evaluates a trained model beside its base (held-out loss, lm-eval tasks): its uv script
+        and hf_jobs call."""
         from hf_train_mcp.post_training.evaluation import evaluation_answer
 
         args = dict(locals())
@@ -181,16 +183,13 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     def create_demo_space(
-        model: Annotated[str, Field(description="Hub repo of the trained adapter or merged model")],
+        model: Annotated[str, Field(description="Hub repo of the trained adapter or model")],
         space_id: Annotated[
-            str | None, Field(description="Space to create, 'user/name'. Default '<model>-demo'")
+            str | None, Field(description="Space to create, 'user/name'; default '<model>-demo'")
         ] = None,
         hardware: Annotated[
             str,
-            Field(
-                description=f"Space hardware: {FREE_SPACE_HARDWARE} (free, to ~1B parameters), "
-                f"t4-small, l4x1, a10g-small, ... Default {FREE_SPACE_HARDWARE}"
-            ),
+            Field(description=f"Space hardware; {FREE_SPACE_HARDWARE} is free (to ~1B parameters)"),
         ] = FREE_SPACE_HARDWARE,
         base_model: Annotated[
             str | None, Field(description="base of an adapter. Default: adapter_config.json")
@@ -205,15 +204,27 @@ def register(server: MCPServer) -> None:
         max_new_tokens: Annotated[int, Field(ge=1, le=4096, description="Default 256")] = 256,
         temperature: Annotated[float, Field(ge=0, le=2, description="0 = greedy. Default 0.7")] = 0.7,
         private: Annotated[bool, Field(description="Default true")] = True,
+        sleep_minutes: Annotated[
+            int,
+            Field(
+                ge=5,
+                le=10_080,
+                description="paid hardware: sleep after this many minutes without visitors (billing stops). "
+                f"Default {DEFAULT_SLEEP_MINUTES}",
+            ),
+        ] = DEFAULT_SLEEP_MINUTES,
+        approval: SpaceApproval = None,  # type: ignore[assignment]
     ) -> SpaceResult:
-        """Create a Gradio chat Space for a trained adapter or merged model, and say what it costs.
+        """Create a Gradio chat Space for a trained model, and say what its hardware costs per hour."""
+        args = {k: v for k, v in locals().items() if k != "approval"}
+        from hf_train_mcp.approval import CostRefused, require_approval
+        from hf_train_mcp.post_training.space import create_space, space_cost
 
-        Writes the app (model id and chat template filled in), its pinned requirements and the hardware
-        through huggingface_hub; the price per hour comes from the hardware table.
-        """
-        from hf_train_mcp.post_training.space import create_space
-
-        return create_space(dict(locals()))
+        try:
+            require_approval(approval, space_cost(hardware, sleep_minutes))
+        except CostRefused as exc:
+            raise fail(str(exc)) from None
+        return create_space(args)
 
     @server.tool(
         title="Training loss curve",
@@ -223,19 +234,11 @@ def register(server: MCPServer) -> None:
     )
     @agent_tool
     async def training_loss_curve(
-        job_id: Annotated[
-            str | None, Field(description="Hub job id, or a local job id ('local-...'). Default none")
-        ] = None,
-        namespace: Annotated[str | None, Field(description="job owner, if not you. Default: yours")] = None,
-        log_path: Annotated[
-            str | None, Field(description="instead of a job: a saved log file. Default none")
-        ] = None,
+        job_id: Annotated[str | None, Field(description="Hub or local job id")] = None,
+        namespace: Annotated[str | None, Field(description="job owner, if not you")] = None,
+        log_path: Annotated[str | None, Field(description="instead of a job: a saved log file")] = None,
     ) -> CurveResult:
-        """Show a training job's loss curve as a PNG picture, with the numbers beside it.
-
-        First/last/lowest loss, eval loss, learning rate and the final summary, from the job's logs (Hub or
-        local job) or a saved log file. Works while the job runs and after it ends.
-        """
+        """A training job's loss curve (PNG and numbers) from its logs or a saved log file."""
         from hf_train_mcp.post_training.live_metrics import curve_answer, job_log_text, read_log_file
 
         if bool(job_id) == bool(log_path):

@@ -19,6 +19,24 @@ from hf_train_mcp.errors import AgentError
 from hf_train_mcp.training.arguments import REQUEST_MODELS, Request
 
 HELP_KEY = "help"
+# The training tools' own parameters (generate_training_script, prepare_training): what decides a run and
+# what an agent sets in most calls. Every other request field is a key of `advanced`.
+PRIMARY_TRAINING_PARAMETERS = (
+    "model",
+    "dataset",
+    "method",
+    "peft",
+    "hub_model_id",
+    "flavor",
+    "column_mapping",
+)
+ADVANCED_DESCRIPTION = 'other settings; {"help": true} lists them'
+# A setting of both training tools that is not a request field: where else to write the script.
+SAVE_TO: dict[str, FieldInfo] = {
+    "save_to": FieldInfo(
+        default=None, description="also write the script to this file or folder. Default: none"
+    )
+}
 # Settings the generator refuses whatever their value: not offered (an agent would only waste a call).
 # (packing was one until the speed work made it safe.)
 NOT_OFFERED: frozenset[str] = frozenset()
@@ -79,6 +97,13 @@ class AdvancedSettings:
         self.fields = {n: f for n, f in request_fields().items() if n not in skip}
         self.fields.update(extra or {})
 
+    @classmethod
+    def of_fields(cls, fields: dict[str, FieldInfo]) -> AdvancedSettings:
+        """Settings that are a tool's own parameters (`published.group_rarely_used`), not request fields."""
+        settings = cls((), exclude=request_fields())
+        settings.fields = dict(fields)
+        return settings
+
     def serve(self, tool: str) -> AdvancedSettings:
         """Register these settings as `tool`'s (see `fold_top_level`)."""
         BY_TOOL[tool] = self
@@ -92,9 +117,7 @@ class AdvancedSettings:
         """The parameter's type: an object whose keys the schema names (values are checked by the tool)."""
         schema = {
             "type": "object",
-            "description": 'Rarely used settings as {"key": value} (keys below); {"help": true} lists '
-            "each with its meaning and default. Default none",
-            "propertyNames": {"enum": [*self.names, HELP_KEY]},
+            "description": ADVANCED_DESCRIPTION,
         }
         return Annotated[dict[str, Any] | None, WithJsonSchema(schema)]
 
@@ -124,9 +147,20 @@ class AdvancedSettings:
         return {k: v for k, v in advanced.items() if k != HELP_KEY}
 
     def help_rows(self) -> list[dict[str, Any]]:
-        return [{"key": name, "description": self.fields[name].description or ""} for name in self.names]
+        return [{"key": name, "description": _with_default(self.fields[name])} for name in self.names]
 
     def help_markdown(self, tool: str) -> str:
         lines = [f"## `{tool}` advanced settings", "", 'Send them as `"advanced": {"key": value, ...}`.', ""]
         lines += [f"- `{row['key']}`: {row['description']}" for row in self.help_rows()]
         return "\n".join(lines)
+
+
+def _with_default(field: FieldInfo) -> str:
+    """A setting's description, ending with its default where the text does not already state one (a
+    published parameter shows it as the schema's `default`; a help line has only its text)."""
+    text = (field.description or "").rstrip(". ")
+    value = field.get_default(call_default_factory=True)
+    if "default" in text.lower() or value is None or value == {} or value == []:
+        return text
+    shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+    return f"{text}. Default {shown:g}" if isinstance(shown, float) else f"{text}. Default {shown}"

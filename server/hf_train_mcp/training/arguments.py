@@ -1,7 +1,7 @@
 """Every training argument, declared once: type, bounds, description (pydantic `Field`) and default.
 
 The aliases below are what every tool that takes a training argument uses in its signature
-(generate_training_script, prepare_training, the plan parameters of recommend_hardware / estimate_cost),
+(generate_training_script, prepare_training, the plan parameters of recommend_hardware),
 the way `huggingface_hub`'s `hf jobs` CLI reuses one `FlavorOpt`. Each alias allows None: a tool parameter
 left out (or None) means the request model's default, which lives in one place: the field defaults of
 `_Request`, `SFTRequest` and `DPORequest` below (read by tools through `default(name)`). Per-method defaults
@@ -73,30 +73,19 @@ def _arg(kind: Any, description: str, **bounds: Any) -> Any:
 
 
 # --- what to train ------------------------------------------------------------------------------
-MethodArg = _arg(
-    Method,
-    "sft: supervised fine-tuning; dpo: preference pairs; grpo: RL from prompts with built-in rewards or a "
-    "reward model; kto: completions labelled good/bad; reward: a reward model (sequence classifier) from "
-    "preference pairs. Default sft",
-)
-PeftArg = _arg(PeftKind, "full weights, a LoRA adapter, or QLoRA (4-bit base + LoRA; GPU only). Default lora")
-ModelArg = Annotated[str, Field(description="base model: Hub id (e.g. 'Qwen/Qwen2.5-0.5B') or local path")]
+MethodArg = _arg(Method, "training method (dpo: preference pairs; kto: good/bad labels)")
+PeftArg = _arg(PeftKind, "full, LoRA, or QLoRA (4-bit base; GPU only)")
+ModelArg = Annotated[str, Field(description="base model: Hub id or local folder")]
 ModelRevision = _arg(str, "model branch/tag/commit. Default main")
 TrustRemoteCode = _arg(bool, "allow the model's own code. Default false")
 # --- data ---------------------------------------------------------------------------------------
-DatasetArg = Annotated[
-    str, Field(description="Hub dataset id (e.g. 'trl-lib/Capybara'), or a local .jsonl/.json/.parquet/.csv")
-]
+DatasetArg = Annotated[str, Field(description="Hub dataset id or local .jsonl/.json/.parquet/.csv")]
 DatasetConfig = _arg(str, "dataset subset/config name. Default none")
 Split = _arg(str, "training split. Default 'train'")
 EvalSplit = _arg(str, "split to evaluate on. Default none")
 EvalFraction = _arg(float, "hold out this fraction of training rows for eval. Default none", gt=0, lt=0.5)
 MaxRows = _arg(int, "train on at most this many rows. Default all", ge=1)
-ColumnMapping = _arg(
-    dict[str, str],
-    'TRL column -> dataset column, e.g. {"prompt": "question", "completion": "answer"}. Default: none '
-    "(prepare_training detects the one the dataset needs)",
-)
+ColumnMapping = _arg(dict[str, str], "TRL column -> dataset column (inspect_dataset gives it)")
 Conversion = _arg(
     DatasetConversion,
     "SFT only: 'sharegpt' converts [{from, value}] turns with roles human/gpt/system (inspect_dataset's "
@@ -107,26 +96,16 @@ DatasetColumns = _arg(
     list[str], "the dataset's columns (from inspect_dataset), to check the format now. Default none"
 )
 # --- output -------------------------------------------------------------------------------------
-HubModelId = _arg(
-    str,
-    "repo to push the model and checkpoints to, 'user/name'. Default: none (prepare_training derives "
-    "<your user>/<model>-<method>-<peft>)",
-)
+HubModelId = _arg(str, "repo for the model and its checkpoints, 'user/name'")
 OutputDir = _arg(str, "local output folder. Default: the repo name, or model-method-peft")
 PushToHub = _arg(
     bool, "push the result and checkpoints (needed on Jobs: the disk is discarded). Default true"
 )
 Private = _arg(bool, "create the Hub repo private. Default true")
-SaveTo = _arg(str, "also write the script to this path (file or folder). Default: the data dir only")
 # --- hardware -----------------------------------------------------------------------------------
-Flavor = _arg(
-    str,
-    "Jobs hardware flavor (e.g. a10g-large, l4x1, a100-large) or 'local'. Default: recommended for the run",
-)
+Flavor = _arg(str, "Jobs flavor or 'local'; default: the recommended one")
 Timeout = _arg(
-    str | StrictInt,
-    f"job timeout ('2h', '90m', or seconds); at least {TIMEOUT_FACTOR} x the estimate. Default: from the "
-    "estimate",
+    str | StrictInt, f"job timeout ('2h', '90m', seconds); default: {TIMEOUT_FACTOR} x the estimate"
 )
 Dtype = _arg(DtypeChoice, "weights dtype; auto: bf16 on Ampere+, fp16 mixed precision on T4. Default auto")
 Attention = _arg(
@@ -139,15 +118,9 @@ Parallelism = _arg(
     "hardware model says the run does not fit one GPU but fits sharded. Default auto",
 )
 # --- hyperparameters ----------------------------------------------------------------------------
-LearningRate = _arg(
-    float,
-    "Default per method (full / LoRA): SFT 2e-5 / 2e-4; DPO and KTO 5e-7 / 5e-6; GRPO 1e-6 / 1e-5; reward "
-    "1e-5 / 1e-4",
-    gt=0,
-    lt=1,
-)
-Epochs = _arg(float, "passes over the dataset. Default 1", gt=0, le=100)
-MaxSteps = _arg(int, "stop after N optimizer steps. Default: epochs", ge=1)
+LearningRate = _arg(float, "default: per method and peft (SFT: LoRA 2e-4, full 2e-5)", gt=0, lt=1)
+Epochs = _arg(float, "passes over the dataset", gt=0, le=100)
+MaxSteps = _arg(int, "stop after N optimizer steps (instead of epochs)", ge=1)
 BatchSize = _arg(
     int,
     "sequences per GPU per micro-batch (GRPO: completions). Default: the largest that fits the GPU's "
@@ -163,13 +136,7 @@ Accumulation = _arg(
     ge=1,
     le=1024,
 )
-MaxLength = _arg(
-    int,
-    "max tokens per sample (longer ones are truncated; GRPO uses max_prompt_length + "
-    "max_completion_length instead). Default 1024",
-    ge=16,
-    le=262_144,
-)
+MaxLength = _arg(int, "max tokens per sample (longer ones are truncated; not GRPO)", ge=16, le=262_144)
 WarmupRatio = _arg(float, "fraction of steps to warm up. Default 0.03", ge=0, lt=1)
 SchedulerArg = _arg(Scheduler, "learning-rate schedule. Default cosine")
 WeightDecay = _arg(float, "AdamW weight decay. Default 0", ge=0, le=1)

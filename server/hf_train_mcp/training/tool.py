@@ -11,30 +11,18 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from hf_train_mcp.access import read_training_script, require_local
+from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
 from hf_train_mcp.training import arguments as A
-from hf_train_mcp.training.advanced import AdvancedSettings
+from hf_train_mcp.training.advanced import PRIMARY_TRAINING_PARAMETERS, SAVE_TO, AdvancedSettings
 
 if TYPE_CHECKING:
     from hf_train_mcp.training.generate import GeneratedScript
 
 MAX_SCRIPT_CHARS = 500_000
-# The generator's parameters; every other request field is a key of its `advanced` object.
-GENERATOR_PARAMETERS = (
-    "model",
-    "dataset",
-    "method",
-    "peft",
-    "hub_model_id",
-    "flavor",
-    "timeout",
-    "column_mapping",
-    "learning_rate",
-    "num_train_epochs",
-    "max_steps",
-    "max_length",
+GENERATOR_ADVANCED = AdvancedSettings(PRIMARY_TRAINING_PARAMETERS, extra=SAVE_TO).serve(
+    "generate_training_script"
 )
-GENERATOR_ADVANCED = AdvancedSettings(GENERATOR_PARAMETERS).serve("generate_training_script")
 GeneratorAdvanced = GENERATOR_ADVANCED.annotation()
 
 
@@ -215,6 +203,8 @@ def _push_namespaces() -> tuple[frozenset[str] | None, str | None]:
 
 def register(server: MCPServer) -> None:
     """Register the training tools on `server`."""
+    group_rarely_used("validate_training_script", primary={"script", "flavor"})
+    group_rarely_used("dry_run_training_script", primary={"script"})
 
     @server.tool(
         title="Generate a training script",
@@ -230,28 +220,19 @@ def register(server: MCPServer) -> None:
         peft: A.PeftArg = A.D.peft,
         hub_model_id: A.HubModelId = None,
         flavor: A.Flavor = None,
-        timeout: A.Timeout = None,
         column_mapping: A.ColumnMapping = None,
-        learning_rate: A.LearningRate = None,
-        num_train_epochs: A.Epochs = A.D.num_train_epochs,
-        max_steps: A.MaxSteps = None,
-        max_length: A.MaxLength = A.D.max_length,
-        save_to: A.SaveTo = None,
         advanced: GeneratorAdvanced = None,
     ) -> ScriptResult:
-        """Generate a validated fine-tuning uv script (SFT/DPO/GRPO/KTO/reward) and its hf_jobs call.
-
-        Full, LoRA or QLoRA. Checks the request (dtype/attention vs GPU, dataset format, eval data, GRPO
-        rewards, timeout vs estimate, Hub id, token secret), renders a script with pinned dependencies,
-        checks every keyword against the pinned TRL/transformers and saves it. Returns the script, the
-        checks and the ready hf_jobs uv call.
-        """
+        """A validated, pinned uv training script (SFT/DPO/GRPO/KTO/reward) that resumes from its last
+        pushed checkpoint, and its hf_jobs call. timeout, learning_rate, lora_r...: in advanced."""
         if GENERATOR_ADVANCED.wants_help(advanced):
             return advanced_help("generate_training_script", GENERATOR_ADVANCED)
         args = dict(locals())
         args.pop("advanced")
         args.update(GENERATOR_ADVANCED.split(advanced))
-        save = args.pop("save_to")
+        save = args.pop("save_to", None)
+        if save is not None and not isinstance(save, str):
+            raise fail('advanced.save_to must be a path as text, e.g. "./train.py".')
         return generate(args, save)
 
     @server.tool(
@@ -264,33 +245,14 @@ def register(server: MCPServer) -> None:
     def validate_training_script(
         script: Annotated[str, Field(description="the script's text, or the path of a .py file")],
         flavor: Annotated[
-            str | None,
-            Field(
-                description="flavor it will run on ('local': this machine), to check dtype/attention. "
-                "Default none"
-            ),
+            str | None, Field(description="flavor it will run on, to check dtype and fit")
         ] = None,
-        secrets: Annotated[
-            dict[str, str] | None,
-            Field(
-                description='the secrets of the hf_jobs call, e.g. {"HF_TOKEN": "$HF_TOKEN"}. Default none'
-            ),
-        ] = None,
-        env: Annotated[
-            dict[str, str] | None, Field(description="the env of the hf_jobs call. Default none")
-        ] = None,
-        timeout: Annotated[
-            str | None, Field(description="the timeout of the hf_jobs call. Default none")
-        ] = None,
+        secrets: Annotated[dict[str, str] | None, Field(description="the hf_jobs call's secrets")] = None,
+        env: Annotated[dict[str, str] | None, Field(description="the hf_jobs call's env")] = None,
+        timeout: Annotated[str | None, Field(description="the hf_jobs call's timeout")] = None,
     ) -> ValidationResult:
-        """Check any uv training script for the mistakes that fail a GPU job: each problem with its fix.
-
-        PEP 723 header present, complete and pinned; compiles; renamed or removed TRL/transformers arguments
-        (max_seq_length, tokenizer=, torch_dtype, evaluation_strategy, ...); every config keyword against the
-        pinned versions; eval strategy without eval data; bf16 on a T4 (slow); no push to the Hub; missing
-        token secret; placeholder Hub ids; a model loaded without a dtype; GRPO without a reward; fit on
-        `flavor`.
-        """
+        """Check a uv training script for what fails GPU jobs (pins, renamed TRL arguments, dtype, push,
+        memory fit...), each problem with its fix."""
         from hf_train_mcp.training import static_checks
 
         text, path = _read_script(script)
@@ -313,46 +275,30 @@ def register(server: MCPServer) -> None:
         )
 
     @server.tool(
-        title="Rehearse a training script locally",
+        title="Rehearse a training script",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
         ),
     )
     @agent_tool
     def dry_run_training_script(
-        script: Annotated[
-            str, Field(description="script text or path (e.g. script_path of generate_training_script)")
-        ],
+        script: Annotated[str, Field(description="script text or path of a .py file")],
         model: Annotated[
-            str | None,
-            Field(
-                description="local model folder to train as is (small!). Default: a tiny copy, see tiny_from"
-            ),
+            str | None, Field(description="local model folder to train as is (small!) instead of a tiny copy")
         ] = None,
         tiny_from: Annotated[
             str | None,
-            Field(
-                description="build a 2-layer random copy of this model id/folder's architecture and "
-                "tokenizer. "
-                "Default: the script's model"
-            ),
+            Field(description="model to make the tiny random copy of; default: the script's"),
         ] = None,
         dataset: Annotated[
-            str | None,
-            Field(description="local data file/folder to rehearse on. Default: the script's dataset"),
+            str | None, Field(description="local data file or folder; default: the script's dataset")
         ] = None,
-        max_steps: Annotated[int, Field(ge=1, le=50, description="optimizer steps. Default 2")] = 2,
-        max_rows: Annotated[int, Field(ge=1, le=1000, description="training rows. Default 8")] = 8,
-        timeout_s: Annotated[
-            int, Field(ge=30, le=1800, description="give up after this many seconds. Default 600")
-        ] = 600,
+        max_steps: Annotated[int, Field(ge=1, le=50, description="optimizer steps")] = 2,
+        max_rows: Annotated[int, Field(ge=1, le=1000, description="training rows")] = 8,
+        timeout_s: Annotated[int, Field(ge=30, le=1800, description="give up after this many seconds")] = 600,
     ) -> RehearsalResult:
-        """Rehearse a training script locally for a couple of steps on a tiny model, before paying for a GPU.
-
-        Runs it in a subprocess (CPU is fine, nothing is pushed) with a tiny random copy of the model's
-        architecture (or a model you point to) and a few rows of the data; reports success with the
-        summary line, or the error and the end of the log.
-        """
+        """Run a training script here for a few steps on a tiny random copy of its model, before paying
+        for a GPU."""
         from hf_train_mcp.training.dry_run import dry_run
         from hf_train_mcp.training.render import extract_config
 

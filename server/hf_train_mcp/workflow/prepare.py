@@ -44,6 +44,7 @@ PLANNING_OPTIONS = frozenset(
         "wait_seconds",
         "local_python",
         "allow_duplicate",
+        "attempts",
         "upload_local",
     }
 )

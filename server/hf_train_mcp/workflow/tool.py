@@ -14,17 +14,15 @@ from pydantic import Field
 
 from hf_train_mcp.approval import Approve
 from hf_train_mcp.errors import AgentError
+from hf_train_mcp.jobs.args import MAX_ATTEMPTS
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
 from hf_train_mcp.training import arguments as A
-from hf_train_mcp.training.advanced import AdvancedSettings
+from hf_train_mcp.training.advanced import PRIMARY_TRAINING_PARAMETERS, SAVE_TO, AdvancedSettings
 
 DESCRIPTION = (
-    "Plan a fine-tuning run (SFT, DPO, GRPO, KTO, reward model) end to end: checks token, model and "
-    "dataset (applies the column mapping or conversion it needs), picks the cheapest flavor within "
-    "budget, renders and validates the script, and returns the ready hf_jobs call with timeout and cost, "
-    "each decision with its reason. submit=true also submits it (asking the person to approve the cost "
-    "where the client can ask) and returns the job id; an identical run still going is answered with "
-    "that job. Refuses, with the fix, what would fail."
+    "Plan a training run end to end (checks model and data, picks the cheapest flavor that fits, validates "
+    "the script): its hf_jobs call and cost. submit=true submits it once the person approves the cost. "
+    "timeout, learning_rate, epochs...: in advanced."
 )
 
 
@@ -35,7 +33,15 @@ def _extra(description: str, **bounds: Any) -> Any:
 # Settings of prepare_training itself, rarely needed: keys of `advanced` next to the request fields.
 PREPARE_EXTRA = {
     "params_b": _extra("parameter count in billions, when the model's size cannot be looked up", gt=0),
-    "save_to": _extra("also write the script to this path (file or folder). Default: the data dir only"),
+    **SAVE_TO,
+    "max_hours": _extra("longest acceptable run, hours. Default none", gt=0),
+    "allow_duplicate": _extra("with submit: submit even if an identical job is still running. Default false"),
+    "attempts": _extra(
+        "with submit on a Hub flavor: runs in all if the platform stops the job (2 = one automatic re-run, "
+        f"resuming from the last pushed checkpoint), 1-{MAX_ATTEMPTS}. Default 1",
+        ge=1,
+        le=MAX_ATTEMPTS,
+    ),
     "detach": _extra("with submit: return without following logs. Default false"),
     "wait_seconds": _extra("with submit: follow logs this long, 0-60 s. Default 10", ge=0, le=60),
     "upload_local": _extra(
@@ -46,23 +52,9 @@ PREPARE_EXTRA = {
         "flavor 'local': run with this Python (its packages installed) instead of uv. Default none"
     ),
 }
-PREPARE_PARAMETERS = (
-    "model",
-    "dataset",
-    "method",
-    "peft",
-    "hub_model_id",
-    "flavor",
-    "timeout",
-    "column_mapping",
-    "learning_rate",
-    "num_train_epochs",
-    "max_steps",
-    "max_length",
-)
 # dataset_columns: prepare_training reads them from the dataset itself.
 PREPARE_ADVANCED = AdvancedSettings(
-    PREPARE_PARAMETERS, exclude={"dataset_columns"}, extra=PREPARE_EXTRA
+    PRIMARY_TRAINING_PARAMETERS, exclude={"dataset_columns"}, extra=PREPARE_EXTRA
 ).serve("prepare_training")
 PrepareAdvanced = PREPARE_ADVANCED.annotation()
 
@@ -78,11 +70,7 @@ class PrepareOutput(OpenOutput):
 
 
 PrepareResult = structured(PrepareOutput)
-AllowDuplicate = Annotated[
-    bool,
-    Field(description="with submit: submit even when an identical job is still running. Default false"),
-]
-CORE_ARGS = (*PREPARE_PARAMETERS, "budget_usd", "max_hours", "submit")
+CORE_ARGS = (*PRIMARY_TRAINING_PARAMETERS, "budget_usd", "submit")
 
 
 def _request(values: dict[str, Any], advanced: dict[str, Any] | None) -> dict[str, Any]:
@@ -96,14 +84,8 @@ def ask_approval(
     peft: Any,
     hub_model_id: Any,
     flavor: Any,
-    timeout: Any,
     column_mapping: Any,
-    learning_rate: Any,
-    num_train_epochs: Any,
-    max_steps: Any,
-    max_length: Any,
     budget_usd: Any,
-    max_hours: Any,
     submit: bool,
     advanced: Any,
     ctx: Context,
@@ -147,7 +129,7 @@ CostApproval = Annotated[ElicitationResult[Approve], Resolve(ask_approval)]
 
 def register(server: MCPServer) -> None:
     @server.tool(
-        title="Prepare (and submit) a fine-tuning run",
+        title="Prepare a training run",
         description=DESCRIPTION,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
@@ -160,23 +142,10 @@ def register(server: MCPServer) -> None:
         method: A.MethodArg = A.D.method,
         peft: A.PeftArg = A.D.peft,
         hub_model_id: A.HubModelId = None,
-        budget_usd: Annotated[
-            float | None, Field(gt=0, description="most to spend, USD. Default none")
-        ] = None,
-        max_hours: Annotated[
-            float | None, Field(gt=0, description="longest acceptable run. Default none")
-        ] = None,
+        budget_usd: Annotated[float | None, Field(gt=0, description="most to spend, USD")] = None,
         flavor: A.Flavor = None,
-        timeout: A.Timeout = None,
         column_mapping: A.ColumnMapping = None,
-        learning_rate: A.LearningRate = None,
-        num_train_epochs: A.Epochs = A.D.num_train_epochs,
-        max_steps: A.MaxSteps = None,
-        max_length: A.MaxLength = A.D.max_length,
-        submit: Annotated[
-            bool, Field(description="submit the job now (spends money). Default false")
-        ] = False,
-        allow_duplicate: AllowDuplicate = False,
+        submit: Annotated[bool, Field(description="submit the job now (spends money)")] = False,
         advanced: PrepareAdvanced = None,
         approval: CostApproval = None,  # type: ignore[assignment]
         ctx: Context | None = None,
@@ -186,12 +155,10 @@ def register(server: MCPServer) -> None:
                 PREPARE_ADVANCED.help_markdown("prepare_training"), {"advanced": PREPARE_ADVANCED.help_rows()}
             )
         request = _request(dict(locals()), advanced)
-        return await run_prepare(request, ctx, approval=approval, allow_duplicate=allow_duplicate)
+        return await run_prepare(request, ctx, approval=approval)
 
 
-async def run_prepare(
-    request: dict[str, Any], ctx: Context | None, *, approval: Any = None, allow_duplicate: bool = False
-) -> Answer:
+async def run_prepare(request: dict[str, Any], ctx: Context | None, *, approval: Any = None) -> Answer:
     """Plan (and with submit, submit) one run: the body of prepare_training."""
     from hf_train_mcp.workflow.prepare import PrepareError, to_answer
 
@@ -208,8 +175,10 @@ async def run_prepare(
 
         call = dict(run.hf_jobs_call["args"])
         call.update(detach=bool(request.get("detach")), wait_seconds=request.get("wait_seconds") or 10.0)
-        if allow_duplicate:
+        if request.get("allow_duplicate"):
             call["allow_duplicate"] = True
+        if request.get("attempts"):
+            call["attempts"] = request["attempts"]
         if local_python:
             call["local_python"] = local_python
         submitted = await handle("uv", call, ctx, approval=approval)
