@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hf_train_mcp.jobs import args as a
+from hf_train_mcp.jobs import arg_parsing as a
+from hf_train_mcp.jobs.args import OPERATIONS
 from hf_train_mcp.jobs.errors import JobsArgumentError
 from hf_train_mcp.jobs.timeouts import TimeoutFormatError, format_duration, parse_timeout
 
@@ -111,7 +112,7 @@ def test_operation_names_are_normalized() -> None:
 
 
 def test_help_lists_every_argument_and_an_example() -> None:
-    for operation, model in a.OPERATIONS.items():
+    for operation, model in OPERATIONS.items():
         text = a.operation_help(operation)
         for name in model.model_fields:
             assert f"`{name}`" in text

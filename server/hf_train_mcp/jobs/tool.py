@@ -18,14 +18,14 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import WithJsonSchema
 
 from hf_train_mcp import approval as cost_approval
-from hf_train_mcp.jobs.args import (
+from hf_train_mcp.jobs.arg_parsing import (
     HELP_KEY,
-    OPERATIONS,
     normalize_operation,
     operation_help,
     parse_args,
     required_fields,
 )
+from hf_train_mcp.jobs.args import OPERATIONS
 from hf_train_mcp.jobs.errors import JobsArgumentError, JobsError
 from hf_train_mcp.jobs.output import HfJobsOutput, envelope
 from hf_train_mcp.jobs.usage import TOOL_DESCRIPTION, usage_guide
