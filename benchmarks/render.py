@@ -14,8 +14,8 @@ import statistics
 import sys
 import time
 
-from hf_train_mcp.training.arguments import parse_request
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.static_checks import validate_script
 

@@ -128,8 +128,8 @@ def make_model(shape: str, out: Path, tokenizer) -> int:
 def generated_script(
     work: Path, model: Path, data: Path, args: argparse.Namespace, name: str = "generated", **settings
 ) -> Path:
-    from hf_train_mcp.training.arguments import parse_request
     from hf_train_mcp.training.render import render_script, training_pins
+    from hf_train_mcp.training.requests import parse_request
     from hf_train_mcp.training.resolve import resolve
 
     request = {

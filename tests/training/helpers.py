@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hf_train_mcp.training import parse_summary
-from hf_train_mcp.training.arguments import parse_request
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
 
 HERE = Path(__file__).resolve().parent

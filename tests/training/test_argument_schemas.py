@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from hf_train_mcp.app import build_server
-from hf_train_mcp.training.arguments import REQUEST_MODELS, default
+from hf_train_mcp.training.requests import REQUEST_MODELS, default
 from mcp import Client
 
 pytestmark = pytest.mark.anyio

@@ -7,9 +7,9 @@ import math
 import pytest
 from hf_train_mcp.hardware import api
 from hf_train_mcp.hardware.recommend import TIMEOUT_FACTOR, friendly_timeout
-from hf_train_mcp.training.arguments import RequestError, hardware_plan, parse_request
 from hf_train_mcp.training.config import parse_timeout
 from hf_train_mcp.training.render import training_pins
+from hf_train_mcp.training.requests import RequestError, hardware_plan, parse_request
 from hf_train_mcp.training.resolve import job_timeout, resolve
 from training.helpers import request
 

@@ -14,8 +14,8 @@ import subprocess
 import sys
 
 import pytest
-from hf_train_mcp.training.arguments import RequestError, parse_request
 from hf_train_mcp.training.render import extract_config, render_script, training_pins
+from hf_train_mcp.training.requests import RequestError, parse_request
 from hf_train_mcp.training.resolve import resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -11,8 +11,8 @@ import re
 import pytest
 from hf_train_mcp.hardware import api
 from hf_train_mcp.hardware.memory import fit_limit
-from hf_train_mcp.training.arguments import hardware_plan, parse_request
 from hf_train_mcp.training.render import training_pins
+from hf_train_mcp.training.requests import hardware_plan, parse_request
 from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.runner_fit import MAX_MICRO_BATCH, batch_candidates, fit_for_device
 from training.helpers import request

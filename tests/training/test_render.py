@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hf_train_mcp.training.arguments import parse_request
 from hf_train_mcp.training.introspect import load_fields
 from hf_train_mcp.training.render import (
     RenderError,
@@ -20,6 +19,7 @@ from hf_train_mcp.training.render import (
     render_script,
     training_pins,
 )
+from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.static_checks import PEP723_RE, validate_script
 from training.helpers import request

@@ -13,8 +13,8 @@ import types
 from typing import Any
 
 import pytest
-from hf_train_mcp.training.arguments import parse_request
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
 from training.helpers import request
 

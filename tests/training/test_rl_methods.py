@@ -10,13 +10,9 @@ import typing
 import pytest
 from hf_train_mcp.hardware import api
 from hf_train_mcp.training import runner
-from hf_train_mcp.training.arguments import (
-    RequestError,
-    RewardName,
-    hardware_plan,
-    parse_request,
-)
+from hf_train_mcp.training.arguments import RewardName
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import RequestError, hardware_plan, parse_request
 from hf_train_mcp.training.resolve import resolve
 from training.helpers import request
 

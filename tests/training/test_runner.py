@@ -8,9 +8,9 @@ import argparse
 import pytest
 from hf_train_mcp import dataset_formats
 from hf_train_mcp.training import runner
-from hf_train_mcp.training.arguments import REQUEST_MODELS, parse_request
 from hf_train_mcp.training.introspect import load_fields
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import REQUEST_MODELS, parse_request
 from hf_train_mcp.training.resolve import METHOD_RULES, TRL_COLUMNS, resolve
 from hf_train_mcp.training.sharegpt import ConversionError, sharegpt_to_messages
 from training.helpers import request

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from hf_train_mcp.hardware import api
 from hf_train_mcp.training import launch, parse_summary, runner_io
-from hf_train_mcp.training.arguments import hardware_plan, parse_request
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import hardware_plan, parse_request
 from hf_train_mcp.training.resolve import SHARDABLE_PEFT, resolve
 from training.helpers import SFT_MAPPING, request, run_script, script_env, write_script
 

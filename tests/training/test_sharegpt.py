@@ -11,8 +11,8 @@ import json
 
 import pytest
 from hf_train_mcp.toolkit import ToolError
-from hf_train_mcp.training.arguments import parse_request
 from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
 from hf_train_mcp.training.tool import generate
 from training.helpers import request, run_ok, run_script, write_script

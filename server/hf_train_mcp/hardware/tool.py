@@ -25,8 +25,9 @@ from hf_train_mcp.hardware.api import (
 from hf_train_mcp.hardware.recommend import estimate, friendly_timeout, recommend
 from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
-from hf_train_mcp.training.arguments import D, MaxLength, Packing, PeftArg
 from hf_train_mcp.training.arguments import GradientCheckpointing as Checkpointing
+from hf_train_mcp.training.arguments import MaxLength, Packing, PeftArg
+from hf_train_mcp.training.requests import D
 
 
 def _arg(description: str, **constraints: Any) -> Any:

@@ -13,8 +13,8 @@ from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.jobs.timeouts import format_duration, parse_timeout
 from hf_train_mcp.paths import data_dir, private_dir, write_private
 from hf_train_mcp.post_training.errors import PostTrainingError
-from hf_train_mcp.training.arguments import is_hub_id
 from hf_train_mcp.training.generate import TOKEN_SECRET
+from hf_train_mcp.training.requests import is_hub_id
 
 
 def is_local_ref(ref: str) -> bool:

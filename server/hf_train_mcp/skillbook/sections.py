@@ -37,7 +37,8 @@ def _described_default(field: Any) -> Any:
 
 def training_defaults_table() -> str:
     """The generator's defaults per method and adapter kind, read from its request models."""
-    from hf_train_mcp.training.arguments import DEFAULT_BATCH, DEFAULT_LR, REQUEST_MODELS
+    from hf_train_mcp.training.arguments import DEFAULT_BATCH, DEFAULT_LR
+    from hf_train_mcp.training.requests import REQUEST_MODELS
 
     rows = []
     for (method, peft), lr in DEFAULT_LR.items():

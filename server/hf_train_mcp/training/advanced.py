@@ -2,7 +2,7 @@
 
 An agent pays for each tool's input schema in every conversation, so generate_training_script and
 prepare_training list the settings that decide a run as parameters and group the rest here. The keys are
-derived from the request models in `arguments.py` (every field of `Request` and of each method's model that
+derived from the request models in `requests.py` (every field of `Request` and of each method's model that
 is not a top-level parameter), so an argument added there is reachable at once, without touching a tool
 signature. `{"help": true}` answers with each key's meaning and default, from the same field declarations.
 """
@@ -16,7 +16,7 @@ from pydantic import WithJsonSchema
 from pydantic.fields import FieldInfo
 
 from hf_train_mcp.errors import AgentError
-from hf_train_mcp.training.arguments import REQUEST_MODELS, Request
+from hf_train_mcp.training.requests import REQUEST_MODELS, Request
 
 HELP_KEY = "help"
 # The training tools' own parameters (generate_training_script, prepare_training): what decides a run and

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from hf_train_mcp.training.runner import METHODS
 
 if TYPE_CHECKING:
-    from hf_train_mcp.training.arguments import Request
+    from hf_train_mcp.training.requests import Request
     from hf_train_mcp.training.resolve import Run
 
 # TRL column names per method (../shared/notes/training-facts.md, "Dataset formats TRL accepts").

@@ -78,8 +78,8 @@ def generate_script(
     `arguments`: training arguments by name (None = the default); `dataset_examples`: rows in the training
     split when known, for the time and cost estimate; `recommendation`: the hardware model's answer for
     this request when the caller already has it (prepare_training), so it is not estimated twice."""
-    from hf_train_mcp.training.arguments import RequestError, parse_request
     from hf_train_mcp.training.render import RenderError, render_script, training_pins
+    from hf_train_mcp.training.requests import RequestError, parse_request
     from hf_train_mcp.training.resolve import resolve
     from hf_train_mcp.training.static_checks import validate_script
 

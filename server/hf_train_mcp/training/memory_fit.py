@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hf_train_mcp.hardware.api import HardwareError, TrainingPlan
-from hf_train_mcp.training.arguments import DEFAULT_BATCH, batch_of, hardware_plan
+from hf_train_mcp.training.arguments import DEFAULT_BATCH
+from hf_train_mcp.training.requests import batch_of, hardware_plan
 from hf_train_mcp.training.runner_fit import batch_candidates, choose_fit
 
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from hf_train_mcp.training.arguments import (
-    SOLUTION_REWARDS,
+from hf_train_mcp.training.arguments import SOLUTION_REWARDS
+from hf_train_mcp.training.data_checks import mapped_columns
+from hf_train_mcp.training.requests import (
     DPORequest,
     GRPORequest,
     KTORequest,
@@ -19,7 +20,6 @@ from hf_train_mcp.training.arguments import (
     batch_of,
     packing_of,
 )
-from hf_train_mcp.training.data_checks import mapped_columns
 
 if TYPE_CHECKING:
     from hf_train_mcp.training.resolve import Run

@@ -31,16 +31,12 @@ from hf_train_mcp.hardware.recommend import UNKNOWN_TIMEOUT_S, friendly_timeout
 from hf_train_mcp.hardware.recommend import format_duration as job_timeout
 from hf_train_mcp.jobs.timeouts import DEFAULT_TIMEOUT_SECONDS
 from hf_train_mcp.post_training.trackio_defaults import trackio_settings
-from hf_train_mcp.training.arguments import (
-    DEFAULT_LR,
-    Request,
-    hardware_plan,
-    is_local_only,
-)
+from hf_train_mcp.training.arguments import DEFAULT_LR
 from hf_train_mcp.training.config import LOCAL_FLAVOR, Check, Plan, ScriptConfig, parse_timeout
 from hf_train_mcp.training.data_checks import MAPPING_EXAMPLES, TRL_COLUMNS, check_columns, check_conversion
 from hf_train_mcp.training.memory_fit import decide_memory
 from hf_train_mcp.training.method_rules import METHOD_RULES, decide_method
+from hf_train_mcp.training.requests import Request, hardware_plan, is_local_only
 
 # FSDP2 in the generated scripts shards 16-bit and fp32 weights; 4-bit QLoRA weights are not sharded.
 SHARDABLE_PEFT = ("full", "lora")

@@ -15,6 +15,7 @@ from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
 from hf_train_mcp.training import arguments as A
 from hf_train_mcp.training.advanced import PRIMARY_TRAINING_PARAMETERS, SAVE_TO, AdvancedSettings
+from hf_train_mcp.training.requests import D
 
 if TYPE_CHECKING:
     from hf_train_mcp.training.generate import GeneratedScript
@@ -216,8 +217,8 @@ def register(server: MCPServer) -> None:
     def generate_training_script(
         model: A.ModelArg,
         dataset: A.DatasetArg,
-        method: A.MethodArg = A.D.method,
-        peft: A.PeftArg = A.D.peft,
+        method: A.MethodArg = D.method,
+        peft: A.PeftArg = D.peft,
         hub_model_id: A.HubModelId = None,
         flavor: A.Flavor = None,
         column_mapping: A.ColumnMapping = None,

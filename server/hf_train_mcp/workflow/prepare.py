@@ -2,7 +2,7 @@
 
 It composes the domain functions an agent would reach through separate tools — the dataset inspection,
 the model check, ONE hardware recommendation (or estimate for a given flavor) built by
-`training.arguments.hardware_plan`, and `training.generate.generate_script` (which reuses that estimate) —
+`training.requests.hardware_plan`, and `training.generate.generate_script` (which reuses that estimate) —
 and records every decision with its reason, so the person approving the spend sees why this flavor, this
 timeout and this mapping. It refuses early, with the fix (`PrepareError`), what would fail on the GPU.
 """
@@ -20,15 +20,9 @@ from hf_train_mcp.errors import with_fix
 from hf_train_mcp.hardware.api import TIMEOUT_FACTOR, HardwareError, Recommendation
 from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.toolkit import Answer, md_table
-from hf_train_mcp.training.arguments import (
-    SOLUTION_REWARDS,
-    GRPORequest,
-    Request,
-    RequestError,
-    hardware_plan,
-    parse_request,
-)
+from hf_train_mcp.training.arguments import SOLUTION_REWARDS
 from hf_train_mcp.training.generate import GeneratedScript, GenerationError, generate_script
+from hf_train_mcp.training.requests import GRPORequest, Request, RequestError, hardware_plan, parse_request
 from hf_train_mcp.training.resolve import hardware_answer
 from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_model
 
@@ -156,7 +150,7 @@ def _upload_local_inputs(run: PreparedRun, request: dict[str, Any], who: Account
     Checked first from the local copy (the dataset viewer does not know a fresh repo yet); the script
     then names the repo id.
     """
-    from hf_train_mcp.training.arguments import is_local_only
+    from hf_train_mcp.training.requests import is_local_only
     from hf_train_mcp.workflow.upload import upload_local
 
     for key, repo_type in (("model", "model"), ("dataset", "dataset")):

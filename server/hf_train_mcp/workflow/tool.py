@@ -18,6 +18,7 @@ from hf_train_mcp.jobs.args import MAX_ATTEMPTS
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, structured
 from hf_train_mcp.training import arguments as A
 from hf_train_mcp.training.advanced import PRIMARY_TRAINING_PARAMETERS, SAVE_TO, AdvancedSettings
+from hf_train_mcp.training.requests import D
 
 DESCRIPTION = (
     "Plan a training run end to end (checks model and data, picks the cheapest flavor that fits, validates "
@@ -139,8 +140,8 @@ def register(server: MCPServer) -> None:
     async def prepare_training(
         model: A.ModelArg,
         dataset: A.DatasetArg,
-        method: A.MethodArg = A.D.method,
-        peft: A.PeftArg = A.D.peft,
+        method: A.MethodArg = D.method,
+        peft: A.PeftArg = D.peft,
         hub_model_id: A.HubModelId = None,
         budget_usd: Annotated[float | None, Field(gt=0, description="most to spend, USD")] = None,
         flavor: A.Flavor = None,
