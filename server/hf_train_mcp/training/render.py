@@ -242,6 +242,11 @@ def extract_config(text: str) -> dict[str, Any] | None:
         tree = ast.parse(text)
     except SyntaxError:
         return None
+    return config_in(tree)
+
+
+def config_in(tree: ast.Module) -> dict[str, Any] | None:
+    """`extract_config` on a script already parsed (the static checks parse it once for every check)."""
     for node in tree.body:
         if (
             isinstance(node, ast.Assign)

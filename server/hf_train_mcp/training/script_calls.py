@@ -1,7 +1,9 @@
 """What a hand-written training script's calls say, read from its syntax tree (no import, no run).
 
 `read_calls()` walks the tree once and returns a `ScriptFacts`: the config and trainer calls with their
-constant keywords, the model id, whether it pushes, whether values come from the command line. The checks
+constant keywords, the model id, whether it pushes, whether values come from the command line, and the
+import statements (for the dependency and import-location checks: one walk serves every check, which is
+most of what validating a 1,000-line script costs). The checks
 in static_checks.py judge those facts; each rule is scoped to the classes and functions it belongs to
 (a TRL rename is not a rename in Unsloth's own `max_seq_length`).
 """
@@ -79,6 +81,7 @@ class ScriptFacts:
     torch_dtype_keys: list[int] = field(default_factory=list)  # lines of {"torch_dtype": ...}
     literals: list[tuple[str, int]] = field(default_factory=list)  # string constants with their lines
     bf16_attributes: list[int] = field(default_factory=list)  # torch.bfloat16
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)  # every import statement
 
     def of(self, *names: str) -> list[Call]:
         return [c for c in self.calls if c.name in names]
@@ -109,6 +112,20 @@ def name_of(func: ast.expr) -> str | None:
     return None
 
 
+def walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` in `ast.walk`'s order (breadth first, children in field order), about twice as
+    fast: a list that grows while it is read, with no generator per node. A generated script has ~7,000."""
+    nodes = [tree]
+    for node in nodes:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif isinstance(value, list):
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+    return nodes
+
+
 def read_calls(tree: ast.Module) -> ScriptFacts:
     facts = ScriptFacts()
     for node in tree.body:
@@ -117,7 +134,7 @@ def read_calls(tree: ast.Module) -> ScriptFacts:
             for target in node.targets:  # type: ignore[union-attr]
                 if isinstance(target, ast.Name):
                     facts.strings[target.id] = node.value.value  # type: ignore[union-attr]
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Dict):
             for key in node.keys:
                 if isinstance(key, ast.Constant) and key.value == "torch_dtype":
@@ -126,6 +143,8 @@ def read_calls(tree: ast.Module) -> ScriptFacts:
             facts.literals.append((node.value, node.lineno))
         elif isinstance(node, ast.Attribute) and node.attr == "bfloat16":
             facts.bf16_attributes.append(node.lineno)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            facts.imports.append(node)
         if not isinstance(node, ast.Call):
             continue
         name = name_of(node.func)
