@@ -134,32 +134,39 @@ def read_calls(tree: ast.Module) -> ScriptFacts:
             for target in node.targets:  # type: ignore[union-attr]
                 if isinstance(target, ast.Name):
                     facts.strings[target.id] = node.value.value  # type: ignore[union-attr]
+    # Dispatch on the exact node class (a parsed tree holds no subclasses): `type(...) is` costs a fraction
+    # of isinstance, and this loop visits every node of the script.
     for node in walk(tree):
-        if isinstance(node, ast.Dict):
+        if type(node) is ast.Call:
+            _read_call(node, facts)
+        elif type(node) is ast.Constant:
+            if type(node.value) is str:
+                facts.literals.append((node.value, node.lineno))
+        elif type(node) is ast.Attribute:
+            if node.attr == "bfloat16":
+                facts.bf16_attributes.append(node.lineno)
+        elif type(node) is ast.Dict:
             for key in node.keys:
                 if isinstance(key, ast.Constant) and key.value == "torch_dtype":
                     facts.torch_dtype_keys.append(key.lineno)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            facts.literals.append((node.value, node.lineno))
-        elif isinstance(node, ast.Attribute) and node.attr == "bfloat16":
-            facts.bf16_attributes.append(node.lineno)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
+        elif type(node) is ast.Import or type(node) is ast.ImportFrom:
             facts.imports.append(node)
-        if not isinstance(node, ast.Call):
-            continue
-        name = name_of(node.func)
-        if name is None:
-            continue
-        if name in ARG_PARSERS:
-            facts.cli_values = True
-        if name in PUSH_CALLS:
-            facts.push_calls += 1
-        if name in TRAINERS or name.endswith("Trainer") or name == "train":
-            facts.trains = True
-        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg is not None}
-        owner = name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
-        facts.calls.append(Call(name, node.lineno, keywords, list(node.args), owner))
     return facts
+
+
+def _read_call(node: ast.Call, facts: ScriptFacts) -> None:
+    name = name_of(node.func)
+    if name is None:
+        return
+    if name in ARG_PARSERS:
+        facts.cli_values = True
+    if name in PUSH_CALLS:
+        facts.push_calls += 1
+    if name in TRAINERS or name.endswith("Trainer") or name == "train":
+        facts.trains = True
+    keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg is not None}
+    owner = name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    facts.calls.append(Call(name, node.lineno, keywords, list(node.args), owner))
 
 
 def resolve_string(node: ast.expr | None, facts: ScriptFacts) -> str | None:
