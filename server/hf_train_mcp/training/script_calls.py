@@ -112,17 +112,27 @@ def name_of(func: ast.expr) -> str | None:
     return None
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # node class -> its fields, less `ctx`
+
+
 def walk(tree: ast.AST) -> list[ast.AST]:
-    """Every node of `tree` in `ast.walk`'s order (breadth first, children in field order), about twice as
-    fast: a list that grows while it is read, with no generator per node. A generated script has ~7,000."""
+    """Every node of `tree` in `ast.walk`'s order (breadth first, children in field order) except the
+    expression contexts (Load/Store/Del, a third of all nodes, which no check reads), about twice as fast:
+    a list that grows while it is read, no generator per node, each class's fields looked up once. A
+    generated script has ~7,500 nodes and validating it is mostly this walk and the parse."""
     nodes = [tree]
     for node in nodes:
-        for name in node._fields:
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _CHILD_FIELDS[type(node)] = tuple(f for f in node._fields if f != "ctx")
+        for name in fields:
             value = getattr(node, name, None)
             if isinstance(value, ast.AST):
                 nodes.append(value)
-            elif isinstance(value, list):
-                nodes.extend(item for item in value if isinstance(item, ast.AST))
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        nodes.append(item)
     return nodes
 
 
