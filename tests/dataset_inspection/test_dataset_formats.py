@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hf_train_mcp import dataset_formats as fmt
+from hf_train_mcp import dataset_mapping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +83,7 @@ def test_unpaired_preference_is_not_sft_ready() -> None:
     report = fmt.detect_format(list(rows[0]), rows)
     assert "sft" not in report.ready_for
     assert "label" in report.not_ready["sft"]
-    assert fmt.suggest_mapping("sft", list(rows[0]), rows) is None
+    assert dataset_mapping.suggest_mapping("sft", list(rows[0]), rows) is None
 
 
 def test_integer_labels_accepted_with_a_note() -> None:
@@ -110,7 +111,7 @@ def test_sharegpt_conversations_need_conversion() -> None:
     report = fmt.detect_format(["conversations"], rows)
     assert report.kind == "unknown"
     assert report.conversion == "sharegpt"
-    suggestion = fmt.explain_mapping("sft", ["conversations"], rows)
+    suggestion = dataset_mapping.explain_mapping("sft", ["conversations"], rows)
     assert suggestion.mapping == {"messages": "conversations"}
     assert suggestion.conversion == "sharegpt"
     converted = fmt.apply_mapping(rows[0], suggestion.mapping, conversion="sharegpt")
@@ -167,7 +168,7 @@ def test_sharegpt_conversations_need_conversion() -> None:
 )
 def test_suggest_mapping(method, row, expected) -> None:
     rows = [row] * 3
-    mapping = fmt.suggest_mapping(method, list(row), rows)
+    mapping = dataset_mapping.suggest_mapping(method, list(row), rows)
     assert mapping == expected
     mapped = fmt.apply_mapping(row, mapping)
     assert method in fmt.detect_format(list(mapped), [mapped] * 3).ready_for
@@ -175,23 +176,23 @@ def test_suggest_mapping(method, row, expected) -> None:
 
 def test_ready_dataset_gets_the_identity_mapping() -> None:
     rows = rows_of(prompt="q", chosen="g", rejected="b")
-    suggestion = fmt.explain_mapping("dpo", ["prompt", "chosen", "rejected"], rows)
+    suggestion = dataset_mapping.explain_mapping("dpo", ["prompt", "chosen", "rejected"], rows)
     assert suggestion.ready_as_is
     assert suggestion.mapping == {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}
 
 
 def test_no_mapping_says_why() -> None:
     rows = rows_of(messages=MSGS)
-    suggestion = fmt.explain_mapping("dpo", ["messages"], rows)
+    suggestion = dataset_mapping.explain_mapping("dpo", ["messages"], rows)
     assert suggestion.mapping is None
     assert "no columns look like" in suggestion.reasons[0]
-    assert fmt.suggest_mapping("kto", ["messages"], rows) is None
+    assert dataset_mapping.suggest_mapping("kto", ["messages"], rows) is None
 
 
 def test_synonym_with_wrong_type_is_skipped() -> None:
     # "input" holds numbers, "question" text: the mapping takes the one that works
     rows = rows_of(input=3, question="q", answer="a")
-    assert fmt.suggest_mapping("sft", ["input", "question", "answer"], rows) == {
+    assert dataset_mapping.suggest_mapping("sft", ["input", "question", "answer"], rows) == {
         "prompt": "question",
         "completion": "answer",
     }
@@ -199,13 +200,13 @@ def test_synonym_with_wrong_type_is_skipped() -> None:
 
 def test_alpaca_input_column_is_noted() -> None:
     rows = rows_of(instruction="i", input="ctx", output="o")
-    suggestion = fmt.explain_mapping("sft", ["instruction", "input", "output"], rows)
+    suggestion = dataset_mapping.explain_mapping("sft", ["instruction", "input", "output"], rows)
     assert any("`input`" in n for n in suggestion.notes)
 
 
 def test_unknown_method() -> None:
     with pytest.raises(ValueError, match="unknown method"):
-        fmt.suggest_mapping("ppo", ["text"], [])
+        dataset_mapping.suggest_mapping("ppo", ["text"], [])
 
 
 def test_apply_mapping_renames_keeps_others_and_drops_collisions() -> None:
@@ -296,7 +297,7 @@ def dataset_for(draw, method: str):
 @given(data=st.data())
 def test_property_suggested_mapping_makes_rows_ready(method, data) -> None:
     columns, rows = data.draw(dataset_for(method))
-    suggestion = fmt.explain_mapping(method, columns, rows)
+    suggestion = dataset_mapping.explain_mapping(method, columns, rows)
     assert suggestion.mapping is not None, suggestion.reasons
     fmt.validate_mapping(suggestion.mapping, columns)
     mapped = [fmt.apply_mapping(r, suggestion.mapping, conversion=suggestion.conversion) for r in rows]
@@ -319,7 +320,7 @@ def test_property_detection_never_crashes_and_is_consistent(row) -> None:
     assert set(report.ready_for) | set(report.not_ready) == set(fmt.METHODS)
     assert not set(report.ready_for) & set(report.not_ready)
     for method in fmt.METHODS:
-        suggestion = fmt.explain_mapping(method, list(row), [row])
+        suggestion = dataset_mapping.explain_mapping(method, list(row), [row])
         assert suggestion.ready_as_is == (method in report.ready_for)
         if suggestion.mapping is not None:
             mapped = fmt.apply_mapping(row, suggestion.mapping, conversion=suggestion.conversion)
@@ -329,7 +330,7 @@ def test_property_detection_never_crashes_and_is_consistent(row) -> None:
 def test_an_unknown_sharegpt_role_is_a_reason_not_a_mapping() -> None:
     """The script refuses a role it does not know; so does the inspection's suggestion (one converter)."""
     rows = rows_of(conversations=[{"from": "human", "value": "hi"}, {"from": "narrator", "value": "so"}])
-    suggestion = fmt.explain_mapping("sft", ["conversations"], rows)
+    suggestion = dataset_mapping.explain_mapping("sft", ["conversations"], rows)
     assert suggestion.mapping is None
     assert any("unknown ShareGPT role 'narrator'" in r for r in suggestion.reasons), suggestion.reasons
     with pytest.raises(fmt.ConversionError):

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from hf_train_mcp.hardware import tool
+from hf_train_mcp.hardware.api import TrainingPlan
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
@@ -191,3 +192,48 @@ def test_estimate_answer_with_a_budget_leads_with_over_budget() -> None:
     )
     assert answer.data["within_budget"] is False
     assert tool.estimate_answer(rec).data["within_budget"] is None
+
+
+PLAN_ARGS: dict[str, Any] = {  # every plan parameter of the tools, none at its default
+    "model": "Qwen/Qwen2.5-7B",
+    "params_b": 7.5,
+    "method": "grpo",
+    "peft": "full",
+    "max_length": 1024,
+    "batch_size": 2,
+    "dataset_examples": 1000,
+    "dataset_tokens": 900_000,
+    "epochs": 2.0,
+    "packing": True,
+    "gradient_checkpointing": False,
+    "gradient_accumulation": 4,
+    "sharding": "fsdp",
+    "max_completion_length": 128,
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "model_function", "extra"),
+    [("recommend_hardware", "recommend", {}), ("recommend_hardware", "estimate", {"flavor": "h200x2"})],
+)
+async def test_every_plan_argument_reaches_the_hardware_model(
+    monkeypatch, name, model_function, extra
+) -> None:
+    """The tools pass their arguments to the plan by name: none may be dropped or renamed on the way."""
+    real = getattr(tool, model_function)
+    seen: list[Any] = []
+
+    def spy(plan: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(plan)
+        return real(plan, *args, **kwargs)
+
+    monkeypatch.setattr(tool, model_function, spy)
+    await call(name, {**PLAN_ARGS, **extra})
+    assert seen and seen[0] == TrainingPlan(**PLAN_ARGS)
+    tool_params = set((await _schema(name))["properties"])
+    assert set(PLAN_ARGS) == tool_params & tool.PLAN_FIELDS
+
+
+async def _schema(name: str) -> dict[str, Any]:
+    async with Client(server()) as client:
+        return {t.name: t for t in (await client.list_tools()).tools}[name].input_schema

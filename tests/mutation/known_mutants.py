@@ -23,7 +23,7 @@ PKG = "server/hf_train_mcp/"
 MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "full fine-tune on a T4 loads fp16 weights (plan)",
-        "training/resolve.py",
+        "training/hardware_steps.py",
         'dtype = "float32" if req.peft == "full" else "float16"',
         'dtype = "float16"',
         [
@@ -32,7 +32,7 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "full fine-tune on a T4 loads fp16 weights (script)",
-        "training/runner.py",
+        "training/runner_trainer.py",
         '("float32" if cfg["peft"] == "full" else "float16")',
         '"float16"',
         [
@@ -41,7 +41,7 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "fp32 weights on a bf16 GPU train without bf16 autocast",
-        "training/resolve.py",
+        "training/hardware_steps.py",
         '("bf16" if run.is_gpu else "no")',
         '("no" if run.is_gpu else "no")',
         [
@@ -49,11 +49,11 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
         ],
     ),
     (
-        "SFT template packs whatever the plan said",
-        "training/runner.py",
-        '"packing": False,',
+        "SFT script packs whatever the plan said",
+        "training/runner_methods.py",
+        '"packing": cfg["packing"],',
         '"packing": True,',
-        ["tests/training/test_rendered_settings.py"],
+        ["tests/training/test_rendered_settings.py", "tests/training/test_runner.py"],
     ),
     (
         '"90min" parsed as 90 seconds',
@@ -85,7 +85,7 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "30-minute warning boundary (generate)",
-        "training/resolve.py",
+        "training/hardware_steps.py",
         "elif timeout_s <= DEFAULT_TIMEOUT_SECONDS:",
         "elif timeout_s < DEFAULT_TIMEOUT_SECONDS:",
         [

@@ -190,10 +190,10 @@ def test_timeouts_refused(text):
 
 
 def test_the_generator_formats_are_the_ones_inspect_dataset_calls_ready():
-    """The column sets the script accepts per method (runner.METHODS, the code of every script) are
+    """The column sets the script accepts per method (runner_methods.METHODS, the code of every script) are
     exactly those dataset_formats reports ready for that method: one notion of "ready" for both."""
     from hf_train_mcp.dataset_formats import detect_format
-    from hf_train_mcp.training.runner import METHODS
+    from hf_train_mcp.training.runner_methods import METHODS
 
     FORMATS = {method: spec.formats for method, spec in METHODS.items()}
 

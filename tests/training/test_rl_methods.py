@@ -9,7 +9,7 @@ import typing
 
 import pytest
 from hf_train_mcp.hardware import api
-from hf_train_mcp.training import runner
+from hf_train_mcp.training import runner_methods, runner_trainer
 from hf_train_mcp.training.arguments import RewardName
 from hf_train_mcp.training.render import render_script, training_pins
 from hf_train_mcp.training.requests import RequestError, hardware_plan, parse_request
@@ -28,8 +28,8 @@ def failures(**overrides) -> dict[str, str]:
 
 
 def test_reward_names_are_the_scripts_and_exist_in_the_pinned_trl():
-    assert set(typing.get_args(RewardName)) == set(runner.TRL_REWARDS)
-    names = sorted(runner.TRL_REWARDS.values())
+    assert set(typing.get_args(RewardName)) == set(runner_methods.TRL_REWARDS)
+    names = sorted(runner_methods.TRL_REWARDS.values())
     code = f"import trl.rewards as r; print([n for n in {names!r} if not callable(getattr(r, n))])"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
@@ -44,7 +44,7 @@ def test_plain_completions_reach_trls_rewards_as_messages():
         seen.update(completions=completions, kwargs=kwargs)
         return [1.0] * len(completions)
 
-    wrapped = runner.AsMessages(think_format_reward)
+    wrapped = runner_methods.AsMessages(think_format_reward)
     assert wrapped.__name__ == "think_format_reward"  # TRL's metric key
     assert wrapped(completions=["<think>a</think> b"], solution=["b"]) == [1.0]
     assert seen["completions"] == [[{"role": "assistant", "content": "<think>a</think> b"}]]
@@ -67,7 +67,7 @@ def test_grpo_config_carries_the_rewards_and_generation_settings():
         {"name": "soft_overlong", "kwargs": {"max_completion_len": 128, "soft_punish_cache": 32}},
         {"name": "cosine_scaled", "kwargs": {"max_len": 128}},
     ]
-    args = runner.training_args(config, CPU, has_eval=False)
+    args = runner_trainer.training_args(config, CPU, has_eval=False)
     assert args["num_generations"] == 4 and args["max_completion_length"] == 128
     assert args["beta"] == 0.0 and args["use_vllm"] is False and args["reward_weights"] == [0.5, 1.0]
     assert '"math-verify==' in render_script(plan_for(method="grpo", reward_funcs=["cosine_scaled"]))
@@ -116,7 +116,9 @@ def test_kto_and_reward_checks():
     assert "dataset_format" in failures(method="reward", dataset_columns=["prompt", "completion"])
     config = plan_for(method="reward", center_rewards_coefficient=0.01).config
     assert config["center_rewards_coefficient"] == 0.01
-    assert runner.METHODS["reward"].task_type == "SEQ_CLS"  # the LoRA run trains and saves the score head
+    assert (
+        runner_methods.METHODS["reward"].task_type == "SEQ_CLS"
+    )  # the LoRA run trains and saves the score head
 
 
 def test_other_methods_arguments_are_refused_with_the_right_fix():

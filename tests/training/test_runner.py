@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 from hf_train_mcp import dataset_formats
-from hf_train_mcp.training import runner
+from hf_train_mcp.training import runner_methods, runner_trainer
 from hf_train_mcp.training.introspect import load_fields
 from hf_train_mcp.training.render import render_script, training_pins
 from hf_train_mcp.training.requests import REQUEST_MODELS, parse_request
@@ -34,11 +34,33 @@ def test_importing_the_runner_does_not_import_the_training_stack():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_every_module_marked_for_scripts_is_inlined_into_the_script():
+    """render inlines the package modules runner.py imports (and theirs), found by the generic mechanism:
+    a module carrying the marker but missing from the script would leave a rendered job with a NameError."""
+    import re
+    from pathlib import Path
+
+    from hf_train_mcp.training import render
+
+    folder = Path(render.__file__).parent
+    marked = {
+        path.stem
+        for path in folder.glob("*.py")
+        if render.MODULE_MARKER.strip() in path.read_text(encoding="utf-8").splitlines()
+    }
+    text = render_script(resolve(parse_request(request()), pinned=training_pins()))
+    inlined = re.findall(r"^# --- hf_train_mcp\.training\.(\w+) \(inlined\) ---$", text, re.MULTILINE)
+    assert len(inlined) == len(set(inlined)) and set(inlined) == marked
+    assert {"runner_io", "runner_data", "runner_methods", "runner_trainer", "sharegpt"} <= marked
+    assert "from hf_train_mcp" not in text and "import hf_train_mcp" not in text
+    compile(text, "train.py", "exec")
+
+
 def test_every_method_has_its_row_everywhere():
     """A method is a request model, a runner row, resolve's rules and its TRL columns: none missing."""
-    assert set(REQUEST_MODELS) == set(runner.METHODS) == set(METHOD_RULES) == set(TRL_COLUMNS)
+    assert set(REQUEST_MODELS) == set(runner_methods.METHODS) == set(METHOD_RULES) == set(TRL_COLUMNS)
     fields = load_fields()["classes"]
-    for method, spec in runner.METHODS.items():
+    for method, spec in runner_methods.METHODS.items():
         assert spec.config in fields and spec.trainer in fields
         for columns in spec.formats:
             assert set(columns) <= set(TRL_COLUMNS[method])
@@ -48,28 +70,30 @@ def test_every_method_has_its_row_everywhere():
 @pytest.mark.parametrize("peft", ["full", "lora", "qlora"])
 def test_training_args_are_fields_of_the_pinned_config_class(method, peft):
     cfg = config_for(method=method, peft=peft, flavor="a10g-large")
-    args = runner.training_args(cfg, CPU, has_eval=False)
-    assert set(args) <= set(load_fields()["classes"][runner.METHODS[method].config])
+    args = runner_trainer.training_args(cfg, CPU, has_eval=False)
+    assert set(args) <= set(load_fields()["classes"][runner_methods.METHODS[method].config])
     assert args["eval_strategy"] == "no" and args["max_length"] == cfg["max_length"]
     assert args["activation_checkpointing"] == cfg["gradient_checkpointing"]
     assert args["weight_decay"] == cfg["weight_decay"] and args["run_name"] == cfg["run_name"]
 
 
 def test_method_args_follow_the_config():
-    sft = runner.training_args(config_for(completion_only_loss=False), CPU, has_eval=True)
+    sft = runner_trainer.training_args(config_for(completion_only_loss=False), CPU, has_eval=True)
     assert (
         sft["completion_only_loss"] is False and sft["packing"] is True and sft["packing_strategy"] == "bfd"
     )
-    unpacked = runner.training_args(config_for(packing=False), CPU, has_eval=True)
+    unpacked = runner_trainer.training_args(config_for(packing=False), CPU, has_eval=True)
     assert unpacked["packing"] is False
-    dpo = runner.training_args(config_for(method="dpo", beta=0.3, loss_type="ipo"), CPU, has_eval=True)
+    dpo = runner_trainer.training_args(
+        config_for(method="dpo", beta=0.3, loss_type="ipo"), CPU, has_eval=True
+    )
     assert dpo["beta"] == 0.3 and dpo["loss_type"] == ["ipo"] and "packing" not in dpo
 
 
 def test_peft_config_is_none_for_full_and_lora_settings_otherwise():
     pytest.importorskip("peft")
-    assert runner.peft_config(config_for(peft="full")) is None
-    lora = runner.peft_config(
+    assert runner_trainer.peft_config(config_for(peft="full")) is None
+    lora = runner_trainer.peft_config(
         config_for(peft="lora", lora_r=8, lora_alpha=16, lora_target_modules=["q_proj"])
     )
     assert (lora.r, lora.lora_alpha, set(lora.target_modules)) == (8, 16, {"q_proj"})
@@ -77,9 +101,9 @@ def test_peft_config_is_none_for_full_and_lora_settings_otherwise():
 
 
 def test_qlora_refuses_a_cpu_and_full_needs_no_quantization():
-    assert runner.quantization_config(config_for(peft="lora"), CPU) is None
+    assert runner_trainer.quantization_config(config_for(peft="lora"), CPU) is None
     with pytest.raises(SystemExit) as stop:
-        runner.quantization_config(config_for(peft="qlora"), CPU)
+        runner_trainer.quantization_config(config_for(peft="qlora"), CPU)
     assert stop.value.code == 2
 
 

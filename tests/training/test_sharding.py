@@ -13,9 +13,10 @@ import pytest
 import yaml
 from hf_train_mcp.hardware import api
 from hf_train_mcp.training import launch, parse_summary, runner_io
+from hf_train_mcp.training.hardware_steps import SHARDABLE_PEFT
 from hf_train_mcp.training.render import render_script, training_pins
 from hf_train_mcp.training.requests import hardware_plan, parse_request
-from hf_train_mcp.training.resolve import SHARDABLE_PEFT, resolve
+from hf_train_mcp.training.resolve import resolve
 from training.helpers import SFT_MAPPING, request, run_script, script_env, write_script
 
 MODELS = ["meta-llama/Llama-3.1-70B", "meta-llama/Llama-3.1-8B", "Qwen/Qwen2.5-32B"]

@@ -239,3 +239,20 @@ def test_a_pasted_token_is_flagged_by_the_same_pattern_redaction_masks():
     assert "secrets=" in check.fix
     assert token not in redact(check.message + check.fix) and token not in redact(pasted)
     assert "token" not in problems(GOOD)
+
+
+def test_the_one_walk_of_the_checks_sees_every_node_in_ast_walks_order():
+    """`script_calls.walk` replaces `ast.walk` for speed: the same nodes but the expression contexts, in the
+    same order, on a generated script."""
+    import ast
+
+    from hf_train_mcp.training import script_calls
+    from hf_train_mcp.training.render import render_script
+    from hf_train_mcp.training.requests import parse_request
+    from hf_train_mcp.training.resolve import resolve
+    from training.helpers import request
+
+    text = render_script(resolve(parse_request(request(method="dpo")), pinned=training_pins()))
+    tree = ast.parse(text + "\n" + GOOD)
+    expected = [node for node in ast.walk(tree) if not isinstance(node, ast.expr_context)]
+    assert script_calls.walk(tree) == expected and len(expected) > 5000

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hf_train_mcp import access, hub
+from hf_train_mcp import access, dataset_mapping, hub
 from hf_train_mcp import dataset_formats as fmt
 from hf_train_mcp.dataset_inspection import hub_files, local_reader
 from hf_train_mcp.dataset_inspection.errors import InspectionError
@@ -365,7 +365,7 @@ def analyze(sample: DatasetSample, shown: int, focus: str | None, notes: list[st
     report = fmt.detect_format(sample.columns, detect_rows)
     methods: dict[str, dict[str, Any]] = {}
     for method in [focus] if focus else fmt.METHODS:
-        suggestion = fmt.explain_mapping(method, sample.columns, detect_rows)
+        suggestion = dataset_mapping.explain_mapping(method, sample.columns, detect_rows)
         methods[method] = {
             "ready": suggestion.ready_as_is,
             "column_mapping": None if suggestion.ready_as_is else suggestion.mapping,

@@ -6,6 +6,7 @@ answers otherwise), then call the pure model in recommend.py.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Annotated, Any, Literal
 
@@ -76,11 +77,17 @@ ANNOTATIONS = ToolAnnotations(
 )
 
 
-def _plan(**kwargs: Any) -> TrainingPlan:
-    model = kwargs.pop("model")
-    if model is not None and not model.strip():
-        model = None
-    return TrainingPlan(model=model, **kwargs)
+PLAN_FIELDS = frozenset(field.name for field in dataclasses.fields(TrainingPlan))
+
+
+def _plan(arguments: dict[str, Any]) -> TrainingPlan:
+    """The training plan a tool call describes. Both tools name their plan parameters after TrainingPlan's
+    fields, so they pass their arguments (`locals()`) and each parameter reaches the model under its own
+    name, with no second list of them to keep in step. A blank model means none."""
+    kwargs = {name: value for name, value in arguments.items() if name in PLAN_FIELDS}
+    if kwargs.get("model") is not None and not kwargs["model"].strip():
+        kwargs["model"] = None
+    return TrainingPlan(**kwargs)
 
 
 def _call(func: Any, *args: Any, **kwargs: Any) -> Recommendation:
@@ -282,22 +289,7 @@ def register(server: MCPServer) -> None:
                 )
         elif hours is not None or minutes is not None:
             raise fail('hours/minutes price a run on one flavor: add flavor (e.g. "a10g-large").')
-        plan = _plan(
-            model=model,
-            params_b=params_b,
-            method=method,
-            peft=peft,
-            max_length=max_length,
-            batch_size=batch_size,
-            dataset_examples=dataset_examples,
-            dataset_tokens=dataset_tokens,
-            epochs=epochs,
-            packing=packing,
-            gradient_checkpointing=gradient_checkpointing,
-            gradient_accumulation=gradient_accumulation,
-            sharding=sharding,
-            max_completion_length=max_completion_length,
-        )
+        plan = _plan(locals())
         if flavor is not None:
             _call_flavor(flavor)
             return estimate_answer(_call(estimate, plan, flavor), budget_usd=budget_usd)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,8 @@ from hf_train_mcp.post_training.errors import PostTrainingError
 from hf_train_mcp.post_training.pins import requirements
 from hf_train_mcp.toolkit import Answer
 
+WHAT = "evaluation"  # the job, as errors name it
+TITLE = "Evaluate a fine-tuned model, optionally beside its base (hf-train-mcp evaluate_model)."
 DEFAULT_FLAVOR = "t4-small"  # the cheapest GPU; loss and small harness tasks fit a 0.5-3B model
 
 
@@ -63,23 +64,11 @@ def evaluation_dependencies(config: dict[str, Any]) -> list[str]:
 
 
 def evaluation_answer(args: dict[str, Any], save_to: str | None) -> Answer:
-    from hf_train_mcp.post_training.scripts import render_job
-    from hf_train_mcp.training.render import RenderError
-
     config = evaluation_settings(args)
-    timeout, timeout_s = job_call.check_timeout(args["timeout"])
-    try:
-        text = render_job(
-            "evaluate",
-            config,
-            evaluation_dependencies(config),
-            "Evaluate a fine-tuned model, optionally beside its base (hf-train-mcp evaluate_model).",
-        )
-    except RenderError as exc:
-        raise PostTrainingError(f"Could not render the evaluation script safely: {exc}") from None
-    stem = Path(config["model"]).name
-    written = job_call.save_script(text, f"evaluate-{stem}", save_to)
-    calls = job_call.hf_jobs_call(written[-1], args["flavor"], timeout, text)
+    stem = f"evaluate-{Path(config['model']).name}"
+    job = job_call.job_script(
+        "evaluate", config, evaluation_dependencies(config), args, save_to, title=TITLE, what=WHAT, stem=stem
+    )
     what = []
     if config["dataset"]:
         what.append(
@@ -102,22 +91,7 @@ def evaluation_answer(args: dict[str, Any], save_to: str | None) -> Answer:
             )
             + "The last log line is `HF_EVAL_SUMMARY {...}`.",
             "",
-            f"Script saved to `{written[-1]}`. Submit it:",
-            "",
-            "```json",
-            json.dumps(calls["hf_jobs"], indent=2),
-            "```",
+            *job.submit_markdown(),
         ]
     )
-    return Answer(
-        markdown,
-        {
-            "ok": True,
-            "script": text,
-            "script_path": written[-1],
-            "saved_paths": written,
-            "config": config,
-            "timeout_seconds": timeout_s,
-            **calls,
-        },
-    )
+    return Answer(markdown, job.data(config))

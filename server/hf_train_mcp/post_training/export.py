@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ from hf_train_mcp.toolkit import Answer
 CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")
 K_QUANTS = ("Q2_K", "Q3_K_M", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K")
 DEFAULT_GGUF_TYPES = ("q8_0", "Q4_K_M")
+WHAT = "export"  # the job, as errors name it
+TITLE = "Merge a LoRA adapter into its base and export GGUF files (hf-train-mcp export_model)."
 DEFAULT_FLAVOR = "cpu-upgrade"  # merging and converting need RAM (2 bytes/parameter) and CPU, not a GPU
 CHECK_PROMPT = "The capital of France is"
 
@@ -96,22 +97,11 @@ def export_dependencies(config: dict[str, Any]) -> list[str]:
 
 
 def export_answer(args: dict[str, Any], save_to: str | None) -> Answer:
-    from hf_train_mcp.post_training.scripts import render_job
-    from hf_train_mcp.training.render import RenderError
-
     config = export_settings(args)
-    timeout, timeout_s = job_call.check_timeout(args["timeout"])
-    try:
-        text = render_job(
-            "merge_export",
-            config,
-            export_dependencies(config),
-            "Merge a LoRA adapter into its base and export GGUF files (hf-train-mcp export_model).",
-        )
-    except RenderError as exc:
-        raise PostTrainingError(f"Could not render the export script safely: {exc}") from None
-    written = job_call.save_script(text, f"export-{config['gguf_name']}", save_to)
-    calls = job_call.hf_jobs_call(written[-1], args["flavor"], timeout, text)
+    stem = f"export-{config['gguf_name']}"
+    job = job_call.job_script(
+        "merge_export", config, export_dependencies(config), args, save_to, title=TITLE, what=WHAT, stem=stem
+    )
     kquants = [t for t in config["gguf_types"] if t in K_QUANTS]
     steps = ["merge the adapter in " + config["dtype"] + " (or re-save a full model)"]
     if config["merged_repo"]:
@@ -135,22 +125,9 @@ def export_answer(args: dict[str, Any], save_to: str | None) -> Answer:
             "The job will: " + "; ".join(steps) + ". Its last line is `HF_EXPORT_SUMMARY {...}`.",
             *(f"- {n}" for n in notes),
             "",
-            f"Script saved to `{written[-1]}`. Submit it:",
+            *job.submit_markdown(),
             "",
-            "```json",
-            json.dumps(calls["hf_jobs"], indent=2),
-            "```",
-            "",
-            f"Then watch it: hf_jobs logs. Timeout {timeout} on `{args['flavor']}`.",
+            f"Then watch it: hf_jobs logs. Timeout {job.timeout} on `{args['flavor']}`.",
         ]
     )
-    data = {
-        "ok": True,
-        "script": text,
-        "script_path": written[-1],
-        "saved_paths": written,
-        "config": config,
-        "timeout_seconds": timeout_s,
-        **calls,
-    }
-    return Answer(markdown, data)
+    return Answer(markdown, job.data(config))

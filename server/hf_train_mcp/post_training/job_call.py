@@ -1,10 +1,12 @@
 """What every after-training job tool shares: where a model reference points, the flavor and timeout
-checks, saving the rendered script, and the ready `hf_jobs` uv call (the same shape as
+checks, rendering and saving the script, and the ready `hf_jobs` uv call (the same shape as
 generate_training_script's, so an agent submits both the same way)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +94,65 @@ def hf_jobs_call(script_path: str, flavor: str, timeout: str, text: str) -> dict
         args["secrets"] = dict(TOKEN_SECRET)
     call = {"operation": "uv", "args": args}
     return {"hf_jobs": call, "hf_jobs_inline": {**call, "args": {**args, "script": text}}}
+
+
+@dataclass(frozen=True)
+class JobScript:
+    """A rendered job script, saved, with its ready `hf_jobs` calls: what evaluate_model and export_model
+    both answer with, so their answers keep one shape."""
+
+    text: str
+    saved_paths: list[str]
+    calls: dict[str, Any]
+    timeout: str
+    timeout_seconds: int
+
+    @property
+    def path(self) -> str:
+        """The saved copy to submit (save_to when given, else the one in the data dir)."""
+        return self.saved_paths[-1]
+
+    def submit_markdown(self) -> list[str]:
+        """Where the script is and the hf_jobs call that submits it, as markdown lines."""
+        call = json.dumps(self.calls["hf_jobs"], indent=2)
+        return [f"Script saved to `{self.path}`. Submit it:", "", "```json", call, "```"]
+
+    def data(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The structured content: the script, where it is, its settings and the calls."""
+        return {
+            "ok": True,
+            "script": self.text,
+            "script_path": self.path,
+            "saved_paths": self.saved_paths,
+            "config": config,
+            "timeout_seconds": self.timeout_seconds,
+            **self.calls,
+        }
+
+
+def job_script(
+    module: str,
+    config: dict[str, Any],
+    dependencies: list[str],
+    args: dict[str, Any],
+    save_to: str | None,
+    *,
+    title: str,
+    what: str,
+    stem: str,
+) -> JobScript:
+    """Check the timeout, render `post_training/jobs/<module>.py` with `config`, save it and build the calls.
+
+    `args`: the tool's arguments (its flavor and timeout); `save_to`: where else to write it; `what` names
+    the job in the error when a value cannot be rendered as an inert literal; `stem`: the saved file name."""
+    from hf_train_mcp.post_training.scripts import render_job
+    from hf_train_mcp.training.render import RenderError
+
+    timeout_text, timeout_seconds = check_timeout(args["timeout"])
+    try:
+        text = render_job(module, config, dependencies, title)
+    except RenderError as exc:
+        raise PostTrainingError(f"Could not render the {what} script safely: {exc}") from None
+    saved = save_script(text, stem, save_to)
+    calls = hf_jobs_call(saved[-1], args["flavor"], timeout_text, text)
+    return JobScript(text, saved, calls, timeout_text, timeout_seconds)

@@ -87,7 +87,7 @@ class _ScriptConfigBase(TypedDict):
     private: bool
     flavor: str
     gpu_count: int
-    parallelism: str  # single | ddp | fsdp (training.resolve.decide_parallelism)
+    parallelism: str  # single | ddp | fsdp (training.hardware_steps.decide_parallelism)
     dtype: str
     mixed_precision: str
     attn_implementation: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hf_train_mcp.training.runner import METHODS
+from hf_train_mcp.training.runner_methods import METHODS
 
 if TYPE_CHECKING:
     from hf_train_mcp.training.requests import Request

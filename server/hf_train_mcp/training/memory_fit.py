@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hf_train_mcp.hardware.api import HardwareError, TrainingPlan
 from hf_train_mcp.training.arguments import DEFAULT_BATCH
+from hf_train_mcp.training.hardware_steps import estimate_dict
 from hf_train_mcp.training.requests import batch_of, hardware_plan
 from hf_train_mcp.training.runner_fit import batch_candidates, choose_fit
 
@@ -162,7 +163,6 @@ def _local(run: Run, fit: dict[str, Any], needs: dict, fallback: dict[str, Any])
 def _re_estimate(run: Run, out: dict[str, Any]) -> None:
     """Time and cost for the plan decided here (decide_flavor estimated the request's default plan)."""
     from hf_train_mcp.hardware import api
-    from hf_train_mcp.training.resolve import _estimate_dict
 
     if run.estimate is None:
         return
@@ -180,6 +180,6 @@ def _re_estimate(run: Run, out: dict[str, Any]) -> None:
         rec = api.estimate(plan, run.flavor)
     except HardwareError:
         return
-    run.estimate = _estimate_dict(rec)
+    run.estimate = estimate_dict(rec)
     if rec.fits:  # decide_flavor's warning was about the request's default plan, not this one
         run.checks[:] = [c for c in run.checks if not (c.name == "memory" and c.status == "warn")]

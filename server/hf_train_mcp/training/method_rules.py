@@ -1,7 +1,7 @@
 """The method step of `resolve`: adapter settings, then each method's own checks and CONFIG keys.
 
 A new method adds its function to `METHOD_RULES` (with its request model in `arguments` and its row in
-`runner.METHODS`).
+`runner_methods.METHODS`).
 """
 
 from __future__ import annotations

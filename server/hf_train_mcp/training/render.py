@@ -1,8 +1,10 @@
 """Plan -> script text: PEP 723 header + docstring + `CONFIG = {literal}` + the code of `training.runner`.
 
 The frame is script_templates/script.py.j2 (rendered with StrictUndefined); the code is the runner module's
-own source after its "script body" marker, with the ShareGPT converter (`training.sharegpt`) inlined where
-the runner imports it, so the script is one self-contained file for `uv run`.
+own source after its "script body" marker, with the package modules it imports between its "inline" markers
+(runner_io, runner_data, runner_methods, runner_trainer and theirs: runner_fit, launch, sharegpt) inlined
+there, each once and after the modules it imports, so the script is one self-contained file for `uv run`.
+A module joins the script by being imported there and carrying MODULE_MARKER; nothing here lists them.
 
 User values reach a script only as Python literals: the whole resolved config is emitted by `py_literal`
 as one `CONFIG = {...}` literal, and after rendering the literal is parsed back with `ast.literal_eval`
@@ -242,6 +244,11 @@ def extract_config(text: str) -> dict[str, Any] | None:
         tree = ast.parse(text)
     except SyntaxError:
         return None
+    return config_in(tree)
+
+
+def config_in(tree: ast.Module) -> dict[str, Any] | None:
+    """`extract_config` on a script already parsed (the static checks parse it once for every check)."""
     for node in tree.body:
         if (
             isinstance(node, ast.Assign)

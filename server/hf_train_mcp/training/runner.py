@@ -1,11 +1,15 @@
 """The training script, as a module: every generated script is this file's code with its settings.
 
 Rendering (`training.render`) writes a PEP 723 header, a docstring, `CONFIG = {literal}` in place of the
-placeholder below and this module's code after the marker, with the ShareGPT converter
-(`training.sharegpt`) inlined where it is imported: one self-contained file a job runs with `uv run`.
-Method and adapter choices are made at run time from CONFIG (`METHODS`, `peft_config`,
-`quantization_config`), not by template branches, so ruff lints this file and unit tests import it.
-Heavy libraries (torch, transformers, trl, peft, datasets) are imported inside functions only.
+placeholder below and this module's code after the marker, with the package modules it imports inlined in
+place of its import block: one self-contained file a job runs with `uv run`. This module is the entry point
+(command line, overrides, the run from start to summary); the parts it calls each have their module:
+`runner_io` (log, checkpoints, resume, relaunch, Hub push, model card), `runner_data` (loading and
+formatting the dataset, with `sharegpt`), `runner_methods` (one row per TRL method), `runner_trainer`
+(precision, memory fit, adapter, quantization, the trainer) and `runner_fit` / `launch` below them.
+Method and adapter choices are made at run time from CONFIG, not by template branches, so ruff lints
+these files and unit tests import them. Heavy libraries (torch, transformers, trl, peft, datasets) are
+imported inside functions only.
 
 Run it as a uv script:
 
@@ -26,11 +30,10 @@ import json
 import os
 import sys
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 # hf-train-mcp: inline
-from hf_train_mcp.training.runner_data import load_split, to_trl_format
-from hf_train_mcp.training.runner_fit import device_facts, fit_for_device
+from hf_train_mcp.training.runner_data import is_conversational, load_data
 from hf_train_mcp.training.runner_io import (
     fail,
     find_checkpoint,
@@ -41,6 +44,9 @@ from hf_train_mcp.training.runner_io import (
     resolve_hub_model_id,
     write_model_card,
 )
+from hf_train_mcp.training.runner_methods import METHODS
+from hf_train_mcp.training.runner_methods import SOLUTION_REWARDS as SOLUTION_REWARDS
+from hf_train_mcp.training.runner_trainer import build_trainer, decide_memory_fit, make_callback, precision
 
 # hf-train-mcp: end inline
 
@@ -48,159 +54,6 @@ CONFIG: dict[str, Any] = {}  # hf-train-mcp: CONFIG (the renderer writes the run
 
 SUMMARY_PREFIX = "HF_TRAIN_SUMMARY"
 DRY_RUN_COMPLETION_TOKENS = 16
-
-
-def sft_args(cfg: dict) -> dict:
-    """SFTConfig settings only SFT has. Packing is 'bfd': padding-free rows that transformers keeps apart by
-    their position_ids (block-causal attention, no attention mask, no cache)."""
-    return {
-        "max_length": cfg["max_length"],
-        "packing": cfg["packing"],
-        "packing_strategy": "bfd",
-        "assistant_only_loss": cfg["assistant_only_loss"],
-        "completion_only_loss": cfg["completion_only_loss"],
-    }
-
-
-def dpo_args(cfg: dict) -> dict:
-    """DPOConfig settings only DPO has. With a LoRA adapter no reference copy is loaded: TRL switches the
-    adapter off to get the reference log-probs."""
-    return {"max_length": cfg["max_length"], "beta": cfg["beta"], "loss_type": [cfg["loss_type"]]}
-
-
-def grpo_args(cfg: dict) -> dict:
-    """GRPOConfig settings only GRPO has. Generation runs through transformers (vLLM is not pinned); the
-    reference model is loaded only when beta > 0 without an adapter. TRL 1.16 has no prompt-length setting:
-    `prepare_prompts` applies max_prompt_length when the data is loaded."""
-    return {
-        "num_generations": cfg["num_generations"],
-        "max_completion_length": cfg["max_completion_length"],
-        "beta": cfg["beta"],
-        "temperature": cfg["temperature"],
-        "reward_weights": cfg["reward_weights"],
-        "use_vllm": False,
-    }
-
-
-def kto_args(cfg: dict) -> dict:
-    """KTOConfig settings only KTO has (its KL term needs a batch of at least 2: checked before the run)."""
-    return {
-        "max_length": cfg["max_length"],
-        "beta": cfg["beta"],
-        "loss_type": cfg["loss_type"],
-        "desirable_weight": cfg["desirable_weight"],
-        "undesirable_weight": cfg["undesirable_weight"],
-    }
-
-
-def reward_args(cfg: dict) -> dict:
-    """RewardConfig settings only reward modelling has (TRL loads the model as a one-label classifier)."""
-    return {"max_length": cfg["max_length"], "center_rewards_coefficient": cfg["center_rewards_coefficient"]}
-
-
-SOLUTION_REWARDS = ("accuracy", "reasoning_accuracy", "cosine_scaled")  # they read a `solution` column
-# TRL's built-in rewards (trl.rewards) by the name CONFIG uses; "get_*" ones are factories taking settings.
-TRL_REWARDS = {
-    "accuracy": "accuracy_reward",
-    "reasoning_accuracy": "reasoning_accuracy_reward",
-    "cosine_scaled": "get_cosine_scaled_reward",
-    "think_format": "think_format_reward",
-    "repetition_penalty": "get_repetition_penalty_reward",
-    "soft_overlong": "get_soft_overlong_punishment",
-}
-
-
-class AsMessages:
-    """A built-in reward with plain-text completions handed over as one assistant message each: TRL's rewards
-    read `completion[0]["content"]`, which only conversational prompts produce. Keeps the reward's name (the
-    metric key)."""
-
-    def __init__(self, func: Any):
-        self.func = func
-        self.__name__ = getattr(func, "__name__", type(func).__name__)
-
-    def __call__(self, completions: list, **kwargs: Any) -> list:
-        if completions and isinstance(completions[0], str):
-            completions = [[{"role": "assistant", "content": text}] for text in completions]
-        return self.func(completions=completions, **kwargs)
-
-
-def grpo_trainer_kwargs(cfg: dict) -> dict:
-    """The reward functions: TRL's built-in rewards CONFIG names (data, not code), then the reward model."""
-    import trl.rewards
-
-    funcs: list[Any] = []
-    for spec in cfg["rewards"]:
-        attribute = TRL_REWARDS.get(spec["name"])
-        if attribute is None:
-            fail(f"unknown reward {spec['name']!r}; this script knows {sorted(TRL_REWARDS)}")
-        func = getattr(trl.rewards, attribute)
-        funcs.append(AsMessages(func(**spec["kwargs"]) if attribute.startswith("get_") else func))
-    if cfg["reward_model"]:
-        funcs.append(cfg["reward_model"])
-    log("rewards: " + ", ".join(getattr(f, "__name__", str(f)) for f in funcs))
-    return {"reward_funcs": funcs}
-
-
-def prepare_prompts(cfg: dict, tokenizer: Any, dataset: Any, what: str) -> Any:
-    """Check that the rewards find their columns, then drop the rows whose prompt (with the chat template,
-    for conversations) is over max_prompt_length tokens: TRL 1.16 does not truncate GRPO prompts, and a cut
-    prompt would lose its question. Both before the model loads."""
-    needs_solution = [s["name"] for s in cfg["rewards"] if s["name"] in SOLUTION_REWARDS]
-    if needs_solution and "solution" not in dataset.column_names:
-        fail(
-            f"{what}: reward {needs_solution[0]!r} compares completions with a 'solution' column, and the "
-            f"columns are {dataset.column_names}. Map the answer column onto it: column_mapping "
-            '{"solution": "answer"}.'
-        )
-    limit = cfg["max_prompt_length"]
-
-    def fits(row: dict) -> bool:
-        prompt = row["prompt"]
-        if isinstance(prompt, list):
-            prompt = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-        return len(tokenizer(prompt, add_special_tokens=False)["input_ids"]) <= limit
-
-    kept = dataset.filter(fits, desc=f"prompts <= {limit} tokens")
-    if len(kept) < len(dataset):
-        dropped = len(dataset) - len(kept)
-        log(f"{what}: dropped {dropped} of {len(dataset)} rows with prompts over {limit} tokens")
-    if len(kept) == 0:
-        fail(f"{what}: every prompt is longer than max_prompt_length={limit} tokens; raise max_prompt_length")
-    return kept
-
-
-class Method(NamedTuple):
-    """How one TRL method is trained: its config and trainer classes (in `trl`), the dataset column sets it
-    reads (in order of preference, after the column mapping), its own config settings, its own trainer
-    arguments, the model's task for a LoRA adapter, and a step on the data once the tokenizer is loaded."""
-
-    config: str
-    trainer: str
-    formats: tuple[tuple[str, ...], ...]
-    args: Any  # cfg -> dict of keyword arguments for `config`
-    trainer_kwargs: Any = None  # cfg -> dict of extra keyword arguments for `trainer`
-    task_type: str = "CAUSAL_LM"  # peft task of the adapter
-    prepare: Any = None  # (cfg, tokenizer, dataset, what) -> dataset
-
-
-PREFERENCE = (("prompt", "chosen", "rejected"), ("chosen", "rejected"))
-# One row per method (../shared/notes/training-facts.md, "Dataset formats TRL accepts").
-METHODS: dict[str, Method] = {
-    "sft": Method("SFTConfig", "SFTTrainer", (("messages",), ("prompt", "completion"), ("text",)), sft_args),
-    "dpo": Method("DPOConfig", "DPOTrainer", PREFERENCE, dpo_args),
-    # GRPO keeps a `solution` column: the accuracy rewards compare the completions with it.
-    "grpo": Method(
-        "GRPOConfig",
-        "GRPOTrainer",
-        (("prompt", "solution"), ("prompt",)),
-        grpo_args,
-        grpo_trainer_kwargs,
-        prepare=prepare_prompts,
-    ),
-    "kto": Method("KTOConfig", "KTOTrainer", (("prompt", "completion", "label"), *PREFERENCE), kto_args),
-    "reward": Method("RewardConfig", "RewardTrainer", PREFERENCE, reward_args, task_type="SEQ_CLS"),
-}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -261,93 +114,6 @@ def resolve_config(args: argparse.Namespace) -> dict:
     return cfg
 
 
-def load_data(cfg: dict):
-    method = cfg["method"]
-    formats = METHODS[method].formats
-    spec = cfg["dataset"]
-    train = load_split(spec, spec["split"])
-    evaluation = None
-    if spec["eval_split"]:
-        evaluation = to_trl_format(load_split(spec, spec["eval_split"]), spec, formats, method, "eval split")
-    if spec["max_rows"]:
-        train = train.select(range(min(spec["max_rows"], len(train))))
-    train = to_trl_format(train, spec, formats, method, "train split")
-    if spec["eval_fraction"]:
-        parts = train.train_test_split(test_size=spec["eval_fraction"], seed=cfg["seed"])
-        train, evaluation = parts["train"], parts["test"]
-    if evaluation is not None and spec["max_rows"]:
-        evaluation = evaluation.select(range(min(max(spec["max_rows"] // 10, 1), len(evaluation))))
-    if len(train) == 0:
-        fail("the training split is empty")
-    log(
-        f"data: {len(train)} training rows, columns {train.column_names}"
-        + (f"; {len(evaluation)} eval rows" if evaluation is not None else "")
-    )
-    return train, evaluation
-
-
-def is_conversational(row: dict) -> bool:
-    return any(isinstance(v, list) and v and isinstance(v[0], dict) and "role" in v[0] for v in row.values())
-
-
-# --------------------------------------------------------------------------------------------------
-# Hardware
-# --------------------------------------------------------------------------------------------------
-
-
-def precision(cfg: dict, args: argparse.Namespace) -> dict:
-    """dtype to load the weights in and the mixed-precision flags, checked against the visible device."""
-    import torch
-
-    if not torch.cuda.is_available():
-        if cfg["gpu_count"] and not args.dry_run:
-            fail(
-                f"no CUDA device is visible, but this script was generated for {cfg['flavor']} "
-                f"({cfg['gpu_count']} GPU(s)). Run it on that flavor, or with --dry-run for a CPU rehearsal."
-            )
-        return {"dtype": "float32", "bf16": False, "fp16": False, "use_cpu": True, "device": "cpu"}
-    dtype, mode = cfg["dtype"], cfg["mixed_precision"]
-    bf16_ok = torch.cuda.is_bf16_supported()
-    if dtype == "auto":
-        if bf16_ok:
-            dtype, mode = "bfloat16", "bf16"
-        else:
-            dtype, mode = ("float32" if cfg["peft"] == "full" else "float16"), "fp16"
-    if mode == "auto":  # a dtype given for flavor 'local': autocast as a Hub flavor with this GPU would
-        mode = "fp16" if dtype == "float16" or not bf16_ok else "bf16"
-    if (dtype == "bfloat16" or mode == "bf16") and not bf16_ok:
-        fail(
-            f"this GPU ({torch.cuda.get_device_name(0)}) has no bfloat16. Regenerate the script for this "
-            "flavor (fp16 mixed precision on T4)."
-        )
-    return {
-        "dtype": dtype,
-        "bf16": mode == "bf16",
-        "fp16": mode == "fp16",
-        "use_cpu": False,
-        "device": "cuda",
-    }
-
-
-def decide_memory_fit(cfg: dict) -> None:
-    """Flavor 'local': checkpointing and micro-batch from the device found and its free memory, by the rule
-    the generator applies for a known flavor (`runner_fit`); the effective batch is kept."""
-    memory_fit = cfg.get("memory_fit")
-    if not memory_fit:
-        return
-    decided = fit_for_device(memory_fit, device_facts())
-    for key in ("gradient_checkpointing", "per_device_train_batch_size", "gradient_accumulation_steps"):
-        cfg[key] = decided[key]
-    need = f", peak about {decided['need_gib']:.1f} GiB" if decided["need_gib"] else ""
-    ckpt = "on" if cfg["gradient_checkpointing"] else "off"
-    log(
-        f"memory: micro-batch {cfg['per_device_train_batch_size']} x accumulation "
-        f"{cfg['gradient_accumulation_steps']}, checkpointing {ckpt}{need} ({decided['why']})"
-    )
-    if not decided["fits"]:
-        log("warning: the memory model says this run may not fit this GPU; lower max_length or use QLoRA")
-
-
 def check_versions(cfg: dict) -> None:
     import importlib.metadata as md
 
@@ -361,162 +127,6 @@ def check_versions(cfg: dict) -> None:
             )
         if installed != pinned:
             log(f"warning: {name} {installed} is installed, this script was tested with {pinned}")
-
-
-def make_callback(cfg: dict, device: str):
-    from transformers import TrainerCallback
-
-    every = cfg["save_every_minutes"]
-
-    class Progress(TrainerCallback):
-        """Saves (so pushes) a checkpoint at least every `every` minutes; keeps the number of real (non-pad)
-        tokens this session trained on from TRL's own logged count (`num_tokens`, counted in this process
-        since it started), so the script adds no host-device sync of its own per micro-batch."""
-
-        def __init__(self):
-            self.last_save = time.time()
-            self.tokens = 0
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            self.tokens = max(self.tokens, int((logs or {}).get("num_tokens") or 0))
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if every and time.time() - self.last_save >= every * 60:
-                control.should_save = True
-
-        def on_save(self, args, state, control, **kwargs):
-            self.last_save = time.time()
-
-    return Progress()
-
-
-# --------------------------------------------------------------------------------------------------
-# Adapter, quantization, trainer: run-time choices from CONFIG
-# --------------------------------------------------------------------------------------------------
-
-
-def peft_config(cfg: dict) -> Any:
-    """The LoRA adapter to train (LoRA and QLoRA), or None for a full fine-tune."""
-    if cfg["peft"] not in ("lora", "qlora"):
-        return None
-    from peft import LoraConfig
-
-    lora = cfg["lora"]
-    return LoraConfig(
-        r=lora["r"],
-        lora_alpha=lora["alpha"],
-        lora_dropout=lora["dropout"],
-        target_modules=lora["target_modules"],
-        bias="none",
-        task_type=METHODS[cfg["method"]].task_type,
-    )
-
-
-def quantization_config(cfg: dict, hw: dict) -> Any:
-    """4-bit NF4 base weights for QLoRA (CUDA only), or None."""
-    if cfg["peft"] != "qlora":
-        return None
-    if hw["device"] != "cuda":
-        fail("4-bit QLoRA needs a CUDA GPU (bitsandbytes); rehearse with peft='lora' on CPU instead")
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    return BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=getattr(torch, hw["dtype"]),
-    )
-
-
-def training_args(cfg: dict, hw: dict, has_eval: bool, world_size: int = 1) -> dict:
-    """Keyword arguments of the method's TRL config class: the shared Trainer settings + `Method.args`."""
-    push = bool(cfg["push_to_hub"] and cfg["hub_model_id"])
-    model_init_kwargs = {"dtype": hw["dtype"], "attn_implementation": cfg["attn_implementation"]}
-    if cfg["model_revision"]:
-        model_init_kwargs["revision"] = cfg["model_revision"]
-    return {
-        "output_dir": cfg["output_dir"],
-        "num_train_epochs": cfg["num_train_epochs"],
-        "max_steps": cfg["max_steps"] or -1,
-        "per_device_train_batch_size": cfg["per_device_train_batch_size"],
-        "per_device_eval_batch_size": cfg["per_device_train_batch_size"],
-        "gradient_accumulation_steps": cfg["gradient_accumulation_steps"],
-        "learning_rate": cfg["learning_rate"],
-        "lr_scheduler_type": cfg["lr_scheduler_type"],
-        "warmup_steps": cfg["warmup_ratio"],
-        "weight_decay": cfg["weight_decay"],
-        "activation_checkpointing": cfg["gradient_checkpointing"],
-        # No host-device sync per micro-batch beyond TRL's own metrics: the NaN/Inf filter of the logged loss
-        # (`torch.isnan(loss)` after every backward) and `include_num_input_tokens_seen` (a `.item()` per
-        # micro-batch) each stop the CPU from queuing the next micro-batch while the GPU works.
-        "logging_nan_inf_filter": False,
-        "include_num_input_tokens_seen": "no",
-        "bf16": hw["bf16"],
-        "fp16": hw["fp16"],
-        "use_cpu": hw["use_cpu"],
-        "model_init_kwargs": model_init_kwargs,
-        "trust_remote_code": cfg["trust_remote_code"],
-        "logging_steps": cfg["logging_steps"],
-        "logging_first_step": True,
-        "save_strategy": "steps",
-        "save_steps": cfg["save_steps"],
-        "save_total_limit": 2,
-        "eval_strategy": cfg["eval_strategy"] if has_eval else "no",
-        "eval_steps": cfg["eval_steps"],
-        "push_to_hub": push,
-        "hub_model_id": cfg["hub_model_id"] if push else None,
-        "hub_strategy": "checkpoint",
-        "hub_private_repo": cfg["private"],
-        "report_to": "trackio" if cfg["trackio"] else "none",
-        "project": cfg["trackio_project"],
-        "trackio_space_id": cfg["trackio_space_id"],
-        "run_name": cfg["run_name"],
-        "ddp_find_unused_parameters": False if world_size > 1 else None,
-        "seed": cfg["seed"],
-        **METHODS[cfg["method"]].args(cfg),
-    }
-
-
-def build_trainer(cfg: dict, hw: dict, tokenizer: Any, train_dataset: Any, eval_dataset: Any) -> Any:
-    """The method's TRL trainer (from `METHODS`), with the adapter and quantization CONFIG asks for."""
-    import trl
-
-    method = METHODS[cfg["method"]]
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    config_class = getattr(trl, method.config)
-    args = config_class(**training_args(cfg, hw, eval_dataset is not None, world_size))
-    extra = {}
-    adapter = peft_config(cfg)
-    if adapter is not None:
-        extra["peft_config"] = adapter
-    quantization = quantization_config(cfg, hw)
-    if quantization is not None:
-        extra["quantization_config"] = quantization
-    if method.trainer_kwargs is not None:
-        extra.update(method.trainer_kwargs(cfg))
-    trainer = getattr(trl, method.trainer)(
-        model=cfg["model"],
-        args=args,
-        train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
-        processing_class=tokenizer,
-        **extra,
-    )
-    if cfg["method"] == "sft":
-        packing = (
-            "on (bfd, padding-free rows of max_length)" if cfg["packing"] else "off (rows padded per batch)"
-        )
-        log(f"packing: {packing}")
-    if cfg["method"] in ("dpo", "kto", "grpo"):
-        if getattr(trainer, "ref_model", None) is not None:
-            reference = "a frozen copy of the model"
-        elif cfg["method"] == "grpo" and not cfg["beta"]:
-            reference = "none (beta 0: no KL term)"
-        else:
-            reference = "none (the adapter is switched off to compute reference log-probs)"
-        log(f"reference model: {reference}")
-    return trainer
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Dataset loading for the training script (part of `training.runner`): a Hub id, a local file or folder,
-the column mapping onto TRL's names, the format check and the ShareGPT conversion.
+the column mapping onto TRL's names, the format check (the method's column sets, `runner_methods`), the
+ShareGPT conversion and the train/eval split.
 
 Inlined into every rendered script (its code after the marker below, without its hf_train_mcp imports);
 importable as a module for tests. `datasets` is imported inside functions.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 
 from hf_train_mcp.training.runner_io import fail, log
+from hf_train_mcp.training.runner_methods import METHODS
 from hf_train_mcp.training.sharegpt import ConversionError, sharegpt_to_messages
 
 LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv", ".arrow": "arrow"}
@@ -91,3 +93,35 @@ def convert_rows(dataset, spec: dict, what: str):
         fail(f"{what}: {exc}")
     log(f"{what}: converted ShareGPT turns to role/content messages")
     return converted
+
+
+def load_data(cfg: dict):
+    """(train, eval or None) in the method's TRL format: max_rows applied before the eval split is cut,
+    the eval rows bounded too, an empty training split refused before any model is loaded."""
+    method = cfg["method"]
+    formats = METHODS[method].formats
+    spec = cfg["dataset"]
+    train = load_split(spec, spec["split"])
+    evaluation = None
+    if spec["eval_split"]:
+        evaluation = to_trl_format(load_split(spec, spec["eval_split"]), spec, formats, method, "eval split")
+    if spec["max_rows"]:
+        train = train.select(range(min(spec["max_rows"], len(train))))
+    train = to_trl_format(train, spec, formats, method, "train split")
+    if spec["eval_fraction"]:
+        parts = train.train_test_split(test_size=spec["eval_fraction"], seed=cfg["seed"])
+        train, evaluation = parts["train"], parts["test"]
+    if evaluation is not None and spec["max_rows"]:
+        evaluation = evaluation.select(range(min(max(spec["max_rows"] // 10, 1), len(evaluation))))
+    if len(train) == 0:
+        fail("the training split is empty")
+    log(
+        f"data: {len(train)} training rows, columns {train.column_names}"
+        + (f"; {len(evaluation)} eval rows" if evaluation is not None else "")
+    )
+    return train, evaluation
+
+
+def is_conversational(row: dict) -> bool:
+    """Whether a row holds {role, content} message lists (the tokenizer then needs a chat template)."""
+    return any(isinstance(v, list) and v and isinstance(v[0], dict) and "role" in v[0] for v in row.values())

@@ -1,7 +1,9 @@
 """What a hand-written training script's calls say, read from its syntax tree (no import, no run).
 
 `read_calls()` walks the tree once and returns a `ScriptFacts`: the config and trainer calls with their
-constant keywords, the model id, whether it pushes, whether values come from the command line. The checks
+constant keywords, the model id, whether it pushes, whether values come from the command line, and the
+import statements (for the dependency and import-location checks: one walk serves every check, which is
+most of what validating a 1,000-line script costs). The checks
 in static_checks.py judge those facts; each rule is scoped to the classes and functions it belongs to
 (a TRL rename is not a rename in Unsloth's own `max_seq_length`).
 """
@@ -79,6 +81,7 @@ class ScriptFacts:
     torch_dtype_keys: list[int] = field(default_factory=list)  # lines of {"torch_dtype": ...}
     literals: list[tuple[str, int]] = field(default_factory=list)  # string constants with their lines
     bf16_attributes: list[int] = field(default_factory=list)  # torch.bfloat16
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)  # every import statement
 
     def of(self, *names: str) -> list[Call]:
         return [c for c in self.calls if c.name in names]
@@ -109,6 +112,30 @@ def name_of(func: ast.expr) -> str | None:
     return None
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # node class -> its fields, less `ctx`
+
+
+def walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of `tree` in `ast.walk`'s order (breadth first, children in field order) except the
+    expression contexts (Load/Store/Del, a third of all nodes, which no check reads), about twice as fast:
+    a list that grows while it is read, no generator per node, each class's fields looked up once. A
+    generated script has ~7,500 nodes and validating it is mostly this walk and the parse."""
+    nodes = [tree]
+    for node in nodes:
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _CHILD_FIELDS[type(node)] = tuple(f for f in node._fields if f != "ctx")
+        for name in fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        nodes.append(item)
+    return nodes
+
+
 def read_calls(tree: ast.Module) -> ScriptFacts:
     facts = ScriptFacts()
     for node in tree.body:
@@ -117,30 +144,39 @@ def read_calls(tree: ast.Module) -> ScriptFacts:
             for target in node.targets:  # type: ignore[union-attr]
                 if isinstance(target, ast.Name):
                     facts.strings[target.id] = node.value.value  # type: ignore[union-attr]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict):
+    # Dispatch on the exact node class (a parsed tree holds no subclasses): `type(...) is` costs a fraction
+    # of isinstance, and this loop visits every node of the script.
+    for node in walk(tree):
+        if type(node) is ast.Call:
+            _read_call(node, facts)
+        elif type(node) is ast.Constant:
+            if type(node.value) is str:
+                facts.literals.append((node.value, node.lineno))
+        elif type(node) is ast.Attribute:
+            if node.attr == "bfloat16":
+                facts.bf16_attributes.append(node.lineno)
+        elif type(node) is ast.Dict:
             for key in node.keys:
                 if isinstance(key, ast.Constant) and key.value == "torch_dtype":
                     facts.torch_dtype_keys.append(key.lineno)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            facts.literals.append((node.value, node.lineno))
-        elif isinstance(node, ast.Attribute) and node.attr == "bfloat16":
-            facts.bf16_attributes.append(node.lineno)
-        if not isinstance(node, ast.Call):
-            continue
-        name = name_of(node.func)
-        if name is None:
-            continue
-        if name in ARG_PARSERS:
-            facts.cli_values = True
-        if name in PUSH_CALLS:
-            facts.push_calls += 1
-        if name in TRAINERS or name.endswith("Trainer") or name == "train":
-            facts.trains = True
-        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg is not None}
-        owner = name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
-        facts.calls.append(Call(name, node.lineno, keywords, list(node.args), owner))
+        elif type(node) is ast.Import or type(node) is ast.ImportFrom:
+            facts.imports.append(node)
     return facts
+
+
+def _read_call(node: ast.Call, facts: ScriptFacts) -> None:
+    name = name_of(node.func)
+    if name is None:
+        return
+    if name in ARG_PARSERS:
+        facts.cli_values = True
+    if name in PUSH_CALLS:
+        facts.push_calls += 1
+    if name in TRAINERS or name.endswith("Trainer") or name == "train":
+        facts.trains = True
+    keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg is not None}
+    owner = name_of(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    facts.calls.append(Call(name, node.lineno, keywords, list(node.args), owner))
 
 
 def resolve_string(node: ast.expr | None, facts: ScriptFacts) -> str | None:

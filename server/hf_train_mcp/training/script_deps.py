@@ -28,8 +28,10 @@ def _tested(dist: str) -> str | None:
     return {**training_pins(), **optional_pins()}.get(dist)
 
 
-def check_pep723(text: str, tree: ast.Module | None) -> tuple[list[Check], dict[str, str]]:
-    """The `# /// script` block: present, valid TOML, its packages (and what they bring) cover the imports."""
+def check_pep723(text: str, imports: list[ast.Import | ast.ImportFrom]) -> tuple[list[Check], dict[str, str]]:
+    """The `# /// script` block: present, valid TOML, its packages (and what they bring) cover the imports.
+
+    `imports`: the script's import statements (`ScriptFacts.imports`; none when it does not compile)."""
     checks: list[Check] = []
     blocks = [m for m in PEP723_RE.finditer(text) if m.group("type") == "script"]
     fix_header = (
@@ -77,7 +79,7 @@ def check_pep723(text: str, tree: ast.Module | None) -> tuple[list[Check], dict[
             name = canonical(match.group(1))
             declared[name] = match.group(3).strip()
             extras[name] = {e.strip() for e in (match.group(2) or "[]")[1:-1].split(",") if e.strip()}
-    checks += _import_checks(tree, declared, extras, line)
+    checks += _import_checks(imports, declared, extras, line)
     tested = {**training_pins(), **optional_pins()}
     unpinned = [d for d in declared if d in tested and not declared[d].startswith("==")]
     if unpinned:
@@ -111,17 +113,19 @@ def check_pep723(text: str, tree: ast.Module | None) -> tuple[list[Check], dict[
 
 
 def _import_checks(
-    tree: ast.Module | None, declared: dict[str, str], extras: dict[str, set[str]], line: int
+    imports: list[ast.Import | ast.ImportFrom],
+    declared: dict[str, str],
+    extras: dict[str, set[str]],
+    line: int,
 ) -> list[Check]:
     """Imports against what the declared packages bring (their requirements, by the pinned metadata)."""
     imported: dict[str, int] = {}
-    if tree is not None:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    imported.setdefault(alias.name.split(".")[0], node.lineno)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                imported.setdefault(node.module.split(".")[0], node.lineno)
+    for node in imports:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imported.setdefault(alias.name.split(".")[0], node.lineno)
+        elif node.module and node.level == 0:
+            imported.setdefault(node.module.split(".")[0], node.lineno)
     brought = brought_by(extras)
     missing: list[str] = []
     unknown: list[str] = []

@@ -19,7 +19,7 @@ from hf_train_mcp.redact import HF_TOKEN_PATTERN
 from hf_train_mcp.training import script_calls as sc
 from hf_train_mcp.training.config import LOCAL_FLAVOR, Check
 from hf_train_mcp.training.introspect import deprecated_of, fields_of, load_fields
-from hf_train_mcp.training.render import extract_config
+from hf_train_mcp.training.render import config_in
 from hf_train_mcp.training.script_deps import PEP723_RE, check_pep723, pinned_stack_text
 from hf_train_mcp.training.script_fit import fit_checks
 from hf_train_mcp.training.script_push import TOKEN_SECRETS, push_and_secret_checks, timeout_checks
@@ -113,7 +113,8 @@ def validate_script(
     except ValueError as exc:  # NUL bytes
         tree = None
         checks.append(Check("compile", "fail", f"the script cannot be compiled: {exc}", "remove NUL bytes"))
-    pep_checks, _declared = check_pep723(text, tree)
+    facts = sc.read_calls(tree) if tree is not None else sc.ScriptFacts()  # the one walk of the tree
+    pep_checks, _declared = check_pep723(text, facts.imports)
     checks += pep_checks
 
     if HF_TOKEN_PATTERN.search(text):  # the pattern redaction masks: what we hide, we also flag
@@ -132,11 +133,10 @@ def validate_script(
         from hf_train_mcp.hardware.api import flavor_info
 
         info = flavor_info(flavor)
-    config = extract_config(text) if tree is not None else None
+    config = config_in(tree) if tree is not None else None
     generated = config is not None and "pinned_versions" in config  # made by generate_training_script
-    facts = sc.read_calls(tree) if tree is not None else sc.ScriptFacts()
     if tree is not None:
-        checks += _import_location_checks(tree)
+        checks += _import_location_checks(facts.imports)
         checks += _call_checks(facts, info, generated, namespaces)
         if not generated and info is not None:
             checks += fit_checks(facts, info)
@@ -147,10 +147,10 @@ def validate_script(
     return checks
 
 
-def _import_location_checks(tree: ast.Module) -> list[Check]:
+def _import_location_checks(imports: list[ast.Import | ast.ImportFrom]) -> list[Check]:
     versions = load_fields()["versions"]
     checks: list[Check] = []
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "trl":
             moved = [a.name for a in node.names if a.name in MOVED_TO_EXPERIMENTAL]
             if moved and "experimental" not in node.module:

@@ -22,8 +22,8 @@ from hf_train_mcp.jobs.model import LOCAL_FLAVOR
 from hf_train_mcp.toolkit import Answer, md_table
 from hf_train_mcp.training.arguments import SOLUTION_REWARDS
 from hf_train_mcp.training.generate import GeneratedScript, GenerationError, generate_script
+from hf_train_mcp.training.hardware_steps import hardware_answer
 from hf_train_mcp.training.requests import GRPORequest, Request, RequestError, hardware_plan, parse_request
-from hf_train_mcp.training.resolve import hardware_answer
 from hf_train_mcp.workflow.checks import Account, PrepareError, account, check_model
 
 # prepare_training's own options; everything else it takes is a generate_training_script argument.
