@@ -140,7 +140,7 @@ async def test_grouped_parameters_are_listed_by_help_and_accepted_in_both_places
             "recommend_hardware", {**plan, "max_length": 4096, "advanced": {"max_length": 8192}}
         )
     assert nested.structured_content == top.structured_content != short.structured_content
-    assert typo.is_error and "max_length" in typo.content[0].text and "max_len" in typo.content[0].text
+    assert typo.is_error and "`max_len` (did you mean `max_length`?)" in typo.content[0].text
     assert clash.is_error and "max_length" in clash.content[0].text
 
 

@@ -57,10 +57,10 @@ class Grouping:
         if advanced.get(HELP_KEY) in (True, "true"):
             return Answer(self.settings.help_markdown(self.tool), {ADVANCED: self.settings.help_rows()})
         advanced = {k: v for k, v in advanced.items() if k != HELP_KEY}
-        unknown = [str(k)[:60] for k in advanced if k not in self.settings.fields]
+        unknown = [_with_hint(str(k)[:60], self.names) for k in advanced if k not in self.settings.fields]
         if unknown:
             raise ArgumentProblem(
-                f"Invalid arguments for {self.tool}: `advanced` has no setting {', '.join(unknown)}. "
+                f"Invalid arguments for {self.tool}: `advanced` has no setting {', '.join(unknown[:10])}. "
                 f"Its keys: {', '.join(self.names)}; the parameters {', '.join(sorted(self.primary))} "
                 "go at the top level."
             )
@@ -76,6 +76,13 @@ class Grouping:
     def names(self) -> list[str]:
         assert self.settings is not None
         return self.settings.names
+
+
+def _with_hint(key: str, names: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, names, n=1)
+    return f"`{key}`" + (f" (did you mean `{close[0]}`?)" if close else "")
 
 
 GROUPS: dict[str, Grouping] = {}
