@@ -346,8 +346,10 @@ def clear_cache() -> None:
 # ------------------------------------------------------------------------------------------------ resolve
 
 
-def _looks_local(model: str) -> bool:
-    return model.startswith(("/", "./", "../", "~")) or os.path.exists(os.path.expanduser(model))
+def _local_model(model: str) -> Path | None:
+    """The model folder (or config.json) `model` names on disk, or None for a Hub id; the access policy
+    decides before any look at the disk (a path outside the allowed folders: one answer, existing or not)."""
+    return access.local_path(model, argument="model", what="a model folder")
 
 
 def resolve(model: str | None, params_b: float | None = None, *, allow_hub: bool = True) -> ModelShape:
@@ -361,12 +363,13 @@ def resolve(model: str | None, params_b: float | None = None, *, allow_hub: bool
             raise UnknownModelError("Give `model` (a Hub id or a local path) or `params_b` (billions).")
         return nearest_geometry(params_b * 1e9, f"{params_b:g}B model", "params_b")
     shape: ModelShape | None = None
-    if _looks_local(model):
-        if not os.path.exists(os.path.expanduser(model)):
+    local = _local_model(model)
+    if local is not None:
+        if not local.exists():
             raise UnknownModelError(
                 f"{model}: no such local path. Pass a Hub id, the model folder, or params_b."
             )
-        shape = local_shape(model)
+        shape = local_shape(local)
     else:
         shape = bundled_shape(model)
         if shape is None and allow_hub and "/" in model:
