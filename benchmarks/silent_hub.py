@@ -23,12 +23,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+JOB = "6a2b3c4d5e6f708192a3b4c5"
+# With a namespace the Hub calls skip whoami and reach the list/inspect/log requests themselves.
 CALLS: list[tuple[str, dict]] = [
     ("hf_jobs", {"operation": "ps"}),
-    ("hf_jobs", {"operation": "inspect", "args": {"job_id": "6a2b3c4d5e6f708192a3b4c5"}}),
-    ("hf_jobs", {"operation": "logs", "args": {"job_id": "6a2b3c4d5e6f708192a3b4c5"}}),
+    ("hf_jobs", {"operation": "ps", "args": {"all": True, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "inspect", "args": {"job_id": JOB}}),
+    ("hf_jobs", {"operation": "inspect", "args": {"job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB}}),
+    ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB, "namespace": "acme", "follow": True}}),
+    ("hf_jobs", {"operation": "stats", "args": {"job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "cancel", "args": {"job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "hardware"}),
     ("hf_jobs", {"operation": "run", "args": {"command": ["true"], "flavor": "cpu-basic"}}),
+    ("hf_jobs", {"operation": "uv", "args": {"script": "print(1)", "namespace": "acme", "detach": True}}),
+    ("hf_jobs", {"operation": "scheduled ps", "args": {"namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled inspect", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled run", "args": {"schedule": "@daily", "command": ["true"]}}),
+    ("hf_jobs", {"operation": "scheduled trigger", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled suspend", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled delete", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
     ("recommend_hardware", {"model": "acme/unknown-7b"}),
     ("estimate_cost", {"model": "acme/unknown-7b", "dataset_examples": 1000, "flavor": "a10g-large"}),
     ("inspect_dataset", {"dataset": "acme/chat"}),
@@ -45,6 +59,11 @@ CALLS: list[tuple[str, dict]] = [
         },
     ),
     ("validate_training_script", {"script": "print(1)"}),
+    ("validate_training_script", {"script": "print(1)", "env": {"HUB_MODEL_ID": "acme/out"}}),
+    ("export_model", {"model": "acme/unknown-7b"}),
+    ("evaluate_model", {"model": "acme/unknown-7b"}),
+    ("create_demo_space", {"model": "acme/unknown-7b"}),
+    ("training_loss_curve", {"job_id": JOB, "namespace": "acme"}),
     (
         "dry_run_training_script",
         {
@@ -70,7 +89,9 @@ def _child(calls: list[tuple[str, dict]]) -> None:
                 result = await client.call_tool(name, arguments)
                 text = "\n".join(getattr(b, "text", "") for b in result.content)
                 row = {
-                    "tool": name + (f" {arguments['operation']}" if "operation" in arguments else ""),
+                    "tool": name
+                    + (f" {arguments['operation']}" if "operation" in arguments else "")
+                    + (" (ns)" if "namespace" in arguments.get("args", arguments) else ""),
                     "seconds": round(time.monotonic() - started, 2),
                     "error": result.is_error,
                     "answer": " ".join(text.split())[:150],
@@ -112,7 +133,7 @@ def run_mode(label: str, env: dict[str, str]) -> list[dict]:
     print(f"\n## {label}")
     for row in rows:
         status = "error" if row["error"] else "ok   "
-        print(f"{row['seconds']:7.2f}s  {row['tool']:<28} {status}  {row['answer']}")
+        print(f"{row['seconds']:7.2f}s  {row['tool']:<34} {status}  {row['answer']}")
     if rows:
         print(f"slowest: {max(r['seconds'] for r in rows):.2f}s over {len(rows)} calls")
     return rows

@@ -122,3 +122,17 @@ async def test_offline_no_request_leaves(hub: FakeHub, monkeypatch: pytest.Monke
         result, elapsed = await _call(tool, arguments)
         assert "HF_HUB_OFFLINE" in _text(result) and elapsed < 5, (tool, elapsed, _text(result))
     assert hub.jobs.server.received() == []
+
+
+async def test_a_model_config_behind_a_long_rate_limit_is_not_waited_for(hub: FakeHub) -> None:
+    from doubles.full_hub import QWEN_CONFIG
+    from hf_train_mcp.hardware import models
+
+    models.clear_cache()
+    hub.repos.add_model("acme/qwen-copy", config=QWEN_CONFIG, parameters=494_032_768)
+    resolve = r"^/acme/qwen-copy/resolve/"
+    hub.jobs.server.inject("*", resolve, status=429, times=1000, headers={"Retry-After": "3600"})
+    result, elapsed = await _call("recommend_hardware", {"model": "acme/qwen-copy"})
+    # huggingface_hub alone: a HEAD, then the HEAD again after sleeping 3601 s
+    assert len(hub.jobs.server.received(None, resolve)) == 1
+    assert not result.is_error and elapsed < 5, (elapsed, _text(result))  # the parameter count still answers

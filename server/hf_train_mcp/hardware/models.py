@@ -16,6 +16,7 @@ Nothing heavy is imported here; huggingface_hub only when the Hub is actually as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -297,14 +298,16 @@ def hub_shape(repo_id: str) -> ModelShape:
         cached = _hub_cache.get(repo_id)
     if cached is not None:
         return cached
-    from hf_train_mcp.hub import get_api
+    from hf_train_mcp.hub import call_with_retries, get_api
 
     api = get_api()
     params: int | None = None
     config: dict[str, Any] | None = None
     errors: list[str] = []
     try:
-        info = api.model_info(repo_id, expand=["safetensors"])
+        info = call_with_retries(
+            lambda: api.model_info(repo_id, expand=["safetensors"]), what=f"model_info {repo_id}"
+        )
         safetensors = getattr(info, "safetensors", None)
         params = int(safetensors.total) if safetensors is not None and safetensors.total else None
     except Exception as exc:
@@ -313,8 +316,7 @@ def hub_shape(repo_id: str) -> ModelShape:
         errors.append(f"model info: {_short(exc)}")
     else:
         try:
-            path = api.hf_hub_download(repo_id=repo_id, filename="config.json", etag_timeout=5)
-            config = json.loads(Path(path).read_text())
+            config = json.loads(Path(_config_file(api, repo_id)).read_text())
         except Exception as exc:
             errors.append(f"config.json: {_short(exc)}")
     if config is not None:
@@ -331,6 +333,21 @@ def hub_shape(repo_id: str) -> ModelShape:
     with _hub_lock:
         _hub_cache[repo_id] = shape
     return shape
+
+
+def _config_file(api: Any, repo_id: str) -> str:
+    """The model's config.json, downloaded under our one retry layer; the cached copy if the Hub fails."""
+    from hf_train_mcp.hub import call_with_retries
+
+    def download(**kwargs: Any) -> str:
+        return api.hf_hub_download(repo_id=repo_id, filename="config.json", etag_timeout=5, **kwargs)
+
+    try:
+        return call_with_retries(download, what=f"download config.json of {repo_id}")
+    except Exception as failed:
+        with contextlib.suppress(Exception):
+            return download(local_files_only=True)
+        raise failed from None
 
 
 def _short(exc: BaseException) -> str:
