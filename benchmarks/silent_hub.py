@@ -31,7 +31,7 @@ CALLS: list[tuple[str, dict]] = [
     ("hf_jobs", {"operation": "inspect", "args": {"job_id": JOB}}),
     ("hf_jobs", {"operation": "inspect", "args": {"job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB}}),
-    ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB, "namespace": "acme", "follow": True}}),
+    ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB, "namespace": "acme", "wait_seconds": 20}}),
     ("hf_jobs", {"operation": "stats", "args": {"job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "cancel", "args": {"job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "hardware"}),
@@ -42,6 +42,7 @@ CALLS: list[tuple[str, dict]] = [
     ("hf_jobs", {"operation": "scheduled run", "args": {"schedule": "@daily", "command": ["true"]}}),
     ("hf_jobs", {"operation": "scheduled trigger", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "scheduled suspend", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled resume", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "scheduled delete", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
     ("recommend_hardware", {"model": "acme/unknown-7b"}),
     ("estimate_cost", {"model": "acme/unknown-7b", "dataset_examples": 1000, "flavor": "a10g-large"}),
@@ -61,7 +62,7 @@ CALLS: list[tuple[str, dict]] = [
     ("validate_training_script", {"script": "print(1)"}),
     ("validate_training_script", {"script": "print(1)", "env": {"HUB_MODEL_ID": "acme/out"}}),
     ("export_model", {"model": "acme/unknown-7b"}),
-    ("evaluate_model", {"model": "acme/unknown-7b"}),
+    ("evaluate_model", {"model": "acme/unknown-7b", "tasks": ["arc_easy"], "dataset": "acme/chat"}),
     ("create_demo_space", {"model": "acme/unknown-7b"}),
     ("training_loss_curve", {"job_id": JOB, "namespace": "acme"}),
     (
@@ -71,6 +72,17 @@ CALLS: list[tuple[str, dict]] = [
             "tiny_from": "acme/x",
         },
     ),
+]
+
+
+# Without a token the workflow tools skip whoami and reach their other Hub requests (model, dataset).
+NO_TOKEN_CALLS: list[tuple[str, dict]] = [
+    ("prepare_training", {"model": "acme/unknown-7b", "dataset": "acme/chat"}),
+    ("inspect_dataset", {"dataset": "acme/chat"}),
+    ("recommend_hardware", {"model": "acme/unknown-7b"}),
+    ("evaluate_model", {"model": "acme/unknown-7b", "tasks": ["arc_easy"], "dataset": "acme/chat"}),
+    ("create_demo_space", {"model": "acme/unknown-7b"}),
+    ("hf_jobs", {"operation": "ps"}),
 ]
 
 
@@ -119,9 +131,9 @@ def silent_socket() -> tuple[socket.socket, list[socket.socket]]:
     return sock, held
 
 
-def run_mode(label: str, env: dict[str, str]) -> list[dict]:
+def run_mode(label: str, env: dict[str, str], which: str = "all") -> list[dict]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child"],
+        [sys.executable, __file__, "--child", which],
         env=env,
         capture_output=True,
         text=True,
@@ -141,7 +153,7 @@ def run_mode(label: str, env: dict[str, str]) -> list[dict]:
 
 def main() -> int:
     if "--child" in sys.argv:
-        _child(CALLS)
+        _child(NO_TOKEN_CALLS if sys.argv[-1] == "no-token" else CALLS)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", default="5", help="HF_TRAIN_MCP_HUB_TIMEOUT (seconds)")
@@ -163,6 +175,13 @@ def main() -> int:
         f"silent Hub at {url}, HF_TRAIN_MCP_HUB_TIMEOUT={options.timeout} (target: each < 30 s)",
         {**base, "HF_ENDPOINT": url, "HF_DATASETS_SERVER": url},
     )
+    no_token = dict(base)
+    no_token.pop("HF_TOKEN")
+    anonymous = run_mode(
+        "silent Hub, no token: the tools go past whoami (target: each < 30 s)",
+        {**no_token, "HF_ENDPOINT": url, "HF_DATASETS_SERVER": url},
+        "no-token",
+    )
     offline = run_mode(
         "HF_HUB_OFFLINE=1 (target: each < 5 s)",
         {**base, "HF_ENDPOINT": url, "HF_DATASETS_SERVER": url, "HF_HUB_OFFLINE": "1"},
@@ -173,8 +192,9 @@ def main() -> int:
     shutil.rmtree(sandbox, ignore_errors=True)
     ok = (
         len(silent) == len(CALLS)
+        and len(anonymous) == len(NO_TOKEN_CALLS)
         and len(offline) == len(CALLS)
-        and all(r["seconds"] < 30 for r in silent)
+        and all(r["seconds"] < 30 for r in silent + anonymous)
         and all(r["seconds"] < 5 for r in offline)
     )
     print("\nPASS" if ok else "\nFAIL")

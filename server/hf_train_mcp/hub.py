@@ -229,6 +229,12 @@ def _status_error(response: Any, request: Any) -> BaseException:
     return httpx2.HTTPStatusError(f"{response.status_code}", request=request, response=response)
 
 
+def _asks_too_long_a_wait(response: Any) -> bool:
+    wait = _retry_after_seconds(response)
+    left = budget_left()
+    return wait is not None and (wait > MAX_RETRY_WAIT_S or (left is not None and wait >= left))
+
+
 def _route_through_sole_layer(client: Any) -> None:
     """Wrap the client's transports (the default one and any proxy mounts) in the sole-layer check."""
     import httpx2
@@ -239,7 +245,12 @@ def _route_through_sole_layer(client: Any) -> None:
 
         def handle_request(self, request: Any) -> Any:
             if not _sole_layer.get():
-                return self.inner.handle_request(request)
+                # huggingface_hub's own backoff (uploads, log streams) may retry, but never sleep past
+                # the call's budget or MAX_RETRY_WAIT_S because a Retry-After said so
+                response = self.inner.handle_request(request)
+                if response.status_code in HUB_RETRIED_STATUS and _asks_too_long_a_wait(response):
+                    raise _status_error(response, request)
+                return response
             transient = _hub_retried_exceptions()
             try:
                 response = self.inner.handle_request(request)
@@ -435,8 +446,9 @@ def _is_connect_error(exc: BaseException) -> bool:
     return "connecterror" in type(exc).__name__.lower() or isinstance(exc, ConnectionError)
 
 
-def _retry_after_seconds(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
+def _retry_after_seconds(exc_or_response: Any) -> float | None:
+    """Seconds the Hub's Retry-After header asks for, on an error or on an answer itself."""
+    response = getattr(exc_or_response, "response", None) or exc_or_response
     headers = getattr(response, "headers", None) or {}
     value = headers.get("retry-after") if hasattr(headers, "get") else None
     try:

@@ -136,3 +136,22 @@ async def test_a_model_config_behind_a_long_rate_limit_is_not_waited_for(hub: Fa
     # huggingface_hub alone: a HEAD, then the HEAD again after sleeping 3601 s
     assert len(hub.jobs.server.received(None, resolve)) == 1
     assert not result.is_error and elapsed < 5, (elapsed, _text(result))  # the parameter count still answers
+
+
+def test_outside_our_layer_huggingface_hub_never_sleeps_past_the_budget(hub: FakeHub) -> None:
+    # uploads and log streams keep huggingface_hub's own backoff: a Retry-After longer than the call's
+    # budget is answered at once instead of slept through (http_backoff would sleep 3601 s)
+    from hf_train_mcp import hub as hub_module
+    from huggingface_hub.errors import HfHubHTTPError
+
+    hub.jobs.server.inject("GET", LIST, status=429, times=1, headers={"Retry-After": "3600"})
+    api = hub_module.get_api()
+    started = time.monotonic()
+    with hub_module.call_budget(10), pytest.raises(HfHubHTTPError) as raised:
+        list(api.list_jobs(namespace="alice"))
+    assert raised.value.response.status_code == 429 and time.monotonic() - started < 5
+    assert len(hub.jobs.server.received("GET", LIST)) == 1
+    hub.jobs.server.inject("GET", LIST, status=503, times=1)  # a short wait is still huggingface_hub's
+    with hub_module.call_budget(10):
+        assert list(api.list_jobs(namespace="alice")) == []
+    assert len(hub.jobs.server.received("GET", LIST)) == 3  # the 429, the 503, the answer
