@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,19 @@ def test_outside_our_layer_huggingface_hub_never_sleeps_past_the_budget(hub: Fak
     with hub_module.call_budget(10):
         assert list(api.list_jobs(namespace="alice")) == []
     assert len(hub.jobs.server.received("GET", LIST)) == 3  # the 429, the 503, the answer
+
+
+@pytest.mark.parametrize("cuts", [1, 1000])
+async def test_a_download_cut_off_mid_body_is_retried_by_our_layer_only(hub: FakeHub, cuts: int) -> None:
+    name = f"acme/cut-{uuid.uuid4().hex[:8]}"  # never in the download cache of an earlier run
+    hub.repos.add_dataset(name, {"train.jsonl": ROWS})
+    hub.jobs.server.inject("GET", r"^/is-valid$", status=503, times=1000)
+    resolve = rf"^/datasets/{name}/resolve/"
+    cut = {"Content-Length": str(len(ROWS.encode()))}
+    hub.jobs.server.inject("GET", resolve, stream=[ROWS.encode()[:20]], headers=cut, times=cuts)
+    result, elapsed = await _call("inspect_dataset", {"dataset": name})
+    gets = len(hub.jobs.server.received("GET", resolve))
+    if cuts == 1:  # healed by one retry of the whole download
+        assert gets == 2 and not result.is_error and "q0" in _text(result), (gets, _text(result))
+    else:  # huggingface_hub alone resumes 5 times, a second apart, inside each of our attempts
+        assert gets == 3 and result.is_error and elapsed < 5, (gets, elapsed, _text(result))
