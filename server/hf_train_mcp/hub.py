@@ -422,6 +422,19 @@ def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 3, ba
     raise AssertionError("unreachable")
 
 
+def download(api: HfApi, repo_id: str, filename: str, *, what: str, **kwargs: Any) -> str:
+    """`api.hf_hub_download(...)` under the one retry layer; when the Hub keeps failing, the copy in the
+    local cache if there is one (huggingface_hub's own fallback, which our layer bypasses)."""
+    try:
+        return call_with_retries(lambda: api.hf_hub_download(repo_id, filename, **kwargs), what=what)
+    except Exception as failed:
+        if status_of(failed) is not None and not can_heal(failed):
+            raise  # the Hub answered (404, 403...): a cached copy would hide the answer
+        with contextlib.suppress(Exception):
+            return api.hf_hub_download(repo_id, filename, local_files_only=True, **kwargs)
+        raise failed from None
+
+
 def _reraise(exc: BaseException, raised: BaseException) -> None:
     """Raise what the Hub client raised (the original, never our `HubTransientError` wrapper)."""
     if exc is raised:

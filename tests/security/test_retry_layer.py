@@ -34,7 +34,6 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
     monkeypatch.setattr(backends, "_local_instance", None)
     with full_hub(monkeypatch) as fake:
-        fake.repos.add_dataset("acme/files", {"train.jsonl": ROWS})
         yield fake
 
 
@@ -81,13 +80,18 @@ async def test_errors_that_cannot_heal_are_sent_once(hub: FakeHub, status: int) 
     assert str(status) in _text(result)
 
 
+def _fresh_dataset(hub: FakeHub) -> str:
+    name = f"acme/files-{uuid.uuid4().hex[:8]}"  # never in the download cache of an earlier test
+    hub.repos.add_dataset(name, {"train.jsonl": ROWS})
+    hub.jobs.server.inject("GET", r"^/is-valid$", status=503, times=1000)  # so the tool downloads a file
+    return name
+
+
 async def test_a_failing_download_is_sent_attempts_times_in_all(hub: FakeHub) -> None:
-    # the viewer is down, so inspect_dataset lists the repo's files and downloads one (hf_hub_download)
-    hub.jobs.server.inject("GET", r"^/is-valid$", status=503, times=1000)
-    resolve = r"^/datasets/acme/files/resolve/"
-    hub.jobs.server.inject("GET", resolve, status=503, times=1000)
-    hub.jobs.server.inject("HEAD", resolve, status=503, times=1000)
-    result, elapsed = await _call("inspect_dataset", {"dataset": "acme/files"})
+    name = _fresh_dataset(hub)
+    resolve = rf"^/datasets/{name}/resolve/"
+    hub.jobs.server.inject("*", resolve, status=503, times=1000)
+    result, elapsed = await _call("inspect_dataset", {"dataset": name})
     viewer = len(hub.jobs.server.received("GET", r"^/is-valid$"))
     downloads = len(hub.jobs.server.received(None, resolve))
     # huggingface_hub alone: a HEAD, then the HEAD again with its backoff (6 tries, 23 s of sleeps)
@@ -95,15 +99,20 @@ async def test_a_failing_download_is_sent_attempts_times_in_all(hub: FakeHub) ->
     assert result.is_error and "503" in _text(result) and elapsed < 5, (elapsed, _text(result))
 
 
-async def test_a_download_that_heals_is_read(hub: FakeHub) -> None:
-    hub.jobs.server.inject("GET", r"^/is-valid$", status=503, times=1000)
-    hub.jobs.server.inject("*", r"^/api/datasets/acme/files/tree/", status=500, times=1)
-    hub.jobs.server.inject("HEAD", r"^/datasets/acme/files/resolve/", status=504, times=1)
-    result, _ = await _call("inspect_dataset", {"dataset": "acme/files"})
-    assert not result.is_error, _text(result)
-    assert "q0" in _text(result)
-    assert len(hub.jobs.server.received("GET", r"^/api/datasets/acme/files/tree/")) == 2
-    assert len(hub.jobs.server.received("HEAD", r"^/datasets/acme/files/resolve/")) == 2
+async def test_a_download_that_heals_is_read_and_then_served_from_the_cache(hub: FakeHub) -> None:
+    name = _fresh_dataset(hub)
+    tree, resolve = rf"^/api/datasets/{name}/tree/", rf"^/datasets/{name}/resolve/"
+    hub.jobs.server.inject("*", tree, status=500, times=1)
+    hub.jobs.server.inject("HEAD", resolve, status=504, times=1)
+    result, _ = await _call("inspect_dataset", {"dataset": name})
+    assert not result.is_error and "q0" in _text(result), _text(result)
+    assert len(hub.jobs.server.received("GET", tree)) == 2
+    assert len(hub.jobs.server.received("HEAD", resolve)) == 2
+    # the Hub fails the file for good: after our 3 tries, the copy in the cache answers
+    hub.jobs.server.inject("*", resolve, status=503, times=1000)
+    result, elapsed = await _call("inspect_dataset", {"dataset": name})
+    assert not result.is_error and "q0" in _text(result), _text(result)
+    assert len(hub.jobs.server.received("HEAD", resolve)) == 2 + 3 and elapsed < 5
 
 
 async def test_a_submission_is_sent_once_even_on_a_503(hub: FakeHub) -> None:
@@ -119,7 +128,7 @@ async def test_offline_no_request_leaves(hub: FakeHub, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for tool, arguments in [("hf_jobs", {"operation": "ps"}), ("inspect_dataset", {"dataset": "acme/files"})]:
+    for tool, arguments in [("hf_jobs", {"operation": "ps"}), ("inspect_dataset", {"dataset": "acme/chat"})]:
         result, elapsed = await _call(tool, arguments)
         assert "HF_HUB_OFFLINE" in _text(result) and elapsed < 5, (tool, elapsed, _text(result))
     assert hub.jobs.server.received() == []
@@ -160,9 +169,7 @@ def test_outside_our_layer_huggingface_hub_never_sleeps_past_the_budget(hub: Fak
 
 @pytest.mark.parametrize("cuts", [1, 1000])
 async def test_a_download_cut_off_mid_body_is_retried_by_our_layer_only(hub: FakeHub, cuts: int) -> None:
-    name = f"acme/cut-{uuid.uuid4().hex[:8]}"  # never in the download cache of an earlier run
-    hub.repos.add_dataset(name, {"train.jsonl": ROWS})
-    hub.jobs.server.inject("GET", r"^/is-valid$", status=503, times=1000)
+    name = _fresh_dataset(hub)
     resolve = rf"^/datasets/{name}/resolve/"
     cut = {"Content-Length": str(len(ROWS.encode()))}
     hub.jobs.server.inject("GET", resolve, stream=[ROWS.encode()[:20]], headers=cut, times=cuts)

@@ -16,7 +16,6 @@ Nothing heavy is imported here; huggingface_hub only when the Hub is actually as
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -336,18 +335,9 @@ def hub_shape(repo_id: str) -> ModelShape:
 
 
 def _config_file(api: Any, repo_id: str) -> str:
-    """The model's config.json, downloaded under our one retry layer; the cached copy if the Hub fails."""
-    from hf_train_mcp.hub import call_with_retries
+    from hf_train_mcp.hub import download
 
-    def download(**kwargs: Any) -> str:
-        return api.hf_hub_download(repo_id=repo_id, filename="config.json", etag_timeout=5, **kwargs)
-
-    try:
-        return call_with_retries(download, what=f"download config.json of {repo_id}")
-    except Exception as failed:
-        with contextlib.suppress(Exception):
-            return download(local_files_only=True)
-        raise failed from None
+    return download(api, repo_id, "config.json", what=f"download config.json of {repo_id}", etag_timeout=5)
 
 
 def _short(exc: BaseException) -> str:
