@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hf_train_mcp.errors import AccessDeniedError
+from hf_train_mcp.errors import AccessDeniedError, AgentError
 from hf_train_mcp.paths import data_dir
 
 ALLOWED_PATHS_ENV = "HF_TRAIN_MCP_ALLOWED_PATHS"
@@ -131,10 +131,29 @@ def local_path(value: str, *, argument: str, what: str, looks_local: bool = Fals
         return None
     path = Path(text).expanduser()
     if looks_local or written_as_path(text):
-        return readable_file(path, argument=argument, what=what)
-    if may_look(path) and path.exists():
+        return _usable(readable_file(path, argument=argument, what=what), value, argument)
+    if may_look(path) and _exists(path):
         return readable_file(path, argument=argument, what=what)
     return None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for the file system: nothing there
+        return False
+
+
+def _usable(real: Path, value: str, argument: str) -> Path:
+    """`real`, once the OS accepts it as a path (callers then check existence without surprises)."""
+    try:
+        real.exists()
+    except OSError as exc:
+        raise AgentError(
+            f"`{argument}`: {_short(value)} is not a usable path ({exc.strerror or exc}); pass a shorter "
+            "path, a Hub id, or the text itself."
+        ) from None
+    return real
 
 
 def _short(text: str, limit: int = 200) -> str:
