@@ -107,6 +107,9 @@ async def test_inside_the_roots_missing_and_existing_files_are_told_apart(
         ok = await client.call_tool("validate_training_script", {"script": str(work / "train.py")})
         missing = await client.call_tool("validate_training_script", {"script": "nope.py"})
         inline = await client.call_tool("validate_training_script", {"script": "print(1)"})
+        too_long = await client.call_tool("inspect_dataset", {"dataset": "./" + "x" * 300 + ".jsonl"})
+    assert too_long.is_error and "not a usable path" in too_long.content[0].text
+    assert "Errno" not in too_long.content[0].text and "unexpectedly" not in too_long.content[0].text
     assert not ok.is_error
     assert missing.is_error and "no such file" in missing.content[0].text
     assert not inline.is_error  # a line of Python is still a script, not a path
