@@ -3,9 +3,11 @@ when HF_HUB_OFFLINE is set. Targets: with HF_TRAIN_MCP_HUB_TIMEOUT=5, every tool
 within 5 s.
 
 Each mode runs in a fresh process (huggingface_hub reads HF_HUB_OFFLINE at import), through a real
-in-process MCP client, with a fake token so the tools go as far as the Hub.
+in-process MCP client, with a fake token so the tools go as far as the Hub: every tool and every hf_jobs
+operation (with a namespace, so the requests after whoami are reached too); then a few tools without a
+token, which skip whoami and wait on their model and dataset requests instead.
 
-Run: .venv/bin/python benchmarks/silent_hub.py [--timeout 5]
+Run: .venv/bin/python benchmarks/silent_hub.py [--timeout 5]   (about 12 minutes; prints PASS or FAIL)
 """
 
 from __future__ import annotations
