@@ -3,9 +3,11 @@ when HF_HUB_OFFLINE is set. Targets: with HF_TRAIN_MCP_HUB_TIMEOUT=5, every tool
 within 5 s.
 
 Each mode runs in a fresh process (huggingface_hub reads HF_HUB_OFFLINE at import), through a real
-in-process MCP client, with a fake token so the tools go as far as the Hub.
+in-process MCP client, with a fake token so the tools go as far as the Hub: every tool and every hf_jobs
+operation (with a namespace, so the requests after whoami are reached too); then a few tools without a
+token, which skip whoami and wait on their model and dataset requests instead.
 
-Run: .venv/bin/python benchmarks/silent_hub.py [--timeout 5]
+Run: .venv/bin/python benchmarks/silent_hub.py [--timeout 5]   (about 12 minutes; prints PASS or FAIL)
 """
 
 from __future__ import annotations
@@ -23,12 +25,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+JOB = "6a2b3c4d5e6f708192a3b4c5"
+# With a namespace the Hub calls skip whoami and reach the list/inspect/log requests themselves.
 CALLS: list[tuple[str, dict]] = [
     ("hf_jobs", {"operation": "ps"}),
-    ("hf_jobs", {"operation": "inspect", "args": {"job_id": "6a2b3c4d5e6f708192a3b4c5"}}),
-    ("hf_jobs", {"operation": "logs", "args": {"job_id": "6a2b3c4d5e6f708192a3b4c5"}}),
+    ("hf_jobs", {"operation": "ps", "args": {"all": True, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "inspect", "args": {"job_id": JOB}}),
+    ("hf_jobs", {"operation": "inspect", "args": {"job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB}}),
+    ("hf_jobs", {"operation": "logs", "args": {"job_id": JOB, "namespace": "acme", "wait_seconds": 20}}),
+    ("hf_jobs", {"operation": "stats", "args": {"job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "cancel", "args": {"job_id": JOB, "namespace": "acme"}}),
     ("hf_jobs", {"operation": "hardware"}),
     ("hf_jobs", {"operation": "run", "args": {"command": ["true"], "flavor": "cpu-basic"}}),
+    ("hf_jobs", {"operation": "uv", "args": {"script": "print(1)", "namespace": "acme", "detach": True}}),
+    ("hf_jobs", {"operation": "scheduled ps", "args": {"namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled inspect", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled run", "args": {"schedule": "@daily", "command": ["true"]}}),
+    ("hf_jobs", {"operation": "scheduled trigger", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled suspend", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled resume", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
+    ("hf_jobs", {"operation": "scheduled delete", "args": {"scheduled_job_id": JOB, "namespace": "acme"}}),
     ("recommend_hardware", {"model": "acme/unknown-7b"}),
     ("recommend_hardware", {"model": "acme/unknown-7b", "dataset_examples": 1000, "flavor": "a10g-large"}),
     ("inspect_dataset", {"dataset": "acme/chat"}),
@@ -45,6 +62,11 @@ CALLS: list[tuple[str, dict]] = [
         },
     ),
     ("validate_training_script", {"script": "print(1)"}),
+    ("validate_training_script", {"script": "print(1)", "env": {"HUB_MODEL_ID": "acme/out"}}),
+    ("export_model", {"model": "acme/unknown-7b"}),
+    ("evaluate_model", {"model": "acme/unknown-7b", "tasks": ["arc_easy"], "dataset": "acme/chat"}),
+    ("create_demo_space", {"model": "acme/unknown-7b"}),
+    ("training_loss_curve", {"job_id": JOB, "namespace": "acme"}),
     (
         "dry_run_training_script",
         {
@@ -52,6 +74,17 @@ CALLS: list[tuple[str, dict]] = [
             "tiny_from": "acme/x",
         },
     ),
+]
+
+
+# Without a token the workflow tools skip whoami and reach their other Hub requests (model, dataset).
+NO_TOKEN_CALLS: list[tuple[str, dict]] = [
+    ("prepare_training", {"model": "acme/unknown-7b", "dataset": "acme/chat"}),
+    ("inspect_dataset", {"dataset": "acme/chat"}),
+    ("recommend_hardware", {"model": "acme/unknown-7b"}),
+    ("evaluate_model", {"model": "acme/unknown-7b", "tasks": ["arc_easy"], "dataset": "acme/chat"}),
+    ("create_demo_space", {"model": "acme/unknown-7b"}),
+    ("hf_jobs", {"operation": "ps"}),
 ]
 
 
@@ -70,7 +103,9 @@ def _child(calls: list[tuple[str, dict]]) -> None:
                 result = await client.call_tool(name, arguments)
                 text = "\n".join(getattr(b, "text", "") for b in result.content)
                 row = {
-                    "tool": name + (f" {arguments['operation']}" if "operation" in arguments else ""),
+                    "tool": name
+                    + (f" {arguments['operation']}" if "operation" in arguments else "")
+                    + (" (ns)" if "namespace" in arguments.get("args", arguments) else ""),
                     "seconds": round(time.monotonic() - started, 2),
                     "error": result.is_error,
                     "answer": " ".join(text.split())[:150],
@@ -98,9 +133,9 @@ def silent_socket() -> tuple[socket.socket, list[socket.socket]]:
     return sock, held
 
 
-def run_mode(label: str, env: dict[str, str]) -> list[dict]:
+def run_mode(label: str, env: dict[str, str], which: str = "all") -> list[dict]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child"],
+        [sys.executable, __file__, "--child", which],
         env=env,
         capture_output=True,
         text=True,
@@ -112,7 +147,7 @@ def run_mode(label: str, env: dict[str, str]) -> list[dict]:
     print(f"\n## {label}")
     for row in rows:
         status = "error" if row["error"] else "ok   "
-        print(f"{row['seconds']:7.2f}s  {row['tool']:<28} {status}  {row['answer']}")
+        print(f"{row['seconds']:7.2f}s  {row['tool']:<34} {status}  {row['answer']}")
     if rows:
         print(f"slowest: {max(r['seconds'] for r in rows):.2f}s over {len(rows)} calls")
     return rows
@@ -120,7 +155,7 @@ def run_mode(label: str, env: dict[str, str]) -> list[dict]:
 
 def main() -> int:
     if "--child" in sys.argv:
-        _child(CALLS)
+        _child(NO_TOKEN_CALLS if sys.argv[-1] == "no-token" else CALLS)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", default="5", help="HF_TRAIN_MCP_HUB_TIMEOUT (seconds)")
@@ -142,6 +177,13 @@ def main() -> int:
         f"silent Hub at {url}, HF_TRAIN_MCP_HUB_TIMEOUT={options.timeout} (target: each < 30 s)",
         {**base, "HF_ENDPOINT": url, "HF_DATASETS_SERVER": url},
     )
+    no_token = dict(base)
+    no_token.pop("HF_TOKEN")
+    anonymous = run_mode(
+        "silent Hub, no token: the tools go past whoami (target: each < 30 s)",
+        {**no_token, "HF_ENDPOINT": url, "HF_DATASETS_SERVER": url},
+        "no-token",
+    )
     offline = run_mode(
         "HF_HUB_OFFLINE=1 (target: each < 5 s)",
         {**base, "HF_ENDPOINT": url, "HF_DATASETS_SERVER": url, "HF_HUB_OFFLINE": "1"},
@@ -152,8 +194,9 @@ def main() -> int:
     shutil.rmtree(sandbox, ignore_errors=True)
     ok = (
         len(silent) == len(CALLS)
+        and len(anonymous) == len(NO_TOKEN_CALLS)
         and len(offline) == len(CALLS)
-        and all(r["seconds"] < 30 for r in silent)
+        and all(r["seconds"] < 30 for r in silent + anonymous)
         and all(r["seconds"] < 5 for r in offline)
     )
     print("\nPASS" if ok else "\nFAIL")

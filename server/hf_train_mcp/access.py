@@ -9,7 +9,9 @@ Whatever the transport, tools read and write files only under the allowed roots:
 directory, the data directory, and the folders the user configured (`--allow-path`, or
 `HF_TRAIN_MCP_ALLOWED_PATHS` separated by the OS path separator).
 
-Tools call one-line hooks: `require_local("...")`, `readable_file(path, ...)`, `writable_file(path, ...)`.
+Tools call one-line hooks: `require_local("...")`, `readable_file(path, ...)`, `writable_file(path, ...)`,
+and `local_path(value, ...)` where a value may be a path or something else (a Hub id, a script's text).
+The policy always comes before any look at the disk, so a refusal says nothing about what exists.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hf_train_mcp.errors import AccessDeniedError
+from hf_train_mcp.errors import AccessDeniedError, AgentError
 from hf_train_mcp.paths import data_dir
 
 ALLOWED_PATHS_ENV = "HF_TRAIN_MCP_ALLOWED_PATHS"
@@ -93,6 +95,65 @@ def writable_file(path: str | Path, *, argument: str) -> Path:
     """`path` resolved if the caller may write it: local access on, inside the roots."""
     require_local(f"Writing files on this machine (`{argument}`)")
     return _inside_roots(Path(path), argument)
+
+
+# Written like a path: what a Hub id ("org/name") or a line of Python never starts with.
+PATH_PREFIXES = ("/", "~", "./", "../", ".\\", "..\\")
+
+
+def written_as_path(value: str) -> bool:
+    """`value` can only mean a place on disk (absolute, ~, ./ or ../), whether or not it exists."""
+    return value.startswith(PATH_PREFIXES) or (len(value) > 2 and value[1:3] in (":\\", ":/"))
+
+
+def may_look(path: str | Path) -> bool:
+    """Whether this server may look at `path` at all (does it exist? a file?): local access is on and it
+    resolves inside the allowed roots. Looking anywhere else would tell a caller what exists outside."""
+    if not _policy.allow_local:
+        return False
+    try:
+        real = _real(Path(path))
+    except (OSError, ValueError):
+        return False
+    return any(real == root or root in real.parents for root in _policy.roots())
+
+
+def local_path(value: str, *, argument: str, what: str, looks_local: bool = False) -> Path | None:
+    """The place on disk `value` names, or None when it names something else (a Hub id, inline text).
+
+    The policy comes before any look at the disk: a value written as a path (or `looks_local`) is
+    refused when local access is off or it lies outside the allowed roots, with the same message
+    whether it exists or not; only a value inside the roots is looked up to tell "a local folder"
+    from "a Hub id". The caller checks existence of what is returned, and says so when it is missing.
+    """
+    text = value.strip()
+    if not text or "\n" in text or "\x00" in text:
+        return None
+    path = Path(text).expanduser()
+    if looks_local or written_as_path(text):
+        return _usable(readable_file(path, argument=argument, what=what), value, argument)
+    if may_look(path) and _exists(path):
+        return readable_file(path, argument=argument, what=what)
+    return None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long for the file system: nothing there
+        return False
+
+
+def _usable(real: Path, value: str, argument: str) -> Path:
+    """`real`, once the OS accepts it as a path (callers then check existence without surprises)."""
+    try:
+        real.exists()
+    except OSError as exc:
+        raise AgentError(
+            f"`{argument}`: {_short(value)} is not a usable path ({exc.strerror or exc}); pass a shorter "
+            "path, a Hub id, or the text itself."
+        ) from None
+    return real
 
 
 def _short(text: str, limit: int = 200) -> str:

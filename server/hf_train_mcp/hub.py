@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_WAIT_S = 30.0  # a Retry-After longer than this is answered at once (the error says to wait)
 BILLING_URL = "https://huggingface.co/settings/billing"
 # Who may run Jobs (the one place that says it): pay-as-you-go, any account with credit.
 JOBS_ACCOUNT = (
@@ -174,7 +175,118 @@ def _make_client(timeout: float) -> Any:
     client.timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
     client.event_hooks["request"].append(_on_request)
     client.event_hooks["response"].append(_on_response)
+    _route_through_sole_layer(client)
     return client
+
+
+# --- one retry layer ---------------------------------------------------------------------------------
+# huggingface_hub retries on its own: `http_backoff` (paginated lists such as list_jobs, the repo tree,
+# the HEAD of a download) sends a request up to 6 times, sleeping 1-8 s and whatever Retry-After says;
+# `hf_hub_download` sends a failed HEAD again with that backoff; `http_get` resumes a broken download 5
+# times. Wrapped in `call_with_retries` those multiplied ours and ignored the call's budget (measured
+# before: a 503 list sent 10 requests where 4 were meant, a 408 6 where 1, a download's HEAD 7 where 3,
+# and a 429 with Retry-After: 3600 slept through the hour). So while `call_with_retries` runs a call, our
+# transport raises every failure that may heal as `HubTransientError`, a type huggingface_hub does not
+# catch: it goes straight up, and `call_with_retries` is the one layer that decides, sleeps and retries.
+# Outside it (submissions, which are never retried; log streams) huggingface_hub's client behaves as it
+# always does.
+_sole_layer: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "hf_train_mcp_sole_retry_layer", default=False
+)
+# What huggingface_hub's backoff retries (utils._http._DEFAULT_RETRY_ON_STATUS_CODES): none of these may
+# reach it inside our layer, even those we do not retry (408), or its backoff would retry them.
+HUB_RETRIED_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class HubTransientError(Exception):
+    """A failure that may heal, seen inside `call_with_retries`; `original` is what the Hub client would
+    have raised (an `HfHubHTTPError` with the answer, or the httpx2 timeout / network error)."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def _hub_retried_exceptions() -> tuple[type[BaseException], ...]:
+    import httpx2
+
+    return (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+
+
+def _status_error(response: Any, request: Any) -> BaseException:
+    """The error huggingface_hub raises for this answer (its message carries the Hub's)."""
+    import httpx2
+    from huggingface_hub.utils import hf_raise_for_status
+
+    response.request = request
+    try:
+        response.read()  # an error answer is small; the error and its message need the body
+        hf_raise_for_status(response)
+    except Exception as exc:
+        return exc
+    finally:
+        response.close()
+    return httpx2.HTTPStatusError(f"{response.status_code}", request=request, response=response)
+
+
+def _asks_too_long_a_wait(response: Any) -> bool:
+    wait = _retry_after_seconds(response)
+    left = budget_left()
+    return wait is not None and (wait > MAX_RETRY_WAIT_S or (left is not None and wait >= left))
+
+
+def _route_through_sole_layer(client: Any) -> None:
+    """Wrap the client's transports (the default one and any proxy mounts) in the sole-layer check."""
+    import httpx2
+
+    class SoleRetryLayer(httpx2.BaseTransport):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def handle_request(self, request: Any) -> Any:
+            if not _sole_layer.get():
+                # huggingface_hub's own backoff (uploads, log streams) may retry, but never sleep past
+                # the call's budget or MAX_RETRY_WAIT_S because a Retry-After said so
+                response = self.inner.handle_request(request)
+                if response.status_code in HUB_RETRIED_STATUS and _asks_too_long_a_wait(response):
+                    raise _status_error(response, request)
+                return response
+            transient = _hub_retried_exceptions()
+            try:
+                response = self.inner.handle_request(request)
+            except transient as exc:
+                raise HubTransientError(exc) from exc
+            if response.status_code in HUB_RETRIED_STATUS:
+                raise HubTransientError(_status_error(response, request))
+            response.stream = ShieldedStream(response.stream, transient)
+            return response
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class ShieldedStream(httpx2.SyncByteStream):
+        """A body whose read failures (a download cut off) also go to our layer, not to `http_get`'s."""
+
+        def __init__(self, inner: Any, transient: tuple[type[BaseException], ...]) -> None:
+            self.inner, self.transient = inner, transient
+
+        def __iter__(self) -> Iterator[bytes]:
+            try:
+                yield from self.inner
+            except self.transient as exc:
+                raise HubTransientError(exc) from exc
+
+        def close(self) -> None:
+            self.inner.close()
+
+    try:
+        client._transport = SoleRetryLayer(client._transport)
+        client._mounts = {
+            pattern: SoleRetryLayer(mounted) if mounted is not None else None
+            for pattern, mounted in client._mounts.items()
+        }
+    except AttributeError:  # httpx2 reshaped its client: keep it working, with huggingface_hub's retries
+        log.warning("could not install the single retry layer on the Hub client")
 
 
 class HubCallAborted(Exception):
@@ -271,27 +383,30 @@ def is_timeout(exc: BaseException) -> bool:
 
 
 def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 3, base_delay: float = 0.5) -> T:
-    """Run a READ against the Hub, retrying what can heal (429, 5xx, a timeout, a refused connection)
-    with jittered exponential backoff, within the call's Hub budget.
+    """Run a READ against the Hub, retrying what can heal (429, 5xx, a timeout, a dropped connection)
+    with jittered exponential backoff, within the call's Hub budget: `attempts` requests at most, in all.
 
-    No retry when HF_HUB_OFFLINE is set, when the error cannot heal (4xx, a bad token), or when the
-    call's Hub budget (`call_budget`) has no time left for one: a silent Hub costs the budget, no
-    more. Never wrap a submission in this: a POST that timed out may have been accepted, and sending
-    it again would start a second job.
+    This is the only retry layer: while `func` runs, huggingface_hub's own backoff never sees a
+    failure (see `HubTransientError`). No retry when HF_HUB_OFFLINE is set, when the error cannot
+    heal (4xx other than 429, a bad token), or when the call's Hub budget (`call_budget`) has no time
+    left for one: a silent Hub costs the budget, no more. What it raises is what huggingface_hub
+    would have raised. Never wrap a submission in this: a POST that timed out may have been
+    accepted, and sending it again would start a second job.
     """
     delay = base_delay
     for attempt in range(1, attempts + 1):
+        layer = _sole_layer.set(True)
         try:
             return func()
-        except Exception as exc:
-            retryable = status_of(exc) in RETRYABLE_STATUS or _is_connect_error(exc) or is_timeout(exc)
-            if not retryable or attempt == attempts or offline() or isinstance(exc, HubDeadlineError):
-                raise
+        except Exception as raised:
+            exc = raised.original if isinstance(raised, HubTransientError) else raised
+            if not can_heal(exc) or attempt == attempts or offline():
+                _reraise(exc, raised)
             retry_after = _retry_after_seconds(exc)
-            wait = min(retry_after if retry_after is not None else delay * (1 + random.random() / 2), 30.0)
+            wait = retry_after if retry_after is not None else delay * (1 + random.random() / 2)
             left = budget_left()
-            if left is not None and wait >= left - 0.5:
-                raise
+            if wait > MAX_RETRY_WAIT_S or (left is not None and wait >= left - 0.5):
+                _reraise(exc, raised)  # the Hub asks for longer than we may wait: say so now
             log.warning(
                 "%s failed (%s), retry %d/%d in %.1fs",
                 what,
@@ -300,9 +415,42 @@ def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 3, ba
                 attempts - 1,
                 wait,
             )
-            time.sleep(wait)
-            delay *= 2
+        finally:
+            _sole_layer.reset(layer)
+        time.sleep(wait)
+        delay *= 2
     raise AssertionError("unreachable")
+
+
+def download(api: HfApi, repo_id: str, filename: str, *, what: str, **kwargs: Any) -> str:
+    """`api.hf_hub_download(...)` under the one retry layer; when the Hub keeps failing, the copy in the
+    local cache if there is one (huggingface_hub's own fallback, which our layer bypasses)."""
+    try:
+        return call_with_retries(lambda: api.hf_hub_download(repo_id, filename, **kwargs), what=what)
+    except Exception as failed:
+        if status_of(failed) is not None and not can_heal(failed):
+            raise  # the Hub answered (404, 403...): a cached copy would hide the answer
+        with contextlib.suppress(Exception):
+            return api.hf_hub_download(repo_id, filename, local_files_only=True, **kwargs)
+        raise failed from None
+
+
+def _reraise(exc: BaseException, raised: BaseException) -> None:
+    """Raise what the Hub client raised (the original, never our `HubTransientError` wrapper)."""
+    if exc is raised:
+        raise exc
+    raise exc from None
+
+
+def can_heal(exc: BaseException) -> bool:
+    """429 and 5xx answers, timeouts and dropped connections may heal; 4xx answers, offline mode and
+    a spent budget do not."""
+    if isinstance(exc, HubDeadlineError) or type(exc).__name__ == "OfflineModeIsEnabled":
+        return False
+    status = status_of(exc)
+    if status is not None:
+        return status in RETRYABLE_STATUS
+    return isinstance(exc, _hub_retried_exceptions()) or _is_connect_error(exc) or is_timeout(exc)
 
 
 def _is_connect_error(exc: BaseException) -> bool:
@@ -311,8 +459,9 @@ def _is_connect_error(exc: BaseException) -> bool:
     return "connecterror" in type(exc).__name__.lower() or isinstance(exc, ConnectionError)
 
 
-def _retry_after_seconds(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
+def _retry_after_seconds(exc_or_response: Any) -> float | None:
+    """Seconds the Hub's Retry-After header asks for, on an error or on an answer itself."""
+    response = getattr(exc_or_response, "response", None) or exc_or_response
     headers = getattr(response, "headers", None) or {}
     value = headers.get("retry-after") if hasattr(headers, "get") else None
     try:

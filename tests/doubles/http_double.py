@@ -52,6 +52,7 @@ class Fault:
     times: int
     body: Any
     headers: dict[str, str]
+    stream: Iterable[bytes] | None = None
 
 
 Handler = Callable[..., Response]
@@ -88,8 +89,12 @@ class LoopbackServer:
         times: int = 1,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        stream: Iterable[bytes] | None = None,
     ) -> None:
-        """The next `times` matching requests are delayed by `delay` s and, if `status`, answered with it."""
+        """The next `times` matching requests are delayed by `delay` s and, if `status`, answered with it.
+
+        With `stream`, the answer is those bytes and the connection closes: with a Content-Length header
+        larger than them, a body cut off mid-download."""
         with self._lock:
             self._faults.append(
                 Fault(
@@ -100,6 +105,7 @@ class LoopbackServer:
                     times,
                     body if body is not None else {"error": f"injected {status}"},
                     headers or {},
+                    list(stream) if stream is not None else None,
                 )
             )
 
@@ -184,6 +190,9 @@ class LoopbackServer:
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
+            if fault.stream is not None:
+                self._write(h, Response(fault.status or 200, headers=fault.headers, stream=fault.stream))
+                return
             if fault.status is not None:
                 self._write(h, Response(fault.status, fault.body, fault.headers))
                 return

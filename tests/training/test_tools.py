@@ -201,7 +201,8 @@ async def test_validate_accepts_inline_text_and_passes_a_generated_script():
 
 
 async def test_validate_a_missing_file_is_an_error():
-    result = await call("validate_training_script", {"script": "/nonexistent/train.py"})
+    # inside the allowed folders (the working directory): outside them the policy answers first
+    result = await call("validate_training_script", {"script": "nonexistent/train.py"})
     assert result.is_error and "no such file" in result.content[0].text
 
 

@@ -114,9 +114,8 @@ def inspect_hub_files(
         )
     api = hub.get_api(token)
     try:
-        local_path = hub.call_with_retries(
-            lambda: api.hf_hub_download(repo_id, path, repo_type="dataset"),
-            what=f"download {path} of dataset {repo_id}",
+        local_path = hub.download(
+            api, repo_id, path, what=f"download {path} of dataset {repo_id}", repo_type="dataset"
         )
     except Exception as exc:
         raise translate(exc, repo_id, token, f"download {path} of dataset {repo_id}") from exc

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,15 +116,17 @@ def inspect_dataset(
 
 
 def _local_path(dataset: str) -> Path | None:
-    path = Path(os.path.expanduser(dataset))
-    if path.exists():
-        return path
+    """The local file or folder `dataset` names (None for a Hub id). The access policy decides before
+    any look at the disk, so a path outside the allowed folders gets one answer, existing or not."""
     looks_local = (
         dataset.startswith(("/", "./", "../", "~", "file:"))
         or local_reader.is_data_file(dataset)
         or "\\" in dataset
         or (dataset.count("/") > 1 and not dataset.startswith(("hf://", "http")))
     )
+    path = access.local_path(dataset, argument="dataset", what="a dataset", looks_local=looks_local)
+    if path is not None and path.exists():
+        return path
     if looks_local:
         raise InspectionError(
             f"No such file or folder: {dataset}. Pass an existing local path (a .jsonl, .json, "

@@ -3,7 +3,7 @@
 
 It goes through `huggingface_hub`'s shared HTTP session so proxies and the user agent match the rest
 of the server; the caller's token is sent as a Bearer token when there is one (and never logged).
-5xx, 429, timeouts and connection errors are retried by `hub.call_with_retries`.
+5xx, 429, timeouts and connection errors are retried by `hub.call_with_retries`, the one retry layer.
 """
 
 from __future__ import annotations
@@ -42,6 +42,21 @@ class ViewerError(Exception):
         return self.status in (401, 403) or (self.status == 404 and self.code != "ResponseNotFound")
 
 
+def viewer_error(response: Any) -> ViewerError:
+    """The `ViewerError` of a non-2xx answer: its status, `X-Error-Code` and message."""
+    try:
+        body = response.json()
+        message = body.get("error") if isinstance(body, dict) else None
+    except ValueError:
+        message = None
+    return ViewerError(
+        response.status_code,
+        response.headers.get("X-Error-Code"),
+        str(message or response.text[:300] or response.reason_phrase),
+        response,
+    )
+
+
 class ViewerClient:
     def __init__(self, token: str | None = None, base_url: str | None = None) -> None:
         self.base_url = (base_url or viewer_endpoint()).rstrip("/")
@@ -55,17 +70,7 @@ class ViewerClient:
             f"{self.base_url}{path}", params=params, headers=headers, timeout=TIMEOUT_S, follow_redirects=True
         )
         if response.status_code >= 400:
-            try:
-                body = response.json()
-                message = body.get("error") if isinstance(body, dict) else None
-            except ValueError:
-                message = None
-            raise ViewerError(
-                response.status_code,
-                response.headers.get("X-Error-Code"),
-                str(message or response.text[:300] or response.reason_phrase),
-                response,
-            )
+            raise viewer_error(response)
         try:
             data = response.json()
         except ValueError as exc:
@@ -75,12 +80,19 @@ class ViewerClient:
         return data
 
     def _get(self, path: str, **params: str) -> dict[str, Any]:
-        return hub.call_with_retries(
-            lambda: self._get_once(path, params),
-            what=f"dataset viewer {path}",
-            attempts=RETRY_ATTEMPTS,
-            base_delay=RETRY_BASE_DELAY,
-        )
+        try:
+            return hub.call_with_retries(
+                lambda: self._get_once(path, params),
+                what=f"dataset viewer {path}",
+                attempts=RETRY_ATTEMPTS,
+                base_delay=RETRY_BASE_DELAY,
+            )
+        except Exception as exc:
+            # A 429/5xx the retry layer gave up on arrives as the Hub client's error: say it as the viewer's
+            response = getattr(exc, "response", None)
+            if isinstance(exc, ViewerError) or getattr(response, "status_code", None) is None:
+                raise
+            raise viewer_error(response) from None
 
     def is_valid(self, dataset: str) -> dict[str, Any]:
         return self._get("/is-valid", dataset=dataset)

@@ -297,14 +297,16 @@ def hub_shape(repo_id: str) -> ModelShape:
         cached = _hub_cache.get(repo_id)
     if cached is not None:
         return cached
-    from hf_train_mcp.hub import get_api
+    from hf_train_mcp.hub import call_with_retries, get_api
 
     api = get_api()
     params: int | None = None
     config: dict[str, Any] | None = None
     errors: list[str] = []
     try:
-        info = api.model_info(repo_id, expand=["safetensors"])
+        info = call_with_retries(
+            lambda: api.model_info(repo_id, expand=["safetensors"]), what=f"model_info {repo_id}"
+        )
         safetensors = getattr(info, "safetensors", None)
         params = int(safetensors.total) if safetensors is not None and safetensors.total else None
     except Exception as exc:
@@ -313,8 +315,7 @@ def hub_shape(repo_id: str) -> ModelShape:
         errors.append(f"model info: {_short(exc)}")
     else:
         try:
-            path = api.hf_hub_download(repo_id=repo_id, filename="config.json", etag_timeout=5)
-            config = json.loads(Path(path).read_text())
+            config = json.loads(Path(_config_file(api, repo_id)).read_text())
         except Exception as exc:
             errors.append(f"config.json: {_short(exc)}")
     if config is not None:
@@ -333,6 +334,12 @@ def hub_shape(repo_id: str) -> ModelShape:
     return shape
 
 
+def _config_file(api: Any, repo_id: str) -> str:
+    from hf_train_mcp.hub import download
+
+    return download(api, repo_id, "config.json", what=f"download config.json of {repo_id}", etag_timeout=5)
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return (text or "no details")[:200]  # the message, not the Python exception's name
@@ -346,8 +353,10 @@ def clear_cache() -> None:
 # ------------------------------------------------------------------------------------------------ resolve
 
 
-def _looks_local(model: str) -> bool:
-    return model.startswith(("/", "./", "../", "~")) or os.path.exists(os.path.expanduser(model))
+def _local_model(model: str) -> Path | None:
+    """The model folder (or config.json) `model` names on disk, or None for a Hub id; the access policy
+    decides before any look at the disk (a path outside the allowed folders: one answer, existing or not)."""
+    return access.local_path(model, argument="model", what="a model folder")
 
 
 def resolve(model: str | None, params_b: float | None = None, *, allow_hub: bool = True) -> ModelShape:
@@ -361,12 +370,13 @@ def resolve(model: str | None, params_b: float | None = None, *, allow_hub: bool
             raise UnknownModelError("Give `model` (a Hub id or a local path) or `params_b` (billions).")
         return nearest_geometry(params_b * 1e9, f"{params_b:g}B model", "params_b")
     shape: ModelShape | None = None
-    if _looks_local(model):
-        if not os.path.exists(os.path.expanduser(model)):
+    local = _local_model(model)
+    if local is not None:
+        if not local.exists():
             raise UnknownModelError(
                 f"{model}: no such local path. Pass a Hub id, the model folder, or params_b."
             )
-        shape = local_shape(model)
+        shape = local_shape(local)
     else:
         shape = bundled_shape(model)
         if shape is None and allow_hub and "/" in model:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from hf_train_mcp import access
 from hf_train_mcp.jobs.errors import JobsArgumentError
 
 PAYLOAD_ENV_PREFIX = "HF_TRAIN_MCP_"  # environment variables carrying shipped files; local runs ignore them
@@ -62,10 +63,10 @@ def resolve_script(script: str, cwd: Path | None = None) -> ResolvedScript:
         path = Path(text).expanduser()
         if not path.is_absolute() and cwd is not None:
             path = cwd / path
-        try:
-            is_file = path.is_file()
-        except OSError:  # a one-liner longer than a path may be
-            is_file = False
+        if _PATH_LIKE.match(text) or access.written_as_path(text):
+            # the access policy before any look at the disk: outside the allowed folders, one answer
+            access.readable_file(path, argument="script", what="a script")
+        is_file = access.may_look(path) and _is_file(path)
         if is_file:
             return ResolvedScript(
                 "file", _read_text(path), _safe_name(path.name, INLINE_FILE_NAME), str(path)
@@ -80,6 +81,13 @@ def resolve_script(script: str, cwd: Path | None = None) -> ResolvedScript:
     return ResolvedScript(
         "inline", text + ("\n" if not text.endswith("\n") else ""), INLINE_FILE_NAME, "inline code"
     )
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a one-liner longer than a path may be
+        return False
 
 
 def _read_text(path: Path) -> str:
@@ -128,10 +136,8 @@ def build_uv_command(
         path = Path(arg).expanduser()
         if not path.is_absolute() and cwd is not None:
             path = cwd / path
-        try:
-            is_file = "\n" not in arg and path.is_file()
-        except OSError:
-            is_file = False
+        # only files inside the allowed folders are shipped; any other argument goes to the job as text
+        is_file = "\n" not in arg and access.may_look(path) and _is_file(path)
         if not is_file:
             continue
         name = _safe_name(path.name, f"file{i}")

@@ -29,9 +29,7 @@ def _read_text(api: Any, repo_id: str, filename: str) -> str | None:
     from huggingface_hub.errors import EntryNotFoundError
 
     try:
-        path = hub.call_with_retries(
-            lambda: api.hf_hub_download(repo_id, filename), what=f"read {filename} of {repo_id}"
-        )
+        path = hub.download(api, repo_id, filename, what=f"read {filename} of {repo_id}")
     except EntryNotFoundError:
         return None
     with open(path, encoding="utf-8") as handle:

@@ -231,7 +231,9 @@ def dry_run(
         )
     # The rehearsal runs in a temporary folder: a relative path the caller gave (`./tiny-model`,
     # `data/train.jsonl`) means the caller's working directory, so it is made absolute here.
-    model, tiny_from, dataset = (_from_caller_dir(v) for v in (model, tiny_from, dataset))
+    model = _from_caller_dir(model, "model", "a model folder")
+    tiny_from = _from_caller_dir(tiny_from, "tiny_from", "a model folder")
+    dataset = _from_caller_dir(dataset, "dataset", "a dataset")
     work = Path(keep_dir) if keep_dir else Path(tempfile.mkdtemp(prefix="hf-train-dry-run-"))
     try:
         return _rehearse(
@@ -249,11 +251,15 @@ def dry_run(
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _from_caller_dir(value: str | None) -> str | None:
-    """An existing relative path, made absolute against the working directory; anything else unchanged."""
-    if value and not Path(value).is_absolute() and Path(value).exists():
-        return str(Path(value).resolve())
-    return value
+def _from_caller_dir(value: str | None, argument: str, what: str) -> str | None:
+    """A local path, made absolute against the working directory; a Hub id unchanged. The access policy
+    decides before any look at the disk: a path outside the allowed folders is refused, existing or not."""
+    if not value:
+        return value
+    from hf_train_mcp import access
+
+    path = access.local_path(value, argument=argument, what=what)
+    return str(path) if path is not None and path.exists() else value
 
 
 def _rehearse(

@@ -10,7 +10,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from hf_train_mcp.access import read_training_script, require_local
+from hf_train_mcp.access import local_path, read_training_script, require_local
 from hf_train_mcp.published import group_rarely_used
 from hf_train_mcp.toolkit import Answer, OpenOutput, agent_tool, fail, md_table, structured
 from hf_train_mcp.training import arguments as A
@@ -104,11 +104,15 @@ def checks_table(checks: list[dict[str, Any]]) -> str:
 def _read_script(script: str) -> tuple[str, str | None]:
     """`script` is the text itself, or a path to a file holding it."""
     if "\n" not in script and len(script) < 4096:
-        path = Path(script).expanduser()
-        if path.is_file():
-            return read_training_script(path, argument="script", max_bytes=MAX_SCRIPT_CHARS), str(path)
-        if script.endswith(".py"):
-            raise fail(f"no such file: {script}. Pass the script's text, or the path of an existing file.")
+        # the policy before any look at the disk: outside the allowed folders, one answer, file or not
+        path = local_path(script, argument="script", what="a script", looks_local=script.endswith(".py"))
+        if path is not None:
+            if not path.is_file():
+                raise fail(
+                    f"no such file: {script}. Pass the script's text, or the path of an existing file."
+                )
+            text = read_training_script(path, argument="script", max_bytes=MAX_SCRIPT_CHARS)
+            return text, str(Path(script).expanduser())
     if len(script) > MAX_SCRIPT_CHARS:
         raise fail(f"the script is longer than {MAX_SCRIPT_CHARS} characters")
     return script, None

@@ -7,7 +7,6 @@ can this token push, does the model exist and can it be read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from hf_train_mcp import access, hub
 from hf_train_mcp.errors import AgentError
@@ -51,9 +50,14 @@ def account() -> Account | None:
 
 def check_model(model: str) -> str:
     """Confirm the model exists and is readable; returns where it was found ("local" or "hub")."""
-    path = Path(model).expanduser()
-    if path.exists():
-        access.require_local("Reading a model folder from this machine's disk")
+    # the access policy before any look at the disk: outside the allowed folders, one answer
+    path = access.local_path(model, argument="model", what="a model folder")
+    if path is not None:
+        if not path.exists():
+            raise PrepareError(
+                f"{model}: no such folder on this machine. Point `model` at a saved model folder "
+                "(save_pretrained output) or use a Hub model id such as 'Qwen/Qwen2.5-0.5B'."
+            )
         if not (path / "config.json").is_file():
             raise PrepareError(
                 f"{model} is a local path without a config.json: point `model` at a saved model folder "

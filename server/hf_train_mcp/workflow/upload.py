@@ -13,7 +13,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from hf_train_mcp import hub
+from hf_train_mcp import access, hub
 from hf_train_mcp.errors import AgentError
 
 UPLOAD_ARGUMENT = "upload_local"
@@ -28,7 +28,8 @@ def repo_id_for(user: str, path: Path) -> str:
 
 def upload_local(value: str, *, repo_type: str, user: str) -> str:
     """Upload the local file or folder `value` to a private repo of `user`; return its repo id."""
-    path = Path(value).expanduser()
+    # the access policy before any look at the disk (and no upload of a file outside the allowed folders)
+    path = access.readable_file(Path(value).expanduser(), argument=repo_type, what=f"a {repo_type} to upload")
     if not path.exists():
         raise AgentError(f"{value!r} does not exist on this machine: nothing to upload.")
     repo_id = repo_id_for(user, path)
