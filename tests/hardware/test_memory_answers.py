@@ -236,3 +236,70 @@ def test_inference_on_several_gpus_splits_the_model_through_fit() -> None:
     )
     plain = 0.5 * per_layer_token_bytes(GEMMA2, 0.0) * 2 * 256
     assert eager.activations_gb == pytest.approx((plain + 5 * GEMMA2.heads * 256 * 256 * 2) / GIB)
+
+
+PLANS = [
+    {"peft": "full"},
+    {"peft": "full", "master_weights": "fp32"},
+    {"peft": "lora", "method": "dpo"},
+    {"peft": "full", "method": "dpo"},
+    {"peft": "qlora", "method": "grpo", "grpo_beta": 0.1},
+    {"peft": "full", "method": "grpo", "grpo_beta": 0.1},
+    {"peft": "lora", "chunked_loss": False, "gradient_checkpointing": False},
+    {"peft": "full", "sharding": "fsdp"},
+]
+
+
+@pytest.mark.parametrize("gpus", [1, 2])
+@pytest.mark.parametrize("kw", PLANS)
+def test_the_total_is_the_terms_less_what_is_never_alive_at_once(kw: dict, gpus: int) -> None:
+    est = memory.estimate_memory(QWEN05, plan(**kw), gpus=gpus)
+    terms = sum(getattr(est, t) for t in TERMS)
+    assert est.total_gb == pytest.approx(terms - est.not_coresident_gb)
+    allocated = est.total_gb - est.cuda_overhead_gb
+    assert est.details["allocated_gb"] == round(allocated, 2)
+    assert est.details["fragmentation_gb"] == round(est.cuda_overhead_gb - 0.55, 2)
+    fixed = 0.1 + (1.0 if kw["peft"] == "full" else 0.0)  # full fine-tuning re-allocates every gradient
+    assert est.cuda_overhead_gb == pytest.approx(0.55 + fixed + 0.075 * allocated)
+
+
+def test_dpo_with_an_adapter_counts_the_reference_forward_of_the_active_experts() -> None:
+    mixtral = models.resolve("mistralai/Mixtral-8x7B-v0.1")
+    seq = 512
+    p = TrainingPlan(model="mistralai/Mixtral-8x7B-v0.1", method="dpo", peft="qlora", max_length=seq)
+    lora = memory.estimate_memory(mixtral, p)
+    no_ref = memory.estimate_memory(mixtral, TrainingPlan(**{**p.__dict__, "method": "sft"}))
+    tokens = 2 * seq  # chosen + rejected
+    transient = 6 * 2 * mixtral.intermediate * 2 * tokens  # six 16-bit tensors, two active experts
+    h, L = mixtral.hidden, mixtral.layers
+    saved_dpo = 2 * h * tokens * L + 8 * h * tokens + transient
+    saved_sft = 2 * h * seq * L + 8 * h * seq
+    recompute_dpo = lora.activations_gb * GIB - saved_dpo
+    recompute_sft = no_ref.activations_gb * GIB - saved_sft
+    assert recompute_dpo == pytest.approx(2 * recompute_sft)  # twice the tokens, same layer
+    assert lora.reference_model_gb == 0 and lora.details["reference_model"] == "none"
+
+
+def test_grpo_generation_holds_the_kv_cache_of_every_sequence_and_scores_completions_only() -> None:
+    seq, completion = 1024, 128
+    p = plan(
+        peft="lora",
+        method="grpo",
+        max_length=seq,
+        batch_size=8,
+        num_generations=4,
+        max_completion_length=completion,
+    )
+    est = memory.estimate_memory(QWEN05, p)
+    kv = QWEN05.kv_heads * QWEN05.head_dim
+    assert est.kv_cache_gb == pytest.approx(2 * QWEN05.layers * kv * 2 * 8 * seq / GIB)  # 8 > 4 generations
+    logit_tokens = 8 * completion
+    tile = min(logit_tokens, 4096) * min(QWEN05.vocab, 32768) * 2
+    per_token = logit_tokens * (8 * QWEN05.hidden + 32)
+    assert est.logits_gb == pytest.approx((tile + per_token) / GIB)
+    long = memory.estimate_memory(
+        QWEN05, plan(peft="lora", method="grpo", max_length=4096, num_generations=64)
+    )
+    assert long.details["peak_phase"] == "generation"
+    sft = memory.estimate_memory(QWEN05, plan(peft="lora"))
+    assert sft.kv_cache_gb == 0 and sft.details["peak_phase"] in ("end of forward", "recompute")
