@@ -49,7 +49,8 @@ clean:
 # issue 18 re-applied one by one (tests/mutation/known_mutants.py); both print what survived.
 .PHONY: coverage mutation
 coverage: $(VENV)/.test-env
-	$(BIN)/python -m pytest --cov=hf_train_mcp --cov-branch --cov-report=term-missing:skip-covered --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov=hf_train_mcp --cov-branch --cov-report=term-missing:skip-covered \
+		--durations=15 $(PYTEST_ARGS); status=$$?; $(BIN)/python tests/coverage_totals.py; exit $$status
 
 mutation: $(VENV)/.test-env
 	$(BIN)/python -m pip install -q -e ".[test,mutation]" -r $(TRAIN_PINS)
