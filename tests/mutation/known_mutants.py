@@ -49,9 +49,9 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
         ],
     ),
     (
-        "SFT template packs whatever the plan said",
+        "SFT script packs whatever the plan said",
         "training/runner.py",
-        '"packing": False,',
+        '"packing": cfg["packing"],',
         '"packing": True,',
         ["tests/training/test_rendered_settings.py"],
     ),
