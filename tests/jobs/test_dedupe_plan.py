@@ -58,3 +58,12 @@ async def test_labels_other_than_the_plan_are_part_of_the_plan(jobs_api: JobsApi
     copied = {**PAID, "labels": {"run": "a", PLAN: jobs_api.specs[0]["labels"][PLAN]}}
     again = await submit_all(jobs_api, [copied])
     assert again[0]["job_id"] == answers[0]["job_id"] and len(jobs_api.specs) == 2
+
+
+async def test_a_secret_under_another_name_is_another_plan(jobs_api: JobsApiState) -> None:
+    calls = [
+        {**PAID, "secrets": {"WANDB_API_KEY": "same-value-123"}},
+        {**PAID, "secrets": {"OTHER_KEY": "same-value-123"}},
+    ]
+    answers = await submit_all(jobs_api, calls)
+    assert answers[1]["job_id"] != answers[0]["job_id"] and len(jobs_api.specs) == 2
