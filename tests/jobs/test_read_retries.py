@@ -93,3 +93,53 @@ async def test_a_retry_after_within_the_budget_is_waited_for(
     assert not reply.is_error, reply.text
     first, second = jobs_api.server.received("GET", path)[before:]
     assert 1.9 <= second.at - first.at < 4
+
+
+@pytest.mark.parametrize("value", ["1", "true", "YES", " on "])
+async def test_offline_mode_retries_nothing(
+    hf_jobs, jobs_api: JobsApiState, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    job_id, path, before = await inspect_path(hf_jobs, jobs_api)
+    monkeypatch.setenv(
+        "HF_HUB_OFFLINE", value
+    )  # read live by the retry policy (the client read it at import)
+    jobs_api.server.inject("GET", path, status=503, times=5, body={"error": "down"})
+    reply = await hf_jobs("inspect", {"job_id": job_id})
+    assert reply.is_error
+    assert len(jobs_api.server.received("GET", path)) - before == 1
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5"])
+async def test_an_unusable_hub_timeout_setting_falls_back_to_the_default(
+    hf_jobs, jobs_api: JobsApiState, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    job_id, path, before = await inspect_path(hf_jobs, jobs_api)
+    monkeypatch.setenv("HF_TRAIN_MCP_HUB_TIMEOUT", value)
+    jobs_api.server.inject("GET", path, status=None, delay=0.5, times=1)  # slow, well within 30 s
+    reply = await hf_jobs("inspect", {"job_id": job_id})
+    assert not reply.is_error, reply.text
+    assert len(jobs_api.server.received("GET", path)) - before == 1
+
+
+async def test_the_budget_grows_with_the_hub_timeout(
+    hf_jobs, jobs_api: JobsApiState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id, path, before = await inspect_path(hf_jobs, jobs_api)
+    monkeypatch.setenv("HF_TRAIN_MCP_HUB_TIMEOUT", "2")  # budget 3 x 2 + 2 = 8 s: a 3 s wait fits
+    jobs_api.server.inject("GET", path, status=429, times=1, headers={"Retry-After": "3"}, body={})
+    reply = await hf_jobs("inspect", {"job_id": job_id})
+    assert not reply.is_error, reply.text
+    first, second = jobs_api.server.received("GET", path)[before:]
+    assert 2.9 <= second.at - first.at < 6
+
+
+async def test_a_refused_connection_is_retried(
+    hf_jobs, jobs_api: JobsApiState, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id, _, _ = await inspect_path(hf_jobs, jobs_api)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    with caplog.at_level("WARNING", logger="hf_train_mcp.hub"):
+        reply = await hf_jobs("inspect", {"job_id": job_id})
+    assert reply.is_error
+    retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert [m.split("retry ")[1].split(" in")[0] for m in retries] == ["1/3", "2/3", "3/3"]
