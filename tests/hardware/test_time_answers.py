@@ -213,3 +213,107 @@ def test_batch_inference_decodes_and_prefills_every_prompt(flavor) -> None:
     assert est.tokens == 1000 * (200 + 128) and est.finish_s == 0
     assert est.hfu == 0.38
     assert est.assumptions == ["128 new tokens per prompt (max_completion_length), batch 16 per GPU"]
+
+
+LLAMA8 = models.resolve("meta-llama/Llama-3.1-8B")
+
+
+def test_two_examples_per_batch_are_padded_and_packed_dpo_counts_every_epoch() -> None:
+    two = plan(dataset_examples=1000, dataset_tokens=300_000, batch_size=2, max_length=1024)
+    assert tokens(two)[:2] == (1000 * 450, 450)
+    packed = plan(
+        method="dpo", dataset_examples=100, dataset_tokens=60_000, packing=True, max_length=1024, epochs=2
+    )
+    assert tokens(packed)[:2] == (100 * 2 * 300 * 2, 1024)
+
+
+def test_max_steps_reach_the_time_estimate_on_every_gpu() -> None:
+    p = plan(peft="lora", max_steps=50, batch_size=2, packing=True, max_length=1024)
+    two = throughput.estimate_time(QWEN05, p, A10G2, weight_bytes=QWEN05.params * 2)
+    assert two.known and two.tokens == 50 * 2 * 2 * 1024
+
+
+def test_unpacked_dpo_micro_batches_hold_both_answers() -> None:
+    n = float(QWEN05.params)
+    p = plan(peft="lora", method="dpo", dataset_examples=1000, dataset_tokens=600_000, max_length=1024)
+    est = throughput.estimate_time(QWEN05, p, A10G, weight_bytes=n * 2)
+    assert est.hfu == pytest.approx(hfu(0.38, n, 2 * 300) * 0.8)
+
+
+def test_an_unknown_gpu_generation_uses_the_default_efficiency() -> None:
+    from dataclasses import replace
+
+    odd = replace(A10G, generation="")
+    n = float(QWEN05.params)
+    p = plan(peft="lora", dataset_tokens=1_000_000, packing=True, max_length=2048)
+    assert throughput.estimate_time(QWEN05, p, odd, weight_bytes=n * 2).hfu == pytest.approx(
+        hfu(0.25, n, 2048)
+    )
+    inf = TrainingPlan(model="Qwen/Qwen2.5-0.5B", method="inference", dataset_examples=10)
+    assert throughput.estimate_time(QWEN05, inf, odd, weight_bytes=n * 2).hfu == 0.25
+
+
+def test_a_decoding_step_is_the_slowest_of_memory_compute_and_launches() -> None:
+    weights = LLAMA8.params * 2.0
+    memory_bound = throughput.decode_seconds_per_step(LLAMA8, A10G, weights, 1)
+    assert memory_bound == pytest.approx(weights / (600e9 * 0.5))
+    no_bw = throughput.decode_seconds_per_step(LLAMA8, _without_bandwidth(A10G), weights, 1)
+    assert no_bw == pytest.approx(weights / (300e9 * 0.5))  # a live flavor without a bandwidth: 300 GB/s
+    n = throughput.compute_params(LLAMA8)
+    compute_bound = throughput.decode_seconds_per_step(LLAMA8, A10G, weights, 512)
+    assert compute_bound == pytest.approx(2 * n * 512 / (70e12 * 0.2))
+    launch = throughput.decode_seconds_per_step(QWEN05, catalog.lookup("h200"), QWEN05.params * 2.0, 1)
+    assert launch == pytest.approx(0.0007 * QWEN05.layers)
+
+
+def _without_bandwidth(flavor):
+    from dataclasses import replace
+
+    return replace(flavor, mem_bw_gbs=0.0)
+
+
+def test_grpo_on_two_gpus_over_two_epochs() -> None:
+    p = plan(
+        method="grpo",
+        peft="lora",
+        dataset_examples=100,
+        dataset_tokens=20_000,
+        max_length=1024,
+        num_generations=4,
+        max_completion_length=256,
+        batch_size=8,
+        gradient_accumulation=1,
+        epochs=2,
+    )
+    n = float(QWEN05.params)
+    est = throughput.estimate_time(QWEN05, p, A10G2, weight_bytes=n * 2)
+    completions = 100 * 4 * 2
+    batch = 8  # batch x accumulation 1, above num_generations
+    step = max(n * 2 / (600e9 * 0.5), 2 * n * batch / (70e12 * 0.2), 0.0007 * QWEN05.layers)
+    assert est.generation_s == pytest.approx(math.ceil(completions / (batch * 2)) * 256 * step)
+    assert est.train_s == pytest.approx(est.flops / (est.hfu * 70e12 * 2))
+    out = est.as_dict()
+    assert out["generation_hours"] == round(est.generation_s / 3600, 3) > 0
+    assert out["train_hours"] == round((est.train_s + est.generation_s) / 3600, 3)
+    tight = plan(method="grpo", peft="lora", dataset_tokens=1000, max_length=257, max_completion_length=256)
+    got = throughput.estimate_time(QWEN05, tight, A10G, weight_bytes=n * 2)
+    assert got.assumptions[0] == "prompts estimated from dataset_tokens at 1 tokens each"
+
+
+def test_inference_of_a_large_model_on_two_gpus_reads_half_the_weights_per_step() -> None:
+    p = TrainingPlan(
+        model="meta-llama/Llama-3.1-8B",
+        method="inference",
+        dataset_examples=100,
+        dataset_tokens=20_000,
+        max_completion_length=64,
+        batch_size=1,
+        epochs=2,
+    )
+    weights = LLAMA8.params * 2.0
+    est = throughput.estimate_time(LLAMA8, p, A10G2, weight_bytes=weights)
+    step = weights / 2 / (600e9 * 0.5)  # memory-bound: each GPU reads its half
+    assert est.generation_s == pytest.approx(math.ceil(200 / 2) * 64 * step)
+    assert est.tokens == 200 * (200 + 64)
+    long = throughput.estimate_time(LLAMA8, p, A10G, weight_bytes=weights)
+    assert long.as_dict()["total_hours"] == round(long.total_s / 3600, 3)
