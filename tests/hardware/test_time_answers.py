@@ -317,3 +317,15 @@ def test_inference_of_a_large_model_on_two_gpus_reads_half_the_weights_per_step(
     assert est.tokens == 200 * (200 + 64)
     long = throughput.estimate_time(LLAMA8, p, A10G, weight_bytes=weights)
     assert long.as_dict()["total_hours"] == round(long.total_s / 3600, 3)
+
+
+def test_a_mean_example_length_alone_is_no_dataset_size() -> None:
+    # found by mutation testing: this plan was estimated as 0 tokens, 0 training hours, "known"
+    p = plan(peft="lora", avg_example_tokens=500)
+    est = throughput.estimate_time(QWEN05, p, A10G, weight_bytes=QWEN05.params * 2)
+    assert est.known is False and est.as_dict()["total_hours"] is None
+    assert est.assumptions == [
+        "dataset size unknown: pass dataset_examples or dataset_tokens to estimate time and cost"
+    ]
+    sized = plan(peft="lora", avg_example_tokens=500, dataset_examples=100)
+    assert throughput.estimate_time(QWEN05, sized, A10G, weight_bytes=QWEN05.params * 2).tokens == 100 * 500
