@@ -303,3 +303,70 @@ def test_grpo_generation_holds_the_kv_cache_of_every_sequence_and_scores_complet
     assert long.details["peak_phase"] == "generation"
     sft = memory.estimate_memory(QWEN05, plan(peft="lora"))
     assert sft.kv_cache_gb == 0 and sft.details["peak_phase"] in ("end of forward", "recompute")
+
+
+def ckpt_activations(
+    shape: models.ModelShape, seq: int, residual: float, layer: float, extra: float = 0.0
+) -> float:
+    """Checkpointed activations: each layer's input kept, the head's input, 1.75 layers recomputed."""
+    return residual * shape.hidden * seq * shape.layers + 8 * shape.hidden * seq + extra + 1.75 * layer * seq
+
+
+def test_full_fine_tuning_activations_on_a_t4_keep_fp32_residuals_and_no_weight_cast() -> None:
+    seq = 1024
+    t4 = memory.estimate_memory(QWEN05, plan(peft="full", max_length=seq), bf16=False)
+    layer = per_layer_token_bytes(QWEN05, 0.0) + 2 * 2 * QWEN05.hidden
+    assert t4.activations_gb == pytest.approx(ckpt_activations(QWEN05, seq, 4, layer) / GIB)
+    bf16 = memory.estimate_memory(QWEN05, plan(peft="full", max_length=seq))
+    assert bf16.activations_gb == pytest.approx(
+        ckpt_activations(QWEN05, seq, 2, per_layer_token_bytes(QWEN05, 0.0)) / GIB
+    )
+
+
+def test_full_dpo_has_no_adapter_reference_transient_and_shards_its_reference_copy() -> None:
+    seq = 512
+    dpo = memory.estimate_memory(QWEN05, plan(peft="full", method="dpo", max_length=seq))
+    tokens = 2 * seq
+    assert dpo.activations_gb == pytest.approx(
+        ckpt_activations(QWEN05, tokens, 2, per_layer_token_bytes(QWEN05, 0.0)) / GIB
+    )
+    sharded = memory.estimate_memory(QWEN05, plan(peft="full", method="dpo", sharding="fsdp"), gpus=2)
+    assert sharded.reference_model_gb == pytest.approx(QWEN05.params * 2 / 2 / GIB)
+
+
+def test_bf16_adapters_without_dropout_keep_no_input_copy() -> None:
+    seq = 1024
+    est = memory.estimate_memory(
+        QWEN05, plan(peft="lora", adapter_dtype="bf16", lora_dropout=0.0, max_length=seq)
+    )
+    assert est.activations_gb == pytest.approx(
+        ckpt_activations(QWEN05, seq, 2, per_layer_token_bytes(QWEN05, 0.0)) / GIB
+    )
+
+
+def test_a_mixture_of_experts_adapts_every_expert_and_runs_two() -> None:
+    mixtral = models.resolve("mistralai/Mixtral-8x7B-v0.1")
+    h, i, L = mixtral.hidden, mixtral.intermediate, mixtral.layers
+    q, kv = mixtral.heads * mixtral.head_dim, mixtral.kv_heads * mixtral.head_dim
+    p = TrainingPlan(
+        model="mistralai/Mixtral-8x7B-v0.1",
+        peft="qlora",
+        lora_dropout=0.0,
+        max_length=512,
+        gradient_checkpointing=False,
+    )
+    est = memory.estimate_memory(mixtral, p)
+    assert est.details["adapter_params"] == 16 * ((h + q) + 2 * (h + kv) + (q + h) + 3 * (h + i) * 8) * L
+    active = 2 * i  # two experts per token
+    layer = 12 * h + 2 * (q + 2 * kv) + 2 * q + 8 * active
+    assert est.activations_gb == pytest.approx((layer * 512 * L + 8 * h * 512) / GIB)
+
+
+def test_fit_answers_two_decimals_of_every_figure() -> None:
+    from dataclasses import replace
+
+    odd = replace(catalog.lookup("a10g-large"), usable_vram_gib_per_gpu=22.4567)
+    got = memory.fit(QWEN05, plan(peft="lora", max_length=1234), odd)
+    out = got.as_dict()
+    assert out["usable_gb"] == 22.46
+    assert out["need_gb"] == round(got.need_gib, 2) and out["need_gb"] != round(got.need_gib, 3)
