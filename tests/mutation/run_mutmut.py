@@ -44,7 +44,7 @@ def suites() -> dict[str, list[str]]:
 
 
 def skipped(module: str) -> list[str]:
-    """`[tool.mutmut.skip]`: regexes of lines left unmutated in `module` (a `def` line: its function)."""
+    """`[tool.mutmut.skip]`: regexes of `def`/`class` lines whose block is left unmutated in `module`."""
     return list(config().get("skip", {}).get(module, []))
 
 
@@ -68,11 +68,18 @@ def stage(module: str, tests: list[str]) -> Path:
             shutil.copytree(source, where / name, ignore=ignore)
         elif source.exists():
             shutil.copy2(source, where / name)
+    patterns = [re.compile(p) for p in skipped(module)]
+    if patterns:  # mutmut's own do_not_mutate_patterns skip a line only: mark the staged copy's blocks
+        source = where / "src" / "hf_train_mcp" / module
+        lines = source.read_text().splitlines()
+        marked = [
+            f"{ln}  # pragma: no mutate block" if any(p.search(ln) for p in patterns) else ln for ln in lines
+        ]
+        source.write_text("\n".join(marked) + "\n")
     text = (where / "pyproject.toml").read_text()
     listed = (
         f'only_mutate = ["src/hf_train_mcp/{module}"]\n'
         "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]\n"
-        "do_not_mutate_patterns = [" + ", ".join(f"'{p}'" for p in skipped(module)) + "]\n"
     )
     text = re.sub(r"^\[tool\.mutmut\]\n", lambda m: m.group(0) + listed, text, count=1, flags=re.MULTILINE)
     (where / "pyproject.toml").write_text(text)
