@@ -45,11 +45,13 @@ clean:
 
 # Slow checks, outside `make test`:
 # `make coverage`: the whole suite (slow tests included) with line and branch coverage of the package.
-# `make mutation`: mutmut on the core modules ([tool.mutmut] in pyproject.toml), then the one-line bugs of
-# issue 18 re-applied one by one (tests/mutation/known_mutants.py); both print what survived.
+# `make mutation`: mutmut on each core module with its own fast tests ([tool.mutmut.suites] in pyproject.toml;
+# `make mutation MODULES=hardware/memory.py` for one), then the one-line bugs of issue 18 re-applied one by one
+# (tests/mutation/known_mutants.py); both print what survived (equivalent survivors: tests/mutation/EQUIVALENT.md).
 .PHONY: coverage mutation
 coverage: $(VENV)/.test-env
-	$(BIN)/python -m pytest --cov=hf_train_mcp --cov-branch --cov-report=term-missing:skip-covered --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov=hf_train_mcp --cov-branch --cov-report=term-missing:skip-covered \
+		--durations=15 $(PYTEST_ARGS); status=$$?; $(BIN)/python tests/coverage_totals.py; exit $$status
 
 mutation: $(VENV)/.test-env
 	$(BIN)/python -m pip install -q -e ".[test,mutation]" -r $(TRAIN_PINS)

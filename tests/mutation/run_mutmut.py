@@ -1,12 +1,20 @@
 """Mutation testing of the core modules with mutmut 3: `make mutation` (slow: minutes per module).
 
-mutmut 3 imports the mutated code from `mutants/src` (or `mutants/`), and names modules after their path
-with only a `src.` prefix removed; this project's package lives in `server/`. So the run happens in a
-staging copy, `.mutation/`, where the package sits at `src/hf_train_mcp` (mutmut then writes
-`.mutation/mutants/`). The modules to mutate and the tests to run are `[tool.mutmut]` in pyproject.toml;
-`python tests/mutation/run_mutmut.py src/hf_train_mcp/redact.py ...` narrows the modules.
+    .venv/bin/python tests/mutation/run_mutmut.py                       # every module of the suites
+    .venv/bin/python tests/mutation/run_mutmut.py hardware/memory.py    # one (or a few) modules
+    MUTMUT_CHILDREN=1 .venv/bin/python tests/mutation/run_mutmut.py ... # fewer parallel workers (default 2)
 
-Prints every surviving mutant (`mutmut show <name>` in `.mutation/` gives its diff) and the score.
+The modules and each one's FAST test selection are `[tool.mutmut.suites]` in pyproject.toml. Each module
+runs on its own, one after the other, so a module is only tested by its own tests and its score is its own.
+
+mutmut 3 imports the mutated code from `mutants/src` (or `mutants/`), and names modules after their path
+with only a `src.` prefix removed; this project's package lives in `server/`. So each run happens in a
+staging copy, `.mutation/<module>/`, where the package sits at `src/hf_train_mcp` (mutmut then writes
+`.mutation/<module>/mutants/`).
+
+Prints every surviving mutant (`cd .mutation/<module> && ../../.venv/bin/mutmut show NAME` gives its diff)
+and each module's score. Survivors known to be equivalent (no behaviour can tell them apart) are listed,
+with the reason, in tests/mutation/EQUIVALENT.md; they are printed as such and left out of "unexplained".
 """
 
 from __future__ import annotations
@@ -16,42 +24,74 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGE = ROOT / ".mutation"
+STAGES = ROOT / ".mutation"
 COPIED = ("tests", "script_templates", "skills", "benchmarks", "pyproject.toml", "README.md")
+EQUIVALENT = Path(__file__).with_name("EQUIVALENT.md")
+# A mutant's status in mutmut's results; "no tests" means no selected test ran its function: a survivor.
+NOT_A_VERDICT = ("skipped", "not checked")
 
 
-def stage(only: list[str]) -> None:
-    if STAGE.exists():
-        shutil.rmtree(STAGE)
-    STAGE.mkdir()
+def config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+
+
+def suites() -> dict[str, list[str]]:
+    return dict(config()["suites"])
+
+
+def skipped(module: str) -> list[str]:
+    """`[tool.mutmut.skip]`: regexes of `def`/`class` lines whose block is left unmutated in `module`."""
+    return list(config().get("skip", {}).get(module, []))
+
+
+def equivalent_names() -> set[str]:
+    """Mutant names listed in EQUIVALENT.md (a line starting with `- \\`name\\``)."""
+    if not EQUIVALENT.exists():
+        return set()
+    return set(re.findall(r"^- `([^`]+)`", EQUIVALENT.read_text(), flags=re.MULTILINE))
+
+
+def stage(module: str, tests: list[str]) -> Path:
+    where = STAGES / module.replace("/", "_").removesuffix(".py")
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc")
-    shutil.copytree(ROOT / "server", STAGE / "src", ignore=ignore)
+    shutil.copytree(ROOT / "server", where / "src", ignore=ignore)
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, STAGE / name, ignore=ignore)
+            shutil.copytree(source, where / name, ignore=ignore)
         elif source.exists():
-            shutil.copy2(source, STAGE / name)
-    if only:
-        text = (STAGE / "pyproject.toml").read_text()
-        listed = "only_mutate = [" + ", ".join(f'"{m}"' for m in only) + "]"
-        text = re.sub(r"only_mutate = \[[^\]]*\]", listed, text, count=1)
-        (STAGE / "pyproject.toml").write_text(text)
+            shutil.copy2(source, where / name)
+    patterns = [re.compile(p) for p in skipped(module)]
+    if patterns:  # mutmut's own do_not_mutate_patterns skip a line only: mark the staged copy's blocks
+        source = where / "src" / "hf_train_mcp" / module
+        lines = source.read_text().splitlines()
+        marked = [
+            f"{ln}  # pragma: no mutate block" if any(p.search(ln) for p in patterns) else ln for ln in lines
+        ]
+        source.write_text("\n".join(marked) + "\n")
+    text = (where / "pyproject.toml").read_text()
+    listed = (
+        f'only_mutate = ["src/hf_train_mcp/{module}"]\n'
+        "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]\n"
+    )
+    text = re.sub(r"^\[tool\.mutmut\]\n", lambda m: m.group(0) + listed, text, count=1, flags=re.MULTILINE)
+    (where / "pyproject.toml").write_text(text)
+    return where
 
 
-def main(only: list[str]) -> int:
-    mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or shutil.which("mutmut")
-    if mutmut is None:
-        print('mutmut is not installed: pip install -e ".[mutation]"', file=sys.stderr)
-        return 2
-    stage(only)
+def run_module(mutmut: str, module: str, tests: list[str], children: str) -> tuple[dict[str, int], list[str]]:
+    where = stage(module, tests)
     env = {**os.environ, "PYTHONPATH": ""}
     run = subprocess.Popen(
-        [mutmut, "run"],
-        cwd=STAGE,
+        [mutmut, "run", "--max-children", children],
+        cwd=where,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -59,14 +99,16 @@ def main(only: list[str]) -> int:
         bufsize=1,
     )
     assert run.stdout is not None
-    for chunk in run.stdout:  # mutmut redraws a spinner with carriage returns: keep the last state of a line
+    last = ""
+    for chunk in run.stdout:  # mutmut redraws a spinner with carriage returns: keep a line's last state
         line = chunk.rstrip("\n").rsplit("\r", 1)[-1]
-        if line.strip():
-            print(line, flush=True)
-    if run.wait() not in (0, 1):
-        return run.returncode
+        if line.strip() and line != last:
+            last = line
+            if not line.lstrip().startswith(("⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏")):
+                print("   ", line, flush=True)
+    run.wait()
     results = subprocess.run(
-        [mutmut, "results", "--all", "true"], cwd=STAGE, env=env, capture_output=True, text=True, check=False
+        [mutmut, "results", "--all", "true"], cwd=where, env=env, capture_output=True, text=True, check=False
     )
     statuses: dict[str, int] = {}
     survivors = []
@@ -75,20 +117,50 @@ def main(only: list[str]) -> int:
         if not name:
             continue
         statuses[status] = statuses.get(status, 0) + 1
-        if status == "survived":
+        if status in ("survived", "no tests", "suspicious"):
             survivors.append(name)
-    print("\nSurviving mutants (`cd .mutation && mutmut show NAME` for the diff):")
-    for name in survivors:
-        print("  ", name)
-    tested = sum(n for s, n in statuses.items() if s not in ("skipped", "not checked"))
-    killed = statuses.get("killed", 0) + statuses.get("timeout", 0)
-    print(f"\nmutants: {dict(sorted(statuses.items()))}")
-    if tested:
-        print(
-            f"score: {killed}/{tested} killed = {100 * killed / tested:.1f}%; "
-            f"surviving {100 * len(survivors) / tested:.1f}%"
+    return statuses, survivors
+
+
+def main(only: list[str]) -> int:
+    mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or shutil.which("mutmut")
+    if mutmut is None:
+        print('mutmut is not installed: pip install -e ".[mutation]"', file=sys.stderr)
+        return 2
+    children = os.environ.get("MUTMUT_CHILDREN", "2")
+    table = suites()
+    modules = [
+        m for m in table if not only or any(m.endswith(o.removeprefix("src/hf_train_mcp/")) for o in only)
+    ]
+    missing = [m for m in modules if not (ROOT / "server/hf_train_mcp" / m).exists()]
+    if missing:
+        print(f"not in the tree any more (update [tool.mutmut.suites]): {missing}", file=sys.stderr)
+        return 2
+    equivalent = equivalent_names()
+    scores = []
+    unexplained_total = 0
+    for module in modules:
+        print(f"\n== {module}: {' '.join(table[module])}", flush=True)
+        statuses, survivors = run_module(mutmut, module, table[module], children)
+        tested = sum(n for s, n in statuses.items() if s not in NOT_A_VERDICT)
+        killed = statuses.get("killed", 0) + statuses.get("timeout", 0) + statuses.get("segfault", 0)
+        unexplained = [s for s in survivors if s not in equivalent]
+        if not tested:  # mutmut stops early when no selected test runs the module: every mutant survives
+            unexplained = [f"{module}: no selected test runs it ({statuses})"]
+        unexplained_total += len(unexplained)
+        for name in survivors:
+            print(f"   {'equivalent ' if name in equivalent else 'SURVIVED   '} {name}")
+        share = 100 * len(survivors) / tested if tested else 0.0
+        scores.append(
+            f"{module:28} killed {killed:4} / {tested:4}, surviving {len(survivors):3} ({share:4.1f}%), "
+            f"{len(survivors) - len(unexplained)} of them equivalent; {dict(sorted(statuses.items()))}"
         )
-    return 0
+        print("   " + scores[-1], flush=True)
+    print("\nScores (diff of a survivor: cd .mutation/<module> && mutmut show NAME):")
+    for line in scores:
+        print("  ", line)
+    print(f"unexplained survivors: {unexplained_total}")
+    return 1 if unexplained_total else 0
 
 
 if __name__ == "__main__":

@@ -205,7 +205,8 @@ def training_tokens(plan: TrainingPlan, n_gpus: int) -> tuple[float | None, floa
             total *= PAD_FACTOR
             notes.append(f"unpacked batches of {plan.batch_size}: padding counted as x{PAD_FACTOR}")
         return total, (plan.max_length if plan.packing else plan.max_length * ASSUMED_FILL), notes
-    if mean is None:
+    if mean is None or not (plan.dataset_examples or plan.dataset_tokens):
+        # a mean length alone (avg_example_tokens) is no dataset size: the time stays unknown
         return None, float(plan.max_length), notes
     examples = float(plan.dataset_examples or 0)
     if not examples and plan.dataset_tokens:
