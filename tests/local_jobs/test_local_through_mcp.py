@@ -1,5 +1,6 @@
 """Local jobs through the doors users use: a generated SFT LoRA script submitted with flavor "local"
-trains a tiny model end to end; cancel and timeout of long jobs; a server restart mid-job."""
+trains a tiny model end to end (and training_loss_curve draws that job's curve); cancel and timeout of
+long jobs; a server restart mid-job."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 from hf_train_mcp.app import build_server
 from hf_train_mcp.jobs import backends
+from local_jobs.mcp_door import FINISHED, QUIET_ENV, Call, decoded_png, mcp_caller, wait_for_stage
 from mcp import Client, StdioServerParameters
 from training.helpers import TinyAssets
 
@@ -23,13 +24,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="local jobs are tested on Linux"),
 ]
-QUIET_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-    "CUDA_VISIBLE_DEVICES": "",
-    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
-    "PYTHONUNBUFFERED": "1",
-}
 
 
 @pytest.fixture
@@ -39,40 +33,10 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
-Call = Callable[..., Awaitable[Any]]
-
-
 @pytest.fixture
 async def call(data_dir: Path) -> AsyncIterator[Call]:
-    async with Client(build_server()) as client:
-        started: list[str] = []
-
-        async def invoke(tool: str, arguments: dict[str, Any], progress: list[str] | None = None) -> Any:
-            async def on_progress(value: float, total: float | None, message: str | None) -> None:
-                if progress is not None and message:
-                    progress.append(message)
-
-            result = await client.call_tool(tool, arguments, progress_callback=on_progress)
-            text = "\n".join(getattr(b, "text", "") for b in result.content)
-            assert not result.is_error, text
-            job_id = (result.structured_content or {}).get("job_id")
-            if job_id:
-                started.append(job_id)
-            return result.structured_content, text
-
+    async with mcp_caller() as invoke:
         yield invoke
-        for job_id in started:  # leave no process behind
-            await client.call_tool("hf_jobs", {"operation": "cancel", "args": {"job_id": job_id}})
-
-
-async def wait_for_stage(call: Call, job_id: str, stages: set[str], seconds: float) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        data, _ = await call("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
-        job = data["job"]
-        if job["stage"] in stages or time.monotonic() > deadline:
-            return job
-        await anyio.sleep(0.5)
 
 
 async def test_generated_sft_lora_script_trains_locally_end_to_end(
@@ -103,12 +67,12 @@ async def test_generated_sft_lora_script_trains_locally_end_to_end(
     assert submit["operation"] == "uv" and submit["args"]["flavor"] == "local"
     progress: list[str] = []
     args = {**submit["args"], "local_python": sys.executable, "env": QUIET_ENV, "wait_seconds": 120}
-    answer, text = await call("hf_jobs", {"operation": "uv", "args": args}, progress)
+    answer, text = await call("hf_jobs", {"operation": "uv", "args": args}, progress=progress)
     job_id = answer["job_id"]
     assert job_id.startswith("local-") and job_id in text
     assert progress, "log lines are relayed as progress while the job is followed"
 
-    job = await wait_for_stage(call, job_id, {"COMPLETED", "ERROR", "CANCELED"}, 240)
+    job = await wait_for_stage(call, job_id, FINISHED, 240)
     _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
     assert job["stage"] == "COMPLETED", logs_text[-3000:]
     assert "HF_TRAIN_SUMMARY" in logs_text
@@ -116,6 +80,16 @@ async def test_generated_sft_lora_script_trains_locally_end_to_end(
     assert (out / "README.md").is_file()
     _, ps_text = await call("hf_jobs", {"operation": "ps", "args": {"all": True}})
     assert job_id in ps_text
+
+    # The same run serves training_loss_curve on a local job: its curve comes from the job's own log.
+    async with Client(build_server()) as client:
+        curve = await client.call_tool("training_loss_curve", {"job_id": job_id})
+    assert not curve.is_error, curve.content[0].text
+    data = curve.structured_content
+    assert data["stage"] == "COMPLETED" and data["finished"] is True
+    assert data["points"] == 3 and data["summary"]["steps"] == 3  # logging_steps=1: a point per step
+    assert data["train"][-1]["loss"] == pytest.approx(data["summary"]["final_loss"], rel=1e-3)
+    assert decoded_png(curve)[0] > 300
 
 
 async def test_cancel_stops_a_long_local_job(call: Call) -> None:
@@ -147,7 +121,7 @@ async def test_timeout_ends_a_local_job_with_an_error(call: Call) -> None:
             "args": {"command": ["sleep", "120"], "flavor": "local", "timeout": 2, "detach": True},
         },
     )
-    job = await wait_for_stage(call, answer["job_id"], {"ERROR", "COMPLETED", "CANCELED"}, 30)
+    job = await wait_for_stage(call, answer["job_id"], FINISHED, 30)
     assert job["stage"] == "ERROR"
     assert "timed out" in json.dumps(job)
 

@@ -13,70 +13,26 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from hf_train_mcp.app import build_server
 from hf_train_mcp.jobs import backends
 from hf_train_mcp.local_jobs.runner import JOB_ID_ENV
-from mcp import Client
+from local_jobs.mcp_door import FINISHED, QUIET_ENV, Call, mcp_caller, wait_for_stage
 from ssh_jobs.sshd import HF_TRAIN_MCP, Sshd
 from training.helpers import TinyAssets
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-QUIET_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-    "CUDA_VISIBLE_DEVICES": "",
-    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
-    "HF_HUB_OFFLINE": "1",
-    "PYTHONUNBUFFERED": "1",
-}
-FINISHED = {"COMPLETED", "ERROR", "CANCELED"}
-
-Call = Callable[..., Awaitable[tuple[dict[str, Any], str]]]
-
 
 @pytest.fixture
-async def call(hosts_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Call]:
+async def call(hosts_file: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Call]:
     monkeypatch.setattr(backends, "_local_instance", None)
-    async with Client(build_server()) as client:
-        started: list[str] = []
-
-        async def invoke(
-            tool: str, arguments: dict[str, Any], *, error: bool = False, progress: list[str] | None = None
-        ) -> tuple[dict[str, Any], str]:
-            async def on_progress(value: float, total: float | None, message: str | None) -> None:
-                if progress is not None and message:
-                    progress.append(message)
-
-            result = await client.call_tool(tool, arguments, progress_callback=on_progress)
-            text = "\n".join(getattr(b, "text", "") for b in result.content)
-            assert result.is_error == error, text
-            job_id = (result.structured_content or {}).get("job_id")
-            if job_id:
-                started.append(job_id)
-            return result.structured_content or {}, text
-
+    async with mcp_caller() as invoke:
         yield invoke
-        active = await client.call_tool("hf_jobs", {"operation": "ps"})
-        for job in (active.structured_content or {}).get("jobs", []):
-            if job["id"] in started:  # leave no process behind
-                await client.call_tool("hf_jobs", {"operation": "cancel", "args": {"job_id": job["id"]}})
-
-
-async def wait_for_stage(call: Call, job_id: str, stages: set[str], seconds: float) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        data, _ = await call("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
-        job = data["job"]
-        if job["stage"] in stages or time.monotonic() > deadline:
-            return job
-        await anyio.sleep(0.5)
 
 
 def py(code: str) -> list[str]:
@@ -142,7 +98,7 @@ async def test_generated_script_trains_a_tiny_model_on_the_ssh_host(
         **generated["hf_jobs"]["args"],
         "flavor": "ssh:box",
         "local_python": sys.executable,
-        "env": {**QUIET_ENV, "HF_HOME": str(tmp_path / "hf-home")},
+        "env": {**QUIET_ENV, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")},
         "wait_seconds": 120,
     }
     progress: list[str] = []
