@@ -8,11 +8,13 @@ import io
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
 from hf_train_mcp.app import build_server
 from mcp import Client
+from training.helpers import SFT_MAPPING, TinyAssets
 
 # The environment a tiny training job runs in: one thread (2 cores are shared), no GPU, no progress bars.
 QUIET_ENV = {
@@ -67,6 +69,37 @@ async def wait_for_stage(
         if job["stage"] in stages or time.monotonic() > deadline:
             return job
         await anyio.sleep(0.25)
+
+
+def tiny_sft_request(tiny: TinyAssets, out: Path) -> dict[str, Any]:
+    """generate_training_script's arguments for a 3-step SFT LoRA job on the tiny model, saving to `out`."""
+    return {
+        "method": "sft",
+        "peft": "lora",
+        "model": str(tiny.model),
+        "dataset": str(tiny.sft_data),
+        "column_mapping": SFT_MAPPING,
+        "flavor": "local",
+        "push_to_hub": False,
+        "output_dir": str(out),
+        "max_steps": 3,
+        "save_steps": 1,
+        "logging_steps": 1,
+        "per_device_train_batch_size": 2,
+        "gradient_accumulation_steps": 1,
+        "max_length": 64,
+        "timeout": "30m",
+    }
+
+
+async def assert_trained(call: Call, job_id: str, out: Path) -> str:
+    """The training job completed, printed its summary and saved its adapter to `out`; returns its logs."""
+    job = await wait_for_stage(call, job_id, FINISHED, 240)
+    _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
+    assert job["stage"] == "COMPLETED", logs_text[-3000:]
+    assert "HF_TRAIN_SUMMARY" in logs_text
+    assert (out / "adapter_model.safetensors").is_file()
+    return logs_text
 
 
 def decoded_png(result: Any) -> tuple[int, int]:

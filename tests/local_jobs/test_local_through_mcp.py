@@ -15,7 +15,16 @@ import anyio
 import pytest
 from hf_train_mcp.app import build_server
 from hf_train_mcp.jobs import backends
-from local_jobs.mcp_door import FINISHED, QUIET_ENV, Call, decoded_png, mcp_caller, wait_for_stage
+from local_jobs.mcp_door import (
+    FINISHED,
+    QUIET_ENV,
+    Call,
+    assert_trained,
+    decoded_png,
+    mcp_caller,
+    tiny_sft_request,
+    wait_for_stage,
+)
 from mcp import Client, StdioServerParameters
 from training.helpers import TinyAssets
 
@@ -43,26 +52,7 @@ async def test_generated_sft_lora_script_trains_locally_end_to_end(
     call: Call, tiny: TinyAssets, tmp_path: Path
 ) -> None:
     out = tmp_path / "adapter-out"
-    generated, _ = await call(
-        "generate_training_script",
-        {
-            "method": "sft",
-            "peft": "lora",
-            "model": str(tiny.model),
-            "dataset": str(tiny.sft_data),
-            "column_mapping": {"prompt": "question", "completion": "answer"},
-            "flavor": "local",
-            "push_to_hub": False,
-            "output_dir": str(out),
-            "max_steps": 3,
-            "save_steps": 1,
-            "logging_steps": 1,
-            "per_device_train_batch_size": 2,
-            "gradient_accumulation_steps": 1,
-            "max_length": 64,
-            "timeout": "30m",
-        },
-    )
+    generated, _ = await call("generate_training_script", tiny_sft_request(tiny, out))
     submit = generated["hf_jobs"]
     assert submit["operation"] == "uv" and submit["args"]["flavor"] == "local"
     progress: list[str] = []
@@ -72,11 +62,7 @@ async def test_generated_sft_lora_script_trains_locally_end_to_end(
     assert job_id.startswith("local-") and job_id in text
     assert progress, "log lines are relayed as progress while the job is followed"
 
-    job = await wait_for_stage(call, job_id, FINISHED, 240)
-    _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
-    assert job["stage"] == "COMPLETED", logs_text[-3000:]
-    assert "HF_TRAIN_SUMMARY" in logs_text
-    assert (out / "adapter_model.safetensors").is_file()
+    await assert_trained(call, job_id, out)
     assert (out / "README.md").is_file()
     _, ps_text = await call("hf_jobs", {"operation": "ps", "args": {"all": True}})
     assert job_id in ps_text
@@ -126,13 +112,18 @@ async def test_timeout_ends_a_local_job_with_an_error(call: Call) -> None:
     assert "timed out" in json.dumps(job)
 
 
-async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
+async def test_jobs_survive_a_server_restart(data_dir: Path, tmp_path: Path) -> None:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "hf_train_mcp"],
         env={**os.environ, "HF_TRAIN_MCP_DATA_DIR": str(data_dir)},
     )
-    script = "import time; print('first', flush=True); time.sleep(4); print('last', flush=True)"
+    go = tmp_path / "go"  # the job runs until the second server has listed it (at most a minute)
+    script = (
+        "import os, time\nprint('first', flush=True)\nend = time.monotonic() + 60\n"
+        f"while not os.path.exists({str(go)!r}) and time.monotonic() < end: time.sleep(0.05)\n"
+        "print('last', flush=True)\n"
+    )
     async with Client(params) as first_server:
         result = await first_server.call_tool(
             "hf_jobs",
@@ -147,6 +138,7 @@ async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
     async with Client(params) as second_server:
         listed = await second_server.call_tool("hf_jobs", {"operation": "ps"})
         assert job_id in listed.content[0].text
+        go.touch()
         deadline = time.monotonic() + 30
         while True:
             seen = await second_server.call_tool(
@@ -155,7 +147,7 @@ async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
             job = seen.structured_content["job"]
             if (job["stage"] != "RUNNING" and job["stage"] != "SCHEDULING") or time.monotonic() > deadline:
                 break
-            await anyio.sleep(0.5)
+            await anyio.sleep(0.2)
         assert job["stage"] == "COMPLETED"
         logs = await second_server.call_tool("hf_jobs", {"operation": "logs", "args": {"job_id": job_id}})
         text = logs.content[0].text

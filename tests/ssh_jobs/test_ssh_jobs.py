@@ -21,7 +21,15 @@ import anyio
 import pytest
 from hf_train_mcp.jobs import backends
 from hf_train_mcp.local_jobs.runner import JOB_ID_ENV
-from local_jobs.mcp_door import FINISHED, QUIET_ENV, Call, mcp_caller, wait_for_stage
+from local_jobs.mcp_door import (
+    FINISHED,
+    QUIET_ENV,
+    Call,
+    assert_trained,
+    mcp_caller,
+    tiny_sft_request,
+    wait_for_stage,
+)
 from ssh_jobs.sshd import HF_TRAIN_MCP, Sshd
 from training.helpers import TinyAssets
 
@@ -74,26 +82,7 @@ async def test_generated_script_trains_a_tiny_model_on_the_ssh_host(
     call: Call, tiny: TinyAssets, tmp_path: Path, sshd: Sshd
 ) -> None:
     out = tmp_path / "adapter-out"
-    generated, _ = await call(
-        "generate_training_script",
-        {
-            "method": "sft",
-            "peft": "lora",
-            "model": str(tiny.model),
-            "dataset": str(tiny.sft_data),
-            "column_mapping": {"prompt": "question", "completion": "answer"},
-            "flavor": "local",
-            "push_to_hub": False,
-            "output_dir": str(out),
-            "max_steps": 3,
-            "save_steps": 1,
-            "logging_steps": 1,
-            "per_device_train_batch_size": 2,
-            "gradient_accumulation_steps": 1,
-            "max_length": 64,
-            "timeout": "30m",
-        },
-    )
+    generated, _ = await call("generate_training_script", tiny_sft_request(tiny, out))
     args = {
         **generated["hf_jobs"]["args"],
         "flavor": "ssh:box",
@@ -109,11 +98,7 @@ async def test_generated_script_trains_a_tiny_model_on_the_ssh_host(
     assert answer["url"].startswith(f"ssh://{sshd.user}@127.0.0.1:{sshd.port}/"), answer["url"]
     assert progress, "log lines are relayed as progress while the job is followed over SSH"
 
-    job = await wait_for_stage(call, job_id, FINISHED, 240)
-    _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
-    assert job["stage"] == "COMPLETED", logs_text[-3000:]
-    assert "HF_TRAIN_SUMMARY" in logs_text
-    assert (out / "adapter_model.safetensors").is_file()
+    await assert_trained(call, job_id, out)
     remote_id = job_id.removeprefix("ssh:box:")
     assert (sshd.remote_data / "local-jobs" / remote_id / "output.log").is_file(), "the job ran over there"
     ps, ps_text = await call("hf_jobs", {"operation": "ps", "args": {"all": True}})
