@@ -36,7 +36,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
-# The suite runs on two pytest-xdist workers (pyproject's addopts: each training subprocess uses one core).
+# `make test` runs the suite on two pytest-xdist workers (each training subprocess uses one core).
 # The tests of the real sshd read the whole process list: they stay on one worker (`--dist loadgroup`).
 # (Session fixtures such as `tiny` and `trained` are built once per worker that uses them.)
 ONE_WORKER = {"sshd": "sshd"}
