@@ -25,12 +25,10 @@ $(VENV)/.test-env: $(BIN)/hf-train-mcp pyproject.toml $(TRAIN_PINS)
 	$(BIN)/python -m pip install -q -e ".[test]" -r $(TRAIN_PINS)
 	touch $@
 
-# Two pytest-xdist workers: each training subprocess of the suite uses one core (tests/conftest.py keeps
-# the real sshd's tests on one worker). `PYTEST_ARGS="-n 0"` runs it in one process.
 test: $(VENV)/.test-env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-env
 	$(BIN)/ruff check .

@@ -36,19 +36,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_SANDBOX, ignore_errors=True)
 
 
-# `make test` runs the suite on two pytest-xdist workers (each training subprocess uses one core).
-# The tests of the real sshd read the whole process list: they stay on one worker (`--dist loadgroup`).
-# (Session fixtures such as `tiny` and `trained` are built once per worker that uses them.)
-ONE_WORKER = {"sshd": "sshd"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        group = next((ONE_WORKER[f] for f in getattr(item, "fixturenames", ()) if f in ONE_WORKER), None)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
