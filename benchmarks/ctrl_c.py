@@ -27,40 +27,46 @@ INIT = {
 }
 
 
-def measure(command: list[str]) -> tuple[float, list[str], int]:
-    """(seconds from SIGINT to exit, stderr lines, exit status) for one served session."""
+def measure(
+    command: list[str], env: dict[str, str] | None = None, timeout: float = 120
+) -> tuple[float, list[str], int]:
+    """(seconds from SIGINT to exit, stderr lines, exit status) for one session served over stdio (stdin
+    stays open, as at a terminal). tests/test_cli_signals.py asserts on the same measurement."""
     proc = subprocess.Popen(
         command,
         cwd=REPO,
+        env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     for message in (
         INIT,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     ):
         proc.stdin.write((json.dumps(message) + "\n").encode())
-        proc.stdin.flush()
+    proc.stdin.flush()
     answers = 0
     while answers < 2:  # initialize and tools/list answered: the server is serving
         line = proc.stdout.readline()
         if not line:
-            break
+            proc.wait()
+            raise RuntimeError(f"{command[0]} stopped before serving: {proc.stderr.read().decode()[-2000:]}")
         answers += b'"id"' in line
     started = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
     try:
-        proc.wait(timeout=120)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     seconds = time.monotonic() - started
-    assert proc.stderr is not None
     stderr = proc.stderr.read().decode(errors="replace").splitlines()
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        pipe.close()
     return seconds, stderr, proc.returncode
 
 

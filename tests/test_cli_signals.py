@@ -4,30 +4,33 @@ when the tool judged a failure."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from served import free_port, wait_until_listening
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER = [sys.executable, "-m", "hf_train_mcp"]
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "0"},
-    },
-}
+
+
+def _load_ctrl_c_benchmark():
+    """benchmarks/ctrl_c.py's measurement: the benchmark prints it, these tests assert on it."""
+    spec = importlib.util.spec_from_file_location("ctrl_c_benchmark", REPO / "benchmarks" / "ctrl_c.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ctrl_c = _load_ctrl_c_benchmark()
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -37,46 +40,11 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _interrupt_after_tools_list(command: list[str], tmp_path: Path) -> tuple[float, str, int]:
-    """Serve one session over stdio (stdin stays open, as at a terminal), then Ctrl-C the process group."""
-    proc = subprocess.Popen(
-        command,
-        cwd=REPO,
-        env=_env(tmp_path),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert proc.stdin and proc.stdout and proc.stderr
-    for message in (INIT, {"jsonrpc": "2.0", "method": "notifications/initialized"}):
-        proc.stdin.write((json.dumps(message) + "\n").encode())
-    proc.stdin.write(b'{"jsonrpc": "2.0", "id": 2, "method": "tools/list"}\n')
-    proc.stdin.flush()
-    answered = 0
-    while answered < 2:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read().decode()[-2000:]
-        answered += b'"id"' in line
-    started = time.monotonic()
-    os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    seconds = time.monotonic() - started
-    stderr = proc.stderr.read().decode(errors="replace")
-    for pipe in (proc.stdin, proc.stdout, proc.stderr):
-        pipe.close()
-    return seconds, stderr, proc.returncode
-
-
 def test_ctrl_c_stops_the_stdio_server_at_once_and_quietly(tmp_path: Path) -> None:
-    seconds, stderr, status = _interrupt_after_tools_list(SERVER, tmp_path)
-    assert status == -signal.SIGINT, stderr[-2000:]
+    seconds, stderr, status = ctrl_c.measure(SERVER, env=_env(tmp_path), timeout=30)
+    assert status == -signal.SIGINT, stderr[-20:]
     assert seconds < 5, seconds  # before: still running 120 s later (a KeyboardInterrupt unwinding anyio)
-    assert stderr == ""
+    assert stderr == []
 
 
 @pytest.mark.slow
@@ -85,21 +53,18 @@ def test_ctrl_c_stops_the_stdio_server_at_once_and_quietly(tmp_path: Path) -> No
     reason="needs the .venv that `make serve` sets up",
 )
 def test_ctrl_c_stops_make_serve_with_only_makes_own_line(tmp_path: Path) -> None:
-    seconds, stderr, _ = _interrupt_after_tools_list(["make", "--no-print-directory", "serve"], tmp_path)
+    seconds, lines, _ = ctrl_c.measure(
+        ["make", "--no-print-directory", "serve"], env=_env(tmp_path), timeout=30
+    )
+    stderr = "\n".join(lines)
     assert seconds < 5, seconds
     assert "Traceback" not in stderr and "Error" not in stderr
-    assert len(stderr.splitlines()) <= 1, stderr  # make's own "[serve] Interrupt"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    assert len(lines) <= 1, stderr  # make's own "[serve] Interrupt"
 
 
 @pytest.mark.slow
 def test_serve_subcommand_takes_the_http_options_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*SERVER, "serve", "--transport", "http", "--port", str(port)],
         env=_env(tmp_path),
@@ -109,14 +74,7 @@ def test_serve_subcommand_takes_the_http_options_and_stops_on_ctrl_c(tmp_path: P
     )
     assert proc.stderr is not None
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
-                time.sleep(0.1)
+        wait_until_listening(proc, port, 60, lambda: proc.stderr.read().decode())
         started = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)

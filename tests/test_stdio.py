@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from doubles.jobs_api import TOKEN, JobPlan, JobsApiState, hub_double
+from served import free_port, stop, wait_until_listening
 
 pytestmark = pytest.mark.slow
 
@@ -71,17 +70,11 @@ async def test_stdio_subprocess(jobs_api: JobsApiState, tmp_path: Path) -> None:
     assert jobs_api.specs[-1]["secrets"] == {"HF_TOKEN": TOKEN}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.anyio
 async def test_streamable_http_transport(jobs_api: JobsApiState, tmp_path: Path) -> None:
     from mcp import Client
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "hf_train_mcp", "--transport", "http", "--port", str(port)],
         env=server_env(jobs_api, tmp_path),
@@ -89,29 +82,14 @@ async def test_streamable_http_transport(jobs_api: JobsApiState, tmp_path: Path)
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"server did not start: {proc.stderr.read().decode()[-2000:]}"
-                    ) from None
-                time.sleep(0.1)
+        wait_until_listening(proc, port, 60, lambda: proc.stderr.read().decode()[-2000:])
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             tools = await client.list_tools()
             assert "hf_jobs" in {t.name for t in tools.tools}
             result = await client.call_tool("hf_jobs", {"operation": "hardware"})
             assert not result.is_error and "a10g-large" in result.content[0].text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         if proc.stderr:
             proc.stderr.close()
 

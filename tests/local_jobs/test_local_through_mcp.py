@@ -1,5 +1,6 @@
 """Local jobs through the doors users use: a generated SFT LoRA script submitted with flavor "local"
-trains a tiny model end to end; cancel and timeout of long jobs; a server restart mid-job."""
+trains a tiny model end to end (and training_loss_curve draws that job's curve); cancel and timeout of
+long jobs; a server restart mid-job."""
 
 from __future__ import annotations
 
@@ -7,14 +8,23 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 from hf_train_mcp.app import build_server
 from hf_train_mcp.jobs import backends
+from local_jobs.mcp_door import (
+    FINISHED,
+    QUIET_ENV,
+    Call,
+    assert_trained,
+    decoded_png,
+    mcp_caller,
+    tiny_sft_request,
+    wait_for_stage,
+)
 from mcp import Client, StdioServerParameters
 from training.helpers import TinyAssets
 
@@ -23,13 +33,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="local jobs are tested on Linux"),
 ]
-QUIET_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-    "CUDA_VISIBLE_DEVICES": "",
-    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
-    "PYTHONUNBUFFERED": "1",
-}
 
 
 @pytest.fixture
@@ -39,83 +42,40 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
-Call = Callable[..., Awaitable[Any]]
-
-
 @pytest.fixture
 async def call(data_dir: Path) -> AsyncIterator[Call]:
-    async with Client(build_server()) as client:
-        started: list[str] = []
-
-        async def invoke(tool: str, arguments: dict[str, Any], progress: list[str] | None = None) -> Any:
-            async def on_progress(value: float, total: float | None, message: str | None) -> None:
-                if progress is not None and message:
-                    progress.append(message)
-
-            result = await client.call_tool(tool, arguments, progress_callback=on_progress)
-            text = "\n".join(getattr(b, "text", "") for b in result.content)
-            assert not result.is_error, text
-            job_id = (result.structured_content or {}).get("job_id")
-            if job_id:
-                started.append(job_id)
-            return result.structured_content, text
-
+    async with mcp_caller() as invoke:
         yield invoke
-        for job_id in started:  # leave no process behind
-            await client.call_tool("hf_jobs", {"operation": "cancel", "args": {"job_id": job_id}})
-
-
-async def wait_for_stage(call: Call, job_id: str, stages: set[str], seconds: float) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        data, _ = await call("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
-        job = data["job"]
-        if job["stage"] in stages or time.monotonic() > deadline:
-            return job
-        await anyio.sleep(0.5)
 
 
 async def test_generated_sft_lora_script_trains_locally_end_to_end(
     call: Call, tiny: TinyAssets, tmp_path: Path
 ) -> None:
     out = tmp_path / "adapter-out"
-    generated, _ = await call(
-        "generate_training_script",
-        {
-            "method": "sft",
-            "peft": "lora",
-            "model": str(tiny.model),
-            "dataset": str(tiny.sft_data),
-            "column_mapping": {"prompt": "question", "completion": "answer"},
-            "flavor": "local",
-            "push_to_hub": False,
-            "output_dir": str(out),
-            "max_steps": 3,
-            "save_steps": 1,
-            "logging_steps": 1,
-            "per_device_train_batch_size": 2,
-            "gradient_accumulation_steps": 1,
-            "max_length": 64,
-            "timeout": "30m",
-        },
-    )
+    generated, _ = await call("generate_training_script", tiny_sft_request(tiny, out))
     submit = generated["hf_jobs"]
     assert submit["operation"] == "uv" and submit["args"]["flavor"] == "local"
     progress: list[str] = []
     args = {**submit["args"], "local_python": sys.executable, "env": QUIET_ENV, "wait_seconds": 120}
-    answer, text = await call("hf_jobs", {"operation": "uv", "args": args}, progress)
+    answer, text = await call("hf_jobs", {"operation": "uv", "args": args}, progress=progress)
     job_id = answer["job_id"]
     assert job_id.startswith("local-") and job_id in text
     assert progress, "log lines are relayed as progress while the job is followed"
 
-    job = await wait_for_stage(call, job_id, {"COMPLETED", "ERROR", "CANCELED"}, 240)
-    _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
-    assert job["stage"] == "COMPLETED", logs_text[-3000:]
-    assert "HF_TRAIN_SUMMARY" in logs_text
-    assert (out / "adapter_model.safetensors").is_file()
+    await assert_trained(call, job_id, out)
     assert (out / "README.md").is_file()
     _, ps_text = await call("hf_jobs", {"operation": "ps", "args": {"all": True}})
     assert job_id in ps_text
+
+    # The same run serves training_loss_curve on a local job: its curve comes from the job's own log.
+    async with Client(build_server()) as client:
+        curve = await client.call_tool("training_loss_curve", {"job_id": job_id})
+    assert not curve.is_error, curve.content[0].text
+    data = curve.structured_content
+    assert data["stage"] == "COMPLETED" and data["finished"] is True
+    assert data["points"] == 3 and data["summary"]["steps"] == 3  # logging_steps=1: a point per step
+    assert data["train"][-1]["loss"] == pytest.approx(data["summary"]["final_loss"], rel=1e-3)
+    assert decoded_png(curve)[0] > 300
 
 
 async def test_cancel_stops_a_long_local_job(call: Call) -> None:
@@ -147,18 +107,23 @@ async def test_timeout_ends_a_local_job_with_an_error(call: Call) -> None:
             "args": {"command": ["sleep", "120"], "flavor": "local", "timeout": 2, "detach": True},
         },
     )
-    job = await wait_for_stage(call, answer["job_id"], {"ERROR", "COMPLETED", "CANCELED"}, 30)
+    job = await wait_for_stage(call, answer["job_id"], FINISHED, 30)
     assert job["stage"] == "ERROR"
     assert "timed out" in json.dumps(job)
 
 
-async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
+async def test_jobs_survive_a_server_restart(data_dir: Path, tmp_path: Path) -> None:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "hf_train_mcp"],
         env={**os.environ, "HF_TRAIN_MCP_DATA_DIR": str(data_dir)},
     )
-    script = "import time; print('first', flush=True); time.sleep(4); print('last', flush=True)"
+    go = tmp_path / "go"  # the job runs until the second server has listed it (at most a minute)
+    script = (
+        "import os, time\nprint('first', flush=True)\nend = time.monotonic() + 60\n"
+        f"while not os.path.exists({str(go)!r}) and time.monotonic() < end: time.sleep(0.05)\n"
+        "print('last', flush=True)\n"
+    )
     async with Client(params) as first_server:
         result = await first_server.call_tool(
             "hf_jobs",
@@ -173,6 +138,7 @@ async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
     async with Client(params) as second_server:
         listed = await second_server.call_tool("hf_jobs", {"operation": "ps"})
         assert job_id in listed.content[0].text
+        go.touch()
         deadline = time.monotonic() + 30
         while True:
             seen = await second_server.call_tool(
@@ -181,7 +147,7 @@ async def test_jobs_survive_a_server_restart(data_dir: Path) -> None:
             job = seen.structured_content["job"]
             if (job["stage"] != "RUNNING" and job["stage"] != "SCHEDULING") or time.monotonic() > deadline:
                 break
-            await anyio.sleep(0.5)
+            await anyio.sleep(0.2)
         assert job["stage"] == "COMPLETED"
         logs = await second_server.call_tool("hf_jobs", {"operation": "logs", "args": {"job_id": job_id}})
         text = logs.content[0].text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from training.tiny import SFT_ROWS, WORDS
+from training.tiny import SFT_ROWS, WORDS, save_random_model
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<s>{{ m['role'] }}: {{ m['content'] }}</s>{% endfor %}"
@@ -15,7 +15,6 @@ CHAT_TEMPLATE = (
 
 
 def build_tiny_llama(path: Path) -> Path:
-    import torch
     from tokenizers import Tokenizer, decoders, models, normalizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -34,18 +33,6 @@ def build_tiny_llama(path: Path) -> Path:
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(path)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
+    return save_random_model(
+        path, tokenizer, LlamaConfig, LlamaForCausalLM, bos_token_id=tokenizer.bos_token_id
     )
-    LlamaForCausalLM(config).save_pretrained(path)
-    return path

@@ -11,14 +11,13 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from served import free_port, stop, wait_until_listening
 from ssh_jobs.sshd import HF_TRAIN_MCP, REQUIRE_ENV, Sshd
 
 
@@ -26,12 +25,6 @@ def _find_sshd() -> str | None:
     return shutil.which("sshd") or next(
         (p for p in ("/usr/sbin/sshd", "/usr/local/sbin/sshd") if os.access(p, os.X_OK)), None
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _keygen(path: Path) -> None:
@@ -61,7 +54,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     for name in ("host_key", "client_key", "other_key"):
         _keygen(root / name)
     (root / "authorized_keys").write_text((root / "client_key.pub").read_text())
-    port = _free_port()
+    port = free_port()
     host_pub = (root / "host_key.pub").read_text().split()
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
     config = root / "sshd_config"
@@ -94,17 +87,10 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     log = (root / "sshd.log").open("wb")
     proc = subprocess.Popen([exe, "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            if proc.poll() is not None:
-                _unavailable(f"sshd exited at start: {(root / 'sshd.log').read_text()[-800:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    _unavailable("sshd did not listen within 15 s")
-                time.sleep(0.1)
+        try:
+            wait_until_listening(proc, port, 15, lambda: (root / "sshd.log").read_text()[-800:])
+        except AssertionError as not_serving:
+            _unavailable(f"sshd did not start: {not_serving}")
         yield Sshd(
             port=port,
             root=root,
@@ -115,12 +101,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
             remote_data=root / "remote-data",
         )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
@@ -128,7 +109,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
 def hosts_file(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A host file with host "box" (works) and host "closed" (nothing listens on its port)."""
     path = tmp_path / "ssh-hosts.toml"
-    path.write_text(sshd.host_entry("box") + sshd.host_entry("closed", port=_free_port()))
+    path.write_text(sshd.host_entry("box") + sshd.host_entry("closed", port=free_port()))
     monkeypatch.setenv("HF_TRAIN_MCP_SSH_HOSTS", str(path))
     monkeypatch.setenv("HF_TRAIN_MCP_DATA_DIR", str(tmp_path / "local-data"))
     return path

@@ -13,70 +13,34 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from hf_train_mcp.app import build_server
 from hf_train_mcp.jobs import backends
 from hf_train_mcp.local_jobs.runner import JOB_ID_ENV
-from mcp import Client
+from local_jobs.mcp_door import (
+    FINISHED,
+    QUIET_ENV,
+    Call,
+    assert_trained,
+    mcp_caller,
+    tiny_sft_request,
+    wait_for_stage,
+)
 from ssh_jobs.sshd import HF_TRAIN_MCP, Sshd
 from training.helpers import TinyAssets
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-QUIET_ENV = {
-    "OMP_NUM_THREADS": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-    "CUDA_VISIBLE_DEVICES": "",
-    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
-    "HF_HUB_OFFLINE": "1",
-    "PYTHONUNBUFFERED": "1",
-}
-FINISHED = {"COMPLETED", "ERROR", "CANCELED"}
-
-Call = Callable[..., Awaitable[tuple[dict[str, Any], str]]]
-
 
 @pytest.fixture
-async def call(hosts_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Call]:
+async def call(hosts_file: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Call]:
     monkeypatch.setattr(backends, "_local_instance", None)
-    async with Client(build_server()) as client:
-        started: list[str] = []
-
-        async def invoke(
-            tool: str, arguments: dict[str, Any], *, error: bool = False, progress: list[str] | None = None
-        ) -> tuple[dict[str, Any], str]:
-            async def on_progress(value: float, total: float | None, message: str | None) -> None:
-                if progress is not None and message:
-                    progress.append(message)
-
-            result = await client.call_tool(tool, arguments, progress_callback=on_progress)
-            text = "\n".join(getattr(b, "text", "") for b in result.content)
-            assert result.is_error == error, text
-            job_id = (result.structured_content or {}).get("job_id")
-            if job_id:
-                started.append(job_id)
-            return result.structured_content or {}, text
-
+    async with mcp_caller() as invoke:
         yield invoke
-        active = await client.call_tool("hf_jobs", {"operation": "ps"})
-        for job in (active.structured_content or {}).get("jobs", []):
-            if job["id"] in started:  # leave no process behind
-                await client.call_tool("hf_jobs", {"operation": "cancel", "args": {"job_id": job["id"]}})
-
-
-async def wait_for_stage(call: Call, job_id: str, stages: set[str], seconds: float) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while True:
-        data, _ = await call("hf_jobs", {"operation": "inspect", "args": {"job_id": job_id}})
-        job = data["job"]
-        if job["stage"] in stages or time.monotonic() > deadline:
-            return job
-        await anyio.sleep(0.5)
 
 
 def py(code: str) -> list[str]:
@@ -118,31 +82,12 @@ async def test_generated_script_trains_a_tiny_model_on_the_ssh_host(
     call: Call, tiny: TinyAssets, tmp_path: Path, sshd: Sshd
 ) -> None:
     out = tmp_path / "adapter-out"
-    generated, _ = await call(
-        "generate_training_script",
-        {
-            "method": "sft",
-            "peft": "lora",
-            "model": str(tiny.model),
-            "dataset": str(tiny.sft_data),
-            "column_mapping": {"prompt": "question", "completion": "answer"},
-            "flavor": "local",
-            "push_to_hub": False,
-            "output_dir": str(out),
-            "max_steps": 3,
-            "save_steps": 1,
-            "logging_steps": 1,
-            "per_device_train_batch_size": 2,
-            "gradient_accumulation_steps": 1,
-            "max_length": 64,
-            "timeout": "30m",
-        },
-    )
+    generated, _ = await call("generate_training_script", tiny_sft_request(tiny, out))
     args = {
         **generated["hf_jobs"]["args"],
         "flavor": "ssh:box",
         "local_python": sys.executable,
-        "env": {**QUIET_ENV, "HF_HOME": str(tmp_path / "hf-home")},
+        "env": {**QUIET_ENV, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")},
         "wait_seconds": 120,
     }
     progress: list[str] = []
@@ -153,11 +98,7 @@ async def test_generated_script_trains_a_tiny_model_on_the_ssh_host(
     assert answer["url"].startswith(f"ssh://{sshd.user}@127.0.0.1:{sshd.port}/"), answer["url"]
     assert progress, "log lines are relayed as progress while the job is followed over SSH"
 
-    job = await wait_for_stage(call, job_id, FINISHED, 240)
-    _, logs_text = await call("hf_jobs", {"operation": "logs", "args": {"job_id": job_id, "tail": 200}})
-    assert job["stage"] == "COMPLETED", logs_text[-3000:]
-    assert "HF_TRAIN_SUMMARY" in logs_text
-    assert (out / "adapter_model.safetensors").is_file()
+    await assert_trained(call, job_id, out)
     remote_id = job_id.removeprefix("ssh:box:")
     assert (sshd.remote_data / "local-jobs" / remote_id / "output.log").is_file(), "the job ran over there"
     ps, ps_text = await call("hf_jobs", {"operation": "ps", "args": {"all": True}})

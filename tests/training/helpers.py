@@ -26,6 +26,42 @@ class TinyAssets:
     messages_data: Path  # conversational, already in TRL's format
 
 
+# The PEP 723 header of a hand-written script that pins the training stack the way the lint asks.
+PINNED_HEADER = (
+    "# /// script\n# dependencies = [\n"
+    + "".join(f'#     "{k}=={v}",\n' for k, v in training_pins().items())
+    + "# ]\n# ///\n"
+)
+# A hand-written SFT LoRA script that the lint passes (after PINNED_HEADER): tests change one thing in it.
+GOOD_SFT_BODY = """
+from datasets import load_dataset
+from peft import LoraConfig
+from trl import SFTConfig, SFTTrainer
+
+dataset = load_dataset("trl-lib/Capybara", split="train")
+args = SFTConfig(
+    output_dir="out",
+    max_length=1024,
+    bf16=True,
+    eval_strategy="no",
+    push_to_hub=True,
+    hub_model_id="me/model",
+    hub_strategy="checkpoint",
+    save_strategy="steps",
+    save_steps=100,
+    model_init_kwargs={"dtype": "bfloat16"},
+)
+trainer = SFTTrainer(
+    model="Qwen/Qwen2.5-0.5B",
+    args=args,
+    train_dataset=dataset,
+    peft_config=LoraConfig(r=16, lora_alpha=32, target_modules="all-linear"),
+)
+trainer.train()
+trainer.push_to_hub()
+"""
+
+
 def script_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(TOKENIZERS_PARALLELISM="false", HF_DATASETS_DISABLE_PROGRESS_BARS="1", PYTHONUNBUFFERED="1")

@@ -7,42 +7,20 @@ from typing import Any
 
 import pytest
 from hf_train_mcp.app import build_server
-from hf_train_mcp.training.render import training_pins
 from mcp import Client
+from training.helpers import GOOD_SFT_BODY, PINNED_HEADER
 
 pytestmark = pytest.mark.anyio
 
-HEADER = (
-    "# /// script\n# dependencies = [\n"
-    + "".join(f'#     "{k}=={v}",\n' for k, v in training_pins().items())
-    + "# ]\n# ///\n"
-)
-BODY = """
-from datasets import load_dataset
-from peft import LoraConfig
-from trl import SFTConfig, SFTTrainer
-
-dataset = load_dataset("trl-lib/Capybara", split="train")
-args = SFTConfig(
-    output_dir="out",
-    max_length=1024,{precision}
-    push_to_hub=True,
-    hub_model_id="me/model",
-    model_init_kwargs={{"dtype": "float16"}},
-)
-trainer = SFTTrainer(
-    model="Qwen/Qwen2.5-0.5B",
-    args=args,
-    train_dataset=dataset,
-    peft_config=LoraConfig(r=16, lora_alpha=32, target_modules="all-linear"),
-)
-trainer.train()
-trainer.push_to_hub()
-"""
-
 
 def script(precision: str) -> str:
-    return HEADER + BODY.format(precision=precision)
+    """The lint's good SFT script in float16 weights, with `precision` as its only precision settings."""
+    return (
+        (PINNED_HEADER + GOOD_SFT_BODY)
+        .replace("    bf16=True,\n", "")
+        .replace("max_length=1024,", "max_length=1024," + precision)
+        .replace('"dtype": "bfloat16"', '"dtype": "float16"')
+    )
 
 
 async def checks(tool: str, args: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

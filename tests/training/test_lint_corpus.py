@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 import trl
-from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.static_checks import validate_script, verdict
+from training.helpers import PINNED_HEADER
 
 SCRIPTS = sorted((Path(trl.__file__).parent / "scripts").glob("*.py"))
 SECRETS = {"HF_TOKEN": "$HF_TOKEN"}
-PINS = "".join(f'#     "{k}=={v}",\n' for k, v in training_pins().items())
-HEADER = "# /// script\n# dependencies = [\n" + PINS + "# ]\n# ///\n"
+HEADER = PINNED_HEADER
 
 
 def fails(text: str, **kwargs) -> dict[str, list[str]]:

@@ -9,41 +9,9 @@ import pytest
 from hf_train_mcp.training.introspect import FIELDS_FILE, load_fields
 from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.static_checks import validate_script
+from training.helpers import GOOD_SFT_BODY, PINNED_HEADER
 
-HEADER = (
-    "# /// script\n# dependencies = [\n"
-    + "".join(f'#     "{k}=={v}",\n' for k, v in training_pins().items())
-    + "# ]\n# ///\n"
-)
-
-GOOD_BODY = """
-from datasets import load_dataset
-from peft import LoraConfig
-from trl import SFTConfig, SFTTrainer
-
-dataset = load_dataset("trl-lib/Capybara", split="train")
-args = SFTConfig(
-    output_dir="out",
-    max_length=1024,
-    bf16=True,
-    eval_strategy="no",
-    push_to_hub=True,
-    hub_model_id="me/model",
-    hub_strategy="checkpoint",
-    save_strategy="steps",
-    save_steps=100,
-    model_init_kwargs={"dtype": "bfloat16"},
-)
-trainer = SFTTrainer(
-    model="Qwen/Qwen2.5-0.5B",
-    args=args,
-    train_dataset=dataset,
-    peft_config=LoraConfig(r=16, lora_alpha=32, target_modules="all-linear"),
-)
-trainer.train()
-trainer.push_to_hub()
-"""
-GOOD = HEADER + GOOD_BODY
+GOOD = PINNED_HEADER + GOOD_SFT_BODY
 SECRETS = {"HF_TOKEN": "$HF_TOKEN"}
 
 
@@ -63,13 +31,13 @@ def test_a_correct_script_passes():
 
 
 def test_missing_pep723_header():
-    found = problems(GOOD_BODY)
+    found = problems(GOOD_SFT_BODY)
     assert "pep723" in found
     assert all(f"{k}=={v}" in found["pep723"][0].fix for k, v in training_pins().items())
 
 
 def test_header_without_the_imported_libraries():
-    text = '# /// script\n# dependencies = ["trl==1.16.0"]\n# ///\n' + GOOD_BODY
+    text = '# /// script\n# dependencies = ["trl==1.16.0"]\n# ///\n' + GOOD_SFT_BODY
     [check] = problems(text)["pep723"]
     assert "peft" in check.message and "datasets" not in check.message and '"peft==' in check.fix
 
@@ -77,14 +45,14 @@ def test_header_without_the_imported_libraries():
 def test_unpinned_and_other_versions_warn():
     text = (
         '# /// script\n# dependencies = ["trl", "transformers>=4", "peft==0.9.0", "datasets", "torch", '
-        '"accelerate"]\n# ///\n' + GOOD_BODY
+        '"accelerate"]\n# ///\n' + GOOD_SFT_BODY
     )
     warns = [c for c in validate_script(text, secrets=SECRETS, timeout="2h") if c.name == "pins"]
     assert len(warns) == 2 and "trl==" in warns[0].fix and "peft==0.9.0" in warns[1].message
 
 
 def test_broken_toml_in_the_header():
-    text = '# /// script\n# dependencies = ["trl==1.16.0"\n# ///\n' + GOOD_BODY
+    text = '# /// script\n# dependencies = ["trl==1.16.0"\n# ///\n' + GOOD_SFT_BODY
     assert "not valid TOML" in problems(text)["pep723"][0].message
 
 

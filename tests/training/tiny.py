@@ -118,29 +118,37 @@ def build_tokenizer(path: Path):
     return tokenizer
 
 
+def save_random_model(path: Path, tokenizer, config_class, model_class, **config) -> Path:
+    """A random 2-layer decoder (hidden 32, 4 heads, 2 KV heads) of the given family, sized to `tokenizer`
+    and saved to `path`: the one shape every tiny model of the tests has."""
+    import torch
+
+    torch.manual_seed(0)
+    settings = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 256,
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        **config,
+    }
+    model_class(config_class(**settings)).save_pretrained(path)
+    return path
+
+
 def build_tiny_model(path: Path) -> Path:
     """A random Qwen2 (hidden 32, 2 layers) with its tokenizer, saved to `path`."""
-    import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     path.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(path)
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=True,
+    return save_random_model(
+        path, tokenizer, Qwen2Config, Qwen2ForCausalLM, bos_token_id=None, tie_word_embeddings=True
     )
-    Qwen2ForCausalLM(config).save_pretrained(path)
-    return path
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
