@@ -70,3 +70,44 @@ async def test_upload_local_puts_the_data_in_a_private_repo_the_script_reads(
     assert [r.repo_id for r in fake_hub.repos.repos.values() if r.repo_id.startswith("alice/hf-train-")] == [
         repo.repo_id
     ]
+
+
+def _linked_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder inside the allowed folders (the working directory) whose train.jsonl is a symlink to a
+    file outside them."""
+    monkeypatch.delenv("HF_TRAIN_MCP_ALLOWED_PATHS")  # the roots: the working directory and the data dir
+    secret = tmp_path / "private" / "rows.jsonl"
+    secret.parent.mkdir()
+    secret.write_text(json.dumps({"text": "PRIVATE ROW"}) + "\n")
+    work = tmp_path / "work"
+    (work / "chats").mkdir(parents=True)
+    (work / "chats" / "train.jsonl").symlink_to(secret)
+    (work / "chats" / "test.jsonl").write_text(json.dumps({"text": "a public row"}) + "\n")
+    monkeypatch.chdir(work)
+    return work / "chats"
+
+
+async def test_a_link_out_of_the_allowed_folders_is_neither_read_nor_uploaded(
+    client: Any, fake_hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_hub.repos.add_user("alice", fake_hub.token)
+    folder = _linked_folder(tmp_path, monkeypatch)
+    inspected = await client.call_tool("inspect_dataset", {"dataset": str(folder)})
+    uploaded = await client.call_tool(
+        "prepare_training",
+        {
+            "model": "Qwen/Qwen2.5-0.5B",
+            "dataset": str(folder),
+            "flavor": "a10g-large",
+            "hub_model_id": "alice/x",
+            "upload_local": True,
+        },
+    )
+    assert "PRIVATE" not in text_of(inspected) and "PRIVATE" not in json.dumps(inspected.structured_content)
+    assert "a public row" in text_of(inspected)  # the folder's own file is still read
+    assert (
+        uploaded.is_error
+        and "train.jsonl" in text_of(uploaded)
+        and "nothing was uploaded" in text_of(uploaded)
+    )
+    assert not [r for r in fake_hub.repos.repos.values() if r.repo_id.startswith("alice/hf-train-")]

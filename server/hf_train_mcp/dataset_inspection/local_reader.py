@@ -90,13 +90,16 @@ def group_splits(paths: list[str]) -> dict[str, list[str]]:
 
 
 def list_local_data_files(folder: str | Path, max_files: int = 10_000) -> list[str]:
-    """Data files under `folder` (relative paths), skipping hidden folders and caches."""
+    """Data files under `folder` (relative paths), skipping hidden folders and caches, and any file (a
+    symlink) that resolves outside the folders this server may read: listing it would read it or upload it."""
+    from hf_train_mcp.access import may_look
+
     root = Path(folder)
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
         for name in sorted(filenames):
-            if is_data_file(name) and not name.startswith("."):
+            if is_data_file(name) and not name.startswith(".") and may_look(Path(dirpath, name)):
                 found.append(str(Path(dirpath, name).relative_to(root)).replace(os.sep, "/"))
                 if len(found) >= max_files:
                     return found

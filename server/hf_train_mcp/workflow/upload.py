@@ -32,6 +32,8 @@ def upload_local(value: str, *, repo_type: str, user: str) -> str:
     path = access.readable_file(Path(value).expanduser(), argument=repo_type, what=f"a {repo_type} to upload")
     if not path.exists():
         raise AgentError(f"{value!r} does not exist on this machine: nothing to upload.")
+    if path.is_dir():
+        _refuse_links_outside(path, value)
     repo_id = repo_id_for(user, path)
     api = hub.get_api(hub.require_token())
     what = f"upload {value!r} to the private {repo_type} repo {repo_id}"
@@ -53,3 +55,22 @@ def upload_local(value: str, *, repo_type: str, user: str) -> str:
     except Exception as exc:
         raise hub.hub_error(exc, what=what) from exc
     return repo_id
+
+
+def _refuse_links_outside(folder: Path, value: str) -> None:
+    """A folder is uploaded whole: a symlink in it that resolves outside the allowed folders would send
+    that file to the Hub. Refuse, naming the links (their targets are not shown)."""
+    import os
+
+    outside = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in [*dirnames, *filenames]:
+            entry = Path(dirpath, name)
+            if entry.is_symlink() and not access.may_look(entry):
+                outside.append(str(entry.relative_to(folder)))
+    if outside:
+        shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+        raise AgentError(
+            f"{value!r} holds links to places outside the folders this server may read ({shown}): nothing "
+            "was uploaded. Copy those files into the folder, or allow their folder (--allow-path)."
+        )
