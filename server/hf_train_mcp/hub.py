@@ -12,13 +12,13 @@ import contextvars
 import logging
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hf_train_mcp.errors import HubError
+from hf_train_mcp.hub_abort import HubCallAborted, current_handle
 from hf_train_mcp.redact import redact, register_process_secret, register_secret
 
 if TYPE_CHECKING:
@@ -91,7 +91,6 @@ def get_api(token: str | None = None) -> HfApi:
 DEFAULT_HUB_TIMEOUT = 30.0
 _http_lock = threading.Lock()
 _http_timeout: float | None = None
-_thread_state = threading.local()
 
 
 # One Hub budget per tool call: every request the call makes, retries included (ours and
@@ -289,69 +288,8 @@ def _route_through_sole_layer(client: Any) -> None:
         log.warning("could not install the single retry layer on the Hub client")
 
 
-class HubCallAborted(Exception):
-    """Raised in a thread whose Hub calls were aborted from another thread."""
-
-
-class AbortHandle:
-    """Lets one thread stop another's Hub calls: the next request raises `HubCallAborted` and
-    streams already open are shut down, so a blocked read returns at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._aborted = False
-        self._responses: list[Any] = []
-
-    @property
-    def aborted(self) -> bool:
-        return self._aborted
-
-    def track(self, response: Any) -> None:
-        with self._lock:
-            self._responses.append(response)
-            aborted = self._aborted
-        if aborted:
-            _shutdown(response)
-
-    def abort(self) -> None:
-        with self._lock:
-            self._aborted = True
-            responses, self._responses = self._responses, []
-        for response in responses:
-            _shutdown(response)
-
-
-def _shutdown(response: Any) -> None:
-    try:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-    except Exception:  # best effort: the socket may already be closed
-        pass
-
-
-@contextlib.contextmanager
-def abortable(handle: AbortHandle) -> Iterator[AbortHandle]:
-    """Within this block, Hub calls of the current thread can be aborted through `handle`."""
-    previous = getattr(_thread_state, "handle", None)
-    _thread_state.handle = handle
-    try:
-        yield handle
-    finally:
-        _thread_state.handle = previous
-
-
-def aborted_in_this_thread() -> bool:
-    """True when the caller of this thread (a bounded log follower) has stopped listening.
-
-    Backends whose log stream polls (local jobs) can check it to end a follow early."""
-    handle = getattr(_thread_state, "handle", None)
-    return handle is not None and handle.aborted
-
-
 def _on_request(request: Any) -> None:
-    handle = getattr(_thread_state, "handle", None)
+    handle = current_handle()
     if handle is not None and handle.aborted:
         raise HubCallAborted("Hub call aborted")
     left = budget_left()
@@ -367,7 +305,7 @@ def _on_request(request: Any) -> None:
 
 
 def _on_response(response: Any) -> None:
-    handle = getattr(_thread_state, "handle", None)
+    handle = current_handle()
     if handle is not None:
         handle.track(response)
 

@@ -4,7 +4,7 @@ deadline. Lines are cleaned (control characters, overlong lines) and masked as t
 neither memory nor a notification ever holds more than a bounded, safe line.
 
 The stream (`fetch_job_logs(follow=True)`) blocks for as long as the job runs, so it lives in a daemon
-thread. Stopping aborts its Hub calls (`hub.AbortHandle`): the open stream's socket is shut down and
+thread. Stopping aborts its Hub calls (`hub_abort.AbortHandle`): the open stream's socket is shut down and
 the client's next request (its reconnect or stage check) raises, so the thread ends within moments
 instead of living as long as the job.
 """
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from hf_train_mcp import hub
+from hf_train_mcp import hub_abort
 from hf_train_mcp.jobs.model import LogLine
 from hf_train_mcp.redact import redact
 
@@ -47,7 +47,7 @@ class _Worker:
 
     def __init__(self, produce: Callable[[Callable[[Any], None]], None], name: str) -> None:
         self.items: queue.Queue[Any] = queue.Queue()
-        self.handle = hub.AbortHandle()
+        self.handle = hub_abort.AbortHandle()
         self.error: BaseException | None = None
         self.done = threading.Event()
         self._produce = produce
@@ -55,12 +55,12 @@ class _Worker:
 
     def _emit(self, item: Any) -> None:
         if self.handle.aborted:
-            raise hub.HubCallAborted("stopped")
+            raise hub_abort.HubCallAborted("stopped")
         self.items.put(item)
 
     def _run(self) -> None:
         try:
-            with hub.abortable(self.handle):
+            with hub_abort.abortable(self.handle):
                 self._produce(self._emit)
         except BaseException as exc:  # reported to the consumer unless we asked it to stop
             if not self.handle.aborted:

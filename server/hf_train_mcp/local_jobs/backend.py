@@ -264,7 +264,7 @@ class LocalJobsBackend:
         return (job_dir / paths.EXIT_FILE).exists() or not runner.supervisor_alive(job_dir)
 
     def _follow(self, job_id: str, reader: logfile.LogReader, first: list[LogLine]) -> Iterator[LogLine]:
-        from hf_train_mcp.hub import aborted_in_this_thread
+        from hf_train_mcp.hub_abort import aborted_in_this_thread
 
         yield from first
         while not aborted_in_this_thread():  # the bounded follower stopped listening: free the thread

@@ -116,7 +116,7 @@ class SshJobsBackend:
 
     def _stream(self, job_id: str, remote_id: str, *, tail: int | None, follow: bool) -> Iterator[LogLine]:
         """Lines of the remote log; on a lost connection, reconnect and resume after the last line."""
-        from hf_train_mcp.hub import aborted_in_this_thread
+        from hf_train_mcp.hub_abort import aborted_in_this_thread
 
         after: int | None = None
         failures = 0
