@@ -155,3 +155,19 @@ async def test_schema_and_description_state_the_same_bound() -> None:
     rows = {row["key"]: row["description"] for row in helped.structured_content["advanced"]}
     assert f"0-{bound}" in rows["rows"]
     assert over.is_error and "rows" in over.content[0].text and str(bound) in over.content[0].text
+
+
+async def test_the_tool_list_stays_within_its_budget() -> None:
+    """The list every conversation pays for, measured as benchmarks/tool_list.py measures it (issue 15:
+    at most 12 KB, output schemas included): a new parameter or a longer description must fit."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "tool_list.py"
+    spec = importlib.util.spec_from_file_location("tool_list_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    measured = await benchmark.measure()
+    assert measured["total"] <= benchmark.TARGET_BYTES, measured["tools"]
+    assert len(measured["tools"]) == 11
