@@ -123,3 +123,14 @@ def test_injected_code_does_not_run(payload, tmp_path):
     assert cfg["model"] == value and cfg["dataset"]["column_mapping"] == {"prompt": value}
     assert not marker.exists()
     assert "uid=" not in out.stdout
+
+
+@pytest.mark.parametrize("field", ["hub_model_id", "model", "dataset", "model_revision", "split"])
+def test_a_trailing_newline_is_not_a_valid_name(field: str) -> None:
+    """`$` matches before a final newline: the name patterns end with `\\Z` (hypothesis found "0\\n")."""
+    from hf_train_mcp.training.requests import is_hub_id
+
+    assert not is_hub_id("0\n") and not is_hub_id("me/model\n") and is_hub_id("me/model")
+    values = {"model": "Qwen/Qwen2.5-0.5B", "dataset": "trl-lib/Capybara", field: "main\n"}
+    with pytest.raises(RequestError):
+        parse_request(values)

@@ -29,7 +29,7 @@ log = logging.getLogger("hf_train_mcp.dataset_inspection")
 MAX_ROWS = 20
 DETECT_ROWS = 20  # rows used for format detection (more than shown when the source has them)
 CELL_CHARS = 200
-REPO_ID_RE = re.compile(r"^[\w.-]+/[\w.-]+$|^[\w.-]+$")
+REPO_ID_RE = re.compile(r"^[\w.-]+/[\w.-]+\Z|^[\w.-]+\Z")
 METHOD_NAMES = {"sft": "SFT", "dpo": "DPO", "grpo": "GRPO", "kto": "KTO", "reward": "reward modelling"}
 KIND_NAMES = {
     "language_modeling": "language modelling",

@@ -28,7 +28,7 @@ INLINE_FILE_NAME = "script.py"
 MAX_FILE_BYTES = 90_000
 MAX_TOTAL_BYTES = 400_000
 
-_URL = re.compile(r"^https?://\S+$")
+_URL = re.compile(r"^https?://\S+\Z")
 _PATH_LIKE = re.compile(r"^[\w.~/\\:\-]+\.(py|sh|yaml|yml|toml|json|txt|cfg)$")
 _EXEC_UV = re.compile(r'exec uv run (.*) "\$@"$')
 

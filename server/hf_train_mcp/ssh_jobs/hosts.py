@@ -30,8 +30,8 @@ from hf_train_mcp.paths import data_dir
 
 HOSTS_ENV = "HF_TRAIN_MCP_SSH_HOSTS"
 HOSTS_FILE_NAME = "ssh-hosts.toml"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-_USER_HOST = re.compile(r"^(?:[A-Za-z0-9._-]+@)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}\Z")
+_USER_HOST = re.compile(r"^(?:[A-Za-z0-9._-]+@)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])\Z")
 _CHECKING = frozenset({"yes", "no", "accept-new", "ask", "off"})
 _KNOWN_FIELDS = frozenset(
     {"host", "port", "key", "data_dir", "command", "known_hosts", "host_key_checking", "ssh_config"}

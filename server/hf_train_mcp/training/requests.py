@@ -90,11 +90,11 @@ from hf_train_mcp.training.arguments import (
 )
 
 _HUB_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
-HUB_ID_RE = re.compile(rf"^(?:{_HUB_PART}/)?{_HUB_PART}$")
+HUB_ID_RE = re.compile(rf"^(?:{_HUB_PART}/)?{_HUB_PART}\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
-_SPLIT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]:%+]{0,99}$")
-_TARGET_MODULE_RE = re.compile(r"^[A-Za-z0-9_.\-*]{1,100}$")
+_REVISION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}\Z")
+_SPLIT_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-\[\]:%+]{0,99}\Z")
+_TARGET_MODULE_RE = re.compile(r"^[A-Za-z0-9_.\-*]{1,100}\Z")
 
 
 def is_hub_id(value: str) -> bool:
