@@ -126,8 +126,8 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "Retry-After ignored",
         "hub.py",
-        "wait = min(retry_after if retry_after is not None else",
-        "wait = min(None or",
+        "wait = retry_after if retry_after is not None else delay",
+        "wait = delay if retry_after is not None else delay",
         ["tests/jobs/test_costly_mistakes.py::test_a_read_waits_as_long_as_retry_after_says"],
     ),
 ]
