@@ -7,21 +7,13 @@ from typing import Any
 
 import pytest
 from doubles.jobs_api import JobsApiState
+from elicitation import asking
 from hf_train_mcp.app import build_server
-from mcp import Client, types
+from mcp import Client
 
 pytestmark = pytest.mark.anyio
 
 PAID = {"command": ["python", "train.py"], "flavor": "a100-large", "timeout": "4h", "detach": True}
-
-
-def asking(action: str, questions: list[str]) -> Any:
-    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        questions.append(params.message)
-        content = {"approve": True} if action == "accept" else None
-        return types.ElicitResult(action=action, content=content)  # type: ignore[arg-type]
-
-    return on_elicit
 
 
 async def call(client: Client, args: dict[str, Any], operation: str = "run") -> Any:

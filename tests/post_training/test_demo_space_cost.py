@@ -8,19 +8,11 @@ from typing import Any
 
 import pytest
 from doubles.full_hub import full_hub
+from elicitation import asking
 from hf_train_mcp.app import build_server
-from mcp import Client, types
+from mcp import Client
 
 pytestmark = pytest.mark.anyio
-
-
-def answering(action: str, questions: list[str]) -> Any:
-    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        questions.append(params.message)
-        content = {"approve": True} if action == "accept" else None
-        return types.ElicitResult(action=action, content=content)  # type: ignore[arg-type]
-
-    return on_elicit
 
 
 def model_repo(hub: Any) -> str:
@@ -37,7 +29,7 @@ async def test_paid_space_hardware_is_approved_first(monkeypatch: Any, action: s
     with full_hub(monkeypatch) as hub:
         model = model_repo(hub)
         questions: list[str] = []
-        async with Client(build_server(), elicitation_callback=answering(action, questions)) as client:
+        async with Client(build_server(), elicitation_callback=asking(action, questions)) as client:
             result = await client.call_tool(
                 "create_demo_space", {"model": model, "hardware": "t4-small", "sleep_minutes": 30}
             )
@@ -61,7 +53,7 @@ async def test_free_hardware_asks_nothing_and_sets_no_sleep_time(monkeypatch: An
     with full_hub(monkeypatch) as hub:
         model = model_repo(hub)
         questions: list[str] = []
-        async with Client(build_server(), elicitation_callback=answering("decline", questions)) as client:
+        async with Client(build_server(), elicitation_callback=asking("decline", questions)) as client:
             result = await client.call_tool("create_demo_space", {"model": model})
         space = hub.repos.get("space", f"{model}-demo")
     assert not result.is_error and questions == []

@@ -3,23 +3,14 @@ client supports elicitation; decline submits nothing; a retried identical submit
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from doubles.full_hub import FakeHub
+from elicitation import asking
 from hf_train_mcp.app import build_server
-from mcp import Client, types
+from mcp import Client
 
 pytestmark = pytest.mark.anyio
 MODEL = "Qwen/Qwen2.5-0.5B"
-
-
-def asking(action: str, questions: list[str]) -> Any:
-    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        questions.append(params.message)
-        return types.ElicitResult(action=action, content={"approve": True} if action == "accept" else None)  # type: ignore[arg-type]
-
-    return on_elicit
 
 
 ARGS = {
