@@ -47,7 +47,7 @@ clean:
 # `make coverage`: the whole suite (slow tests included) with line and branch coverage of the package.
 # `make mutation`: mutmut on each core module with its own fast tests ([tool.mutmut.suites] in pyproject.toml;
 # `make mutation MODULES=hardware/memory.py` for one), then the one-line bugs of issue 18 re-applied one by one
-# (tests/mutation/known_mutants.py); both print what survived (equivalent survivors: tests/mutation/EQUIVALENT.md).
+# (tests/mutation/known_mutants.py); both print what survived (equivalent survivors: tests/mutation/equivalent/).
 .PHONY: coverage mutation
 coverage: $(VENV)/.test-env
 	$(BIN)/python -m pytest --cov=hf_train_mcp --cov-branch --cov-report=term-missing:skip-covered \

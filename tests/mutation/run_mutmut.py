@@ -13,8 +13,9 @@ staging copy, `.mutation/<module>/`, where the package sits at `src/hf_train_mcp
 `.mutation/<module>/mutants/`).
 
 Prints every surviving mutant (`cd .mutation/<module> && ../../.venv/bin/mutmut show NAME` gives its diff)
-and each module's score. Survivors known to be equivalent (no behaviour can tell them apart) are listed,
-with the reason, in tests/mutation/EQUIVALENT.md; they are printed as such and left out of "unexplained".
+and each module's score. Survivors that are explained (equivalent: no behaviour can tell them apart;
+wording: only a message's words change) are listed, with the reason, in tests/mutation/equivalent/<module>.md
+(see its README.md); they are printed as such and left out of "unexplained".
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ROOT / ".mutation"
 COPIED = ("tests", "script_templates", "skills", "benchmarks", "pyproject.toml", "README.md")
-EQUIVALENT = Path(__file__).with_name("EQUIVALENT.md")
+EXPLAINED = Path(__file__).with_name("equivalent")
 # A mutant's status in mutmut's results; "no tests" means no selected test ran its function: a survivor.
 NOT_A_VERDICT = ("skipped", "not checked")
 
@@ -48,11 +49,13 @@ def skipped(module: str) -> list[str]:
     return list(config().get("skip", {}).get(module, []))
 
 
-def equivalent_names() -> set[str]:
-    """Mutant names listed in EQUIVALENT.md (a line starting with `- \\`name\\``)."""
-    if not EQUIVALENT.exists():
-        return set()
-    return set(re.findall(r"^- `([^`]+)`", EQUIVALENT.read_text(), flags=re.MULTILINE))
+def explained_names() -> dict[str, str]:
+    """Mutant name -> kind ("equivalent" or "wording") for every `- `NAME`: reason` line in equivalent/."""
+    kinds: dict[str, str] = {}
+    for listing in sorted(EXPLAINED.glob("*.md")):
+        for name, reason in re.findall(r"^- `([^`]+)`:\s*(\S*)", listing.read_text(), flags=re.MULTILINE):
+            kinds[name] = "wording" if reason.startswith("wording") else "equivalent"
+    return kinds
 
 
 def stage(module: str, tests: list[str]) -> Path:
@@ -136,7 +139,7 @@ def main(only: list[str]) -> int:
     if missing:
         print(f"not in the tree any more (update [tool.mutmut.suites]): {missing}", file=sys.stderr)
         return 2
-    equivalent = equivalent_names()
+    explained = explained_names()
     scores = []
     unexplained_total = 0
     for module in modules:
@@ -144,16 +147,18 @@ def main(only: list[str]) -> int:
         statuses, survivors = run_module(mutmut, module, table[module], children)
         tested = sum(n for s, n in statuses.items() if s not in NOT_A_VERDICT)
         killed = statuses.get("killed", 0) + statuses.get("timeout", 0) + statuses.get("segfault", 0)
-        unexplained = [s for s in survivors if s not in equivalent]
+        unexplained = [s for s in survivors if s not in explained]
+        wording = sum(explained.get(s) == "wording" for s in survivors)
         if not tested:  # mutmut stops early when no selected test runs the module: every mutant survives
             unexplained = [f"{module}: no selected test runs it ({statuses})"]
         unexplained_total += len(unexplained)
         for name in survivors:
-            print(f"   {'equivalent ' if name in equivalent else 'SURVIVED   '} {name}")
+            print(f"   {explained.get(name, 'SURVIVED'):11} {name}")
         share = 100 * len(survivors) / tested if tested else 0.0
         scores.append(
             f"{module:28} killed {killed:4} / {tested:4}, surviving {len(survivors):3} ({share:4.1f}%), "
-            f"{len(survivors) - len(unexplained)} of them equivalent; {dict(sorted(statuses.items()))}"
+            f"explained {len(survivors) - len(unexplained) - wording} equivalent + {wording} wording, "
+            f"unexplained {len(unexplained)}; {dict(sorted(statuses.items()))}"
         )
         print("   " + scores[-1], flush=True)
     print("\nScores (diff of a survivor: cd .mutation/<module> && mutmut show NAME):")
