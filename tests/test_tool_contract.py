@@ -144,6 +144,39 @@ async def test_grouped_parameters_are_listed_by_help_and_accepted_in_both_places
     assert clash.is_error and "max_length" in clash.content[0].text
 
 
+async def test_both_kinds_of_advanced_refuse_a_key_the_same_way() -> None:
+    """The training tools' request-derived `advanced` and a grouped tool's `advanced` share one refusal:
+    the closest key, every valid key, and a top-level parameter sent inside `advanced` named as such."""
+    training = {"model": "gpt2", "dataset": "org/data"}
+    async with Client(build_server()) as client:
+        answers = {
+            "training typo": await client.call_tool(
+                "generate_training_script", {**training, "advanced": {"lora_rr": 8}}
+            ),
+            "grouped typo": await client.call_tool(
+                "recommend_hardware", {"params_b": 7, "advanced": {"max_len": 8192}}
+            ),
+            "training top-level": await client.call_tool(
+                "generate_training_script", {**training, "advanced": {"method": "dpo"}}
+            ),
+            "grouped top-level": await client.call_tool(
+                "recommend_hardware", {"params_b": 7, "advanced": {"method": "dpo"}}
+            ),
+        }
+    texts = {case: answer.content[0].text for case, answer in answers.items()}
+    assert all(answer.is_error for answer in answers.values()), texts
+    assert (
+        "`advanced` has no setting `lora_rr` (did you mean `lora_r`?). Its keys: " in texts["training typo"]
+    )
+    assert (
+        "`advanced` has no setting `max_len` (did you mean `max_length`?). Its keys: "
+        in texts["grouped typo"]
+    )
+    assert "send method at the top level" in texts["training top-level"]
+    assert "send method at the top level" in texts["grouped top-level"]
+    assert all(text.endswith('{"help": true} describes them.') for text in texts.values()), texts
+
+
 async def test_schema_and_description_state_the_same_bound() -> None:
     """`rows` is published inside `advanced`: its help line states the bound the validation enforces."""
     async with Client(build_server()) as client:

@@ -23,7 +23,7 @@ from pydantic.fields import FieldInfo
 
 from hf_train_mcp.arguments import ArgumentProblem
 from hf_train_mcp.toolkit import Answer, compact_schema, only_stated_hints, outline_schema
-from hf_train_mcp.training.advanced import ADVANCED_DESCRIPTION, HELP_KEY, AdvancedSettings
+from hf_train_mcp.training.advanced import ADVANCED_DESCRIPTION, HELP_KEY, AdvancedError, AdvancedSettings
 
 ADVANCED = "advanced"
 # Property titles the official hf_jobs output schema carries (programs written for it may read them).
@@ -41,29 +41,19 @@ class Grouping:
 
     def unfold(self, arguments: dict[str, Any]) -> dict[str, Any] | Answer:
         """`arguments` with `advanced`'s keys moved to the top level; the help answer for
-        `{"help": true}`. Unknown keys and conflicting duplicates are refused with the valid keys."""
+        `{"help": true}`. Unknown keys are refused by `AdvancedSettings.split` (the training tools' own
+        refusal), conflicting duplicates here."""
         assert self.settings is not None
         if ADVANCED not in arguments:
             return arguments
         advanced = arguments[ADVANCED]
         rest = {k: v for k, v in arguments.items() if k != ADVANCED}
-        if advanced is None:
-            return rest
-        if not isinstance(advanced, dict):
-            raise ArgumentProblem(
-                f"Invalid arguments for {self.tool}: `advanced` must be an object such as "
-                f'{{"{self.names[0]}": ...}}; {{"help": true}} lists its keys.'
-            )
-        if advanced.get(HELP_KEY) in (True, "true"):
+        if isinstance(advanced, dict) and advanced.get(HELP_KEY) in (True, "true"):
             return Answer(self.settings.help_markdown(self.tool), {ADVANCED: self.settings.help_rows()})
-        advanced = {k: v for k, v in advanced.items() if k != HELP_KEY}
-        unknown = [_with_hint(str(k)[:60], self.names) for k in advanced if k not in self.settings.fields]
-        if unknown:
-            raise ArgumentProblem(
-                f"Invalid arguments for {self.tool}: `advanced` has no setting {', '.join(unknown[:10])}. "
-                f"Its keys: {', '.join(self.names)}; the parameters {', '.join(sorted(self.primary))} "
-                "go at the top level."
-            )
+        try:
+            advanced = self.settings.split(advanced)
+        except AdvancedError as exc:
+            raise ArgumentProblem(f"Invalid arguments for {self.tool}: {exc}") from None
         clashes = [k for k in advanced if k in rest and rest[k] != advanced[k]]
         if clashes:
             raise ArgumentProblem(
@@ -71,18 +61,6 @@ class Grouping:
                 "`advanced` with different values; send it once."
             )
         return {**rest, **advanced}
-
-    @property
-    def names(self) -> list[str]:
-        assert self.settings is not None
-        return self.settings.names
-
-
-def _with_hint(key: str, names: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, names, n=1)
-    return f"`{key}`" + (f" (did you mean `{close[0]}`?)" if close else "")
 
 
 GROUPS: dict[str, Grouping] = {}
@@ -119,7 +97,7 @@ def _grouped(grouping: Grouping, schema: dict[str, Any], fields: dict[str, Field
     if missing:
         raise RuntimeError(f"{grouping.tool}: primary parameters {sorted(missing)} are not parameters")
     hidden = {name: fields[name] for name in properties if name not in grouping.primary}
-    grouping.settings = AdvancedSettings.of_fields(hidden)
+    grouping.settings = AdvancedSettings.of_fields(hidden, top_level=grouping.primary)
     grouping.full_schema = schema
     published = {name: prop for name, prop in properties.items() if name in grouping.primary}
     published[ADVANCED] = {"type": "object", "description": ADVANCED_DESCRIPTION}

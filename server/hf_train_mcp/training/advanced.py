@@ -98,10 +98,12 @@ class AdvancedSettings:
         self.fields.update(extra or {})
 
     @classmethod
-    def of_fields(cls, fields: dict[str, FieldInfo]) -> AdvancedSettings:
-        """Settings that are a tool's own parameters (`published.group_rarely_used`), not request fields."""
+    def of_fields(cls, fields: dict[str, FieldInfo], top_level: Iterable[str] = ()) -> AdvancedSettings:
+        """Settings that are a tool's own parameters (`published.group_rarely_used`), not request fields;
+        `top_level`: the tool's other parameters (named when a key sent in `advanced` is one of them)."""
         settings = cls((), exclude=request_fields())
         settings.fields = dict(fields)
+        settings.parameters = frozenset(top_level)
         return settings
 
     def serve(self, tool: str) -> AdvancedSettings:
@@ -125,24 +127,28 @@ class AdvancedSettings:
         return bool(advanced) and advanced.get(HELP_KEY) in (True, "true")  # type: ignore[union-attr]
 
     def split(self, advanced: dict[str, Any] | None) -> dict[str, Any]:
-        """The settings of `advanced`, its keys checked; unknown ones refused with the valid keys."""
+        """The settings of `advanced`, its keys checked: the one refusal of a key no setting has (both
+        kinds of `advanced`: the training tools' and `published.Grouping`'s), with the closest key."""
         if advanced is None:
             return {}
         if not isinstance(advanced, dict):
             raise AdvancedError(
-                'advanced must be an object such as {"lora_r": 32}; {"help": true} lists the keys.'
+                f'`advanced` must be an object such as {{"{self.names[0]}": ...}}; {{"help": true}} lists '
+                "its keys."
             )
-        unknown = [k for k in advanced if k not in self.fields and k != HELP_KEY]
+        unknown = [str(k)[:60] for k in advanced if k not in self.fields and k != HELP_KEY]
         if unknown:
             import difflib
 
             hints = []
-            for key in unknown:
-                close = difflib.get_close_matches(str(key), self.names, n=1)
-                hints.append(repr(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
+            for key in unknown[:10]:
+                close = difflib.get_close_matches(key, self.names, n=1)
+                hints.append(f"`{key}`" + (f" (did you mean `{close[0]}`?)" if close else ""))
+            elsewhere = sorted(set(unknown) & self.parameters)
             raise AdvancedError(
-                f"advanced has no setting {', '.join(hints)}. Keys: {', '.join(self.names)}; "
-                '{"help": true} describes them.'
+                f"`advanced` has no setting {', '.join(hints)}. Its keys: {', '.join(self.names)}"
+                + (f"; send {', '.join(elsewhere)} at the top level" if elsewhere else "")
+                + '; {"help": true} describes them.'
             )
         return {k: v for k, v in advanced.items() if k != HELP_KEY}
 
