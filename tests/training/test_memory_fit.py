@@ -10,7 +10,7 @@ import re
 
 import pytest
 from hf_train_mcp.hardware import api
-from hf_train_mcp.hardware.memory import fit_limit
+from hf_train_mcp.hardware.memory import CUDA_CONTEXT_GIB
 from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.requests import hardware_plan, parse_request
 from hf_train_mcp.training.resolve import resolve
@@ -156,14 +156,12 @@ def local_fit(**overrides) -> dict:
 
 @pytest.mark.parametrize("flavor", ["a10g-large", "l40sx1", "a100-large", "h200"])
 def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(flavor):
-    """A device with a flavor's memory free gets the decisions the generator makes for that flavor."""
+    """A fresh GPU of a flavor (its memory, less the CUDA context the script already holds when it reads
+    the free memory) gets the decisions the generator makes for that flavor."""
     memory_fit = local_fit()
     info = api.flavor_info(flavor)
     assert info is not None
-    limit = fit_limit(info)
-    free_gib = (
-        limit / memory_fit["limit_fraction"] - memory_fit["context_gib"]
-    )  # what makes the two limits equal
+    free_gib = info.usable_gib - CUDA_CONTEXT_GIB
     device = ("Fake GPU", int(free_gib * 2**30), int(info.usable_gib * 2**30))
     local = fit_for_device(memory_fit, device)
     generated = plan_for(flavor, **PLANS["8B lora 2k"]).config
@@ -192,3 +190,7 @@ def test_a_local_script_without_cuda_keeps_the_users_values():
     asked = fit_for_device(local_fit(gradient_checkpointing=True, per_device_train_batch_size=2), None)
     assert asked["gradient_checkpointing"] is True and asked["per_device_train_batch_size"] == 2
     assert asked["gradient_accumulation_steps"] == 4
+    # DPO's default sizes are 2 x 8 (two sequences per row): a CPU rehearsal keeps its micro-batch at 2
+    dpo = plan_for("local", **PLANS["0.5B dpo lora 1k"]).config["memory_fit"]
+    on_cpu = fit_for_device(dpo, None)
+    assert (on_cpu["per_device_train_batch_size"], on_cpu["gradient_accumulation_steps"]) == (2, 8)

@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hf_train_mcp.hardware import memory, models
+from hf_train_mcp.hardware import api, memory, models
+from hf_train_mcp.training.hardware_steps import estimate_dict
 from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.requests import hardware_plan, parse_request
 from hf_train_mcp.training.resolve import resolve
@@ -123,3 +124,80 @@ def test_the_users_batch_is_kept_and_the_other_checkpointing_is_shown() -> None:
     )
     assert "with checkpointing" not in memory_check(both_fixed)[1]  # no other setting was a candidate
     assert settings(both_fixed)[:3] == (True, 2, 3)
+
+
+def _decided_estimate(plan, overrides: dict, dataset_examples: int | None) -> dict:
+    """The hardware model's estimate of the plan the generator decided (its batch, accumulation and
+    checkpointing), asked directly through the public API."""
+    cfg = plan.config
+    decided = parse_request(
+        request(
+            **overrides,
+            gradient_checkpointing=cfg["gradient_checkpointing"],
+            per_device_train_batch_size=cfg["per_device_train_batch_size"],
+            gradient_accumulation_steps=cfg["gradient_accumulation_steps"],
+        )
+    )
+    return estimate_dict(
+        api.estimate(hardware_plan(decided, dataset_examples=dataset_examples), cfg["flavor"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "examples"), [({"max_steps": 500}, None), ({}, 20_000)], ids=["max_steps", "dataset_rows"]
+)
+def test_time_and_cost_are_those_of_the_decided_plan(extra: dict, examples: int | None) -> None:
+    """An 8B LoRA on a10g-large runs at micro-batch 2 x 8 (the request's default 4 x 4 does not fit): the
+    time, cost and memory shown are the hardware model's for 2 x 8, whether the run is sized by steps
+    (sequences = steps x micro-batch x accumulation) or by the dataset's rows."""
+    overrides = {
+        "flavor": "a10g-large",
+        "model": "meta-llama/Llama-3.1-8B",
+        "max_length": 2048,
+        "timeout": "48h",
+        **extra,
+    }
+    plan = resolve(parse_request(request(**overrides)), pinned=training_pins(), dataset_examples=examples)
+    assert settings(plan)[:3] == (True, 2, 8)
+    expected = _decided_estimate(plan, overrides, examples)
+    assert expected["est_hours"] and expected["est_cost_usd"] and expected["fits"]
+    assert plan.estimate == expected
+
+
+def test_a_decided_plan_that_fits_clears_the_warning_about_the_default_one() -> None:
+    """The request's default sizes (4 x 4) do not fit an 8B LoRA on a10g-large, the decided 2 x 8 does:
+    no memory warning is left. On t4-small nothing fits: the warning stays, with the memory_fit one."""
+    overrides = {"model": "meta-llama/Llama-3.1-8B", "max_length": 2048, "timeout": "48h"}
+    default = api.estimate(
+        hardware_plan(parse_request(request(flavor="a10g-large", **overrides))), "a10g-large"
+    )
+    assert not default.fits  # what decide_flavor warned about
+    fits = plan_for(flavor="a10g-large", **overrides)
+    assert [c.status for c in fits.checks if c.name in ("memory", "memory_fit")] == ["pass"]
+    too_small = plan_for(flavor="t4-small", **overrides)
+    assert [(c.name, c.status) for c in too_small.checks if c.name in ("memory", "memory_fit")] == [
+        ("memory", "warn"),
+        ("memory_fit", "warn"),
+    ]
+
+
+def test_a_cpu_flavor_keeps_the_defaults_without_a_memory_decision() -> None:
+    """A CPU flavor has no GPU memory to fit: the defaults stay and no memory_fit figures are shown
+    (its check is the flavor warning)."""
+    plan = plan_for(flavor="cpu-upgrade", model="Qwen/Qwen2.5-0.5B", peft="full", max_length=1024)
+    assert settings(plan) == (True, 4, 4, None)
+    assert not [c for c in plan.checks if c.name == "memory_fit"]
+    assert [c.status for c in plan.checks if c.name == "flavor"] == ["warn"]
+
+
+def test_flavor_local_sizes_a_full_fine_tune_for_a_bf16_gpu() -> None:
+    """flavor 'local' assumes a bf16-capable GPU (the script measures the real one at start): a full
+    fine-tune's figures are bf16 weights and states, not the fp32 master weights of a pre-Ampere GPU."""
+    overrides = {"model": "Qwen/Qwen2.5-0.5B", "peft": "full", "max_length": 1024, "timeout": "48h"}
+    needs = {(c, b): n for c, b, n in settings(plan_for(flavor="local", **overrides))[3]["needs_gib"]}
+    shape = models.resolve("Qwen/Qwen2.5-0.5B")
+    base = hardware_plan(parse_request(request(flavor="local", **overrides)))
+    for (ckpt, batch), need in needs.items():
+        p = replace(base, gradient_checkpointing=ckpt, batch_size=batch, gradient_accumulation=16 // batch)
+        bf16 = memory.estimate_memory(shape, p, bf16=True).total_gb
+        assert need == round(bf16, 3) < memory.estimate_memory(shape, p, bf16=False).total_gb

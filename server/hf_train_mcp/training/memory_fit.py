@@ -112,12 +112,12 @@ def decide_memory(run: Run) -> dict[str, Any]:
 
     limit = fit_limit(run.info)
     out = choose_fit(needs, limit, fit)
-    _record(run, fit, needs, limit, out)
+    _record(run, needs, limit, out)
     _re_estimate(run, out)
     return {key: out[key] for key in fallback if key != "memory_fit"} | {"memory_fit": None}
 
 
-def _record(run: Run, fit: dict[str, Any], needs: dict, limit: float, out: dict[str, Any]) -> None:
+def _record(run: Run, needs: dict, limit: float, out: dict[str, Any]) -> None:
     batch, ckpt = out["per_device_train_batch_size"], out["gradient_checkpointing"]
     other = needs.get((not ckpt, batch))
     figures = f"needs {out['need_gib']:.1f} GiB per GPU of {limit:.1f} GiB usable with the margin"
