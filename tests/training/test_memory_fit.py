@@ -148,23 +148,24 @@ def test_packing_off_says_why(overrides, words):
 # -- flavor 'local': the script decides at start, by the same rule, from the device it finds ---------------
 
 
-def local_fit(**overrides) -> dict:
-    cfg = plan_for("local", **PLANS["8B lora 2k"], **overrides).config
+def local_fit(plan: str = "8B lora 2k", **overrides) -> dict:
+    cfg = plan_for("local", **PLANS[plan], **overrides).config
     assert cfg["memory_fit"] is not None
     return cfg["memory_fit"]
 
 
 @pytest.mark.parametrize("flavor", ["a10g-large", "l40sx1", "a100-large", "h200"])
-def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(flavor):
+@pytest.mark.parametrize("name", list(PLANS))
+def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(name, flavor):
     """A fresh GPU of a flavor (its memory, less the CUDA context the script already holds when it reads
     the free memory) gets the decisions the generator makes for that flavor."""
-    memory_fit = local_fit()
+    memory_fit = local_fit(name)
     info = api.flavor_info(flavor)
     assert info is not None
     free_gib = info.usable_gib - CUDA_CONTEXT_GIB
     device = ("Fake GPU", int(free_gib * 2**30), int(info.usable_gib * 2**30))
     local = fit_for_device(memory_fit, device)
-    generated = plan_for(flavor, **PLANS["8B lora 2k"]).config
+    generated = plan_for(flavor, **PLANS[name]).config
     for key in ("gradient_checkpointing", "per_device_train_batch_size", "gradient_accumulation_steps"):
         assert local[key] == generated[key], key
     assert "Fake GPU" in local["why"]

@@ -201,3 +201,11 @@ def test_flavor_local_sizes_a_full_fine_tune_for_a_bf16_gpu() -> None:
         p = replace(base, gradient_checkpointing=ckpt, batch_size=batch, gradient_accumulation=16 // batch)
         bf16 = memory.estimate_memory(shape, p, bf16=True).total_gb
         assert need == round(bf16, 3) < memory.estimate_memory(shape, p, bf16=False).total_gb
+
+
+def test_a_users_micro_batch_above_the_search_range_is_kept_and_checked() -> None:
+    """The search tries micro-batches up to 32; a user's 64 is still the one sized and kept."""
+    plan = plan_for(flavor="h200", model="Qwen/Qwen2.5-0.5B", max_length=512, per_device_train_batch_size=64)
+    status, message, _ = memory_check(plan)
+    assert status == "pass" and settings(plan)[1:3] == (64, 4)
+    assert message.startswith("micro-batch 64 x accumulation 4 (effective batch 256); ")
