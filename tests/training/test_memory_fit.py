@@ -154,16 +154,17 @@ def local_fit(plan: str = "8B lora 2k", **overrides) -> dict:
     return cfg["memory_fit"]
 
 
-@pytest.mark.parametrize("flavor", ["a10g-large", "l40sx1", "a100-large", "h200"])
+@pytest.mark.parametrize("flavor", ["t4-small", "a10g-large", "l40sx1", "a100-large", "h200"])
 @pytest.mark.parametrize("name", list(PLANS))
 def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(name, flavor):
     """A fresh GPU of a flavor (its memory, less the CUDA context the script already holds when it reads
-    the free memory) gets the decisions the generator makes for that flavor."""
+    the free memory; bf16 or not) gets the decisions the generator makes for that flavor: a full
+    fine-tune on a T4 is sized with fp32 master weights, as the generator sizes it."""
     memory_fit = local_fit(name)
     info = api.flavor_info(flavor)
     assert info is not None
     free_gib = info.usable_gib - CUDA_CONTEXT_GIB
-    device = ("Fake GPU", int(free_gib * 2**30), int(info.usable_gib * 2**30))
+    device = ("Fake GPU", int(free_gib * 2**30), int(info.usable_gib * 2**30), info.bf16)
     local = fit_for_device(memory_fit, device)
     generated = plan_for(flavor, **PLANS[name]).config
     for key in ("gradient_checkpointing", "per_device_train_batch_size", "gradient_accumulation_steps"):
@@ -173,8 +174,8 @@ def test_a_local_script_on_a_flavors_gpu_decides_like_the_generator(name, flavor
 
 def test_a_local_script_follows_the_free_memory():
     memory_fit = local_fit()
-    roomy = fit_for_device(memory_fit, ("Big GPU", 200 * 2**30, 200 * 2**30))
-    crowded = fit_for_device(memory_fit, ("Busy GPU", 20 * 2**30, 80 * 2**30))
+    roomy = fit_for_device(memory_fit, ("Big GPU", 200 * 2**30, 200 * 2**30, True))
+    crowded = fit_for_device(memory_fit, ("Busy GPU", 20 * 2**30, 80 * 2**30, True))
     assert roomy["fits"] and not roomy["gradient_checkpointing"]
     assert (
         crowded["gradient_checkpointing"]
@@ -182,7 +183,7 @@ def test_a_local_script_follows_the_free_memory():
     )
     for out in (roomy, crowded):
         assert out["per_device_train_batch_size"] * out["gradient_accumulation_steps"] == 16
-    full = fit_for_device(memory_fit, ("Tiny GPU", 2 * 2**30, 8 * 2**30))
+    full = fit_for_device(memory_fit, ("Tiny GPU", 2 * 2**30, 8 * 2**30, True))
     assert not full["fits"] and full["gradient_checkpointing"]
 
 

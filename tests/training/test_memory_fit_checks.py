@@ -190,17 +190,21 @@ def test_a_cpu_flavor_keeps_the_defaults_without_a_memory_decision() -> None:
     assert [c.status for c in plan.checks if c.name == "flavor"] == ["warn"]
 
 
-def test_flavor_local_sizes_a_full_fine_tune_for_a_bf16_gpu() -> None:
-    """flavor 'local' assumes a bf16-capable GPU (the script measures the real one at start): a full
-    fine-tune's figures are bf16 weights and states, not the fp32 master weights of a pre-Ampere GPU."""
+def test_flavor_local_sizes_a_full_fine_tune_for_both_kinds_of_gpu() -> None:
+    """flavor 'local' does not know its GPU until the script starts: CONFIG carries a full fine-tune's
+    figures for a bf16 GPU (bf16 weights and states) and for a pre-Ampere one (fp32 master weights, more
+    memory), each the hardware model's for that candidate."""
     overrides = {"model": "Qwen/Qwen2.5-0.5B", "peft": "full", "max_length": 1024, "timeout": "48h"}
-    needs = {(c, b): n for c, b, n in settings(plan_for(flavor="local", **overrides))[3]["needs_gib"]}
+    fit = settings(plan_for(flavor="local", **overrides))[3]
     shape = models.resolve("Qwen/Qwen2.5-0.5B")
     base = hardware_plan(parse_request(request(flavor="local", **overrides)))
-    for (ckpt, batch), need in needs.items():
-        p = replace(base, gradient_checkpointing=ckpt, batch_size=batch, gradient_accumulation=16 // batch)
-        bf16 = memory.estimate_memory(shape, p, bf16=True).total_gb
-        assert need == round(bf16, 3) < memory.estimate_memory(shape, p, bf16=False).total_gb
+    for rows, bf16 in ((fit["needs_gib"], True), (fit["needs_gib_fp16"], False)):
+        for ckpt, batch, need in rows:
+            p = replace(
+                base, gradient_checkpointing=ckpt, batch_size=batch, gradient_accumulation=16 // batch
+            )
+            assert need == round(memory.estimate_memory(shape, p, bf16=bf16).total_gb, 3)
+    assert all(fp16[2] > bf16[2] for bf16, fp16 in zip(fit["needs_gib"], fit["needs_gib_fp16"], strict=True))
 
 
 def test_a_users_micro_batch_above_the_search_range_is_kept_and_checked() -> None:

@@ -63,7 +63,8 @@ class MemoryFit(TypedDict):
     batch: int | None
     accumulation: int | None
     checkpointing: bool | None
-    needs_gib: list[list[Any]]  # [checkpointing, micro-batch, peak GiB per GPU]
+    needs_gib: list[list[Any]]  # [checkpointing, micro-batch, peak GiB per GPU] on a bf16 GPU
+    needs_gib_fp16: list[list[Any]]  # the same on a GPU without bf16 (pre-Ampere: T4, V100)
     limit_fraction: float  # 1 - the fit margin: the share of (free + context) a run may need
     context_gib: float
     cpu_batch: int

@@ -63,13 +63,13 @@ def _replace(plan: TrainingPlan, ckpt: bool, batch: int, accumulation: int) -> T
     return replace(plan, gradient_checkpointing=ckpt, batch_size=batch, gradient_accumulation=accumulation)
 
 
-def need_gib(shape: ModelShape, plan: TrainingPlan, info: FlavorInfo | None) -> float:
+def need_gib(shape: ModelShape, plan: TrainingPlan, info: FlavorInfo | None, bf16: bool = True) -> float:
     """What must fit on each GPU (reserved memory + CUDA context, GiB) for `plan` on `info`; None: one
-    bf16-capable GPU (flavor 'local', whose device is only known at run time)."""
+    GPU of flavor 'local', whose device is only known at run time (`bf16`: whether it has bf16)."""
     from hf_train_mcp.hardware import memory
 
     if info is None:
-        return memory.estimate_memory(shape, plan, bf16=True, gpus=1).total_gb
+        return memory.estimate_memory(shape, plan, bf16=bf16, gpus=1).total_gb
     return memory.fit(shape, plan, info).need_gib
 
 
@@ -106,7 +106,8 @@ def decide_memory(run: Run) -> dict[str, Any]:
     plans = candidate_plans(run, fit)
     needs = {key: need_gib(shape, plan, run.info) for key, plan in plans.items()}
     if run.local:
-        return _local(run, fit, needs, fallback)
+        fp16_needs = {key: need_gib(shape, plan, None, bf16=False) for key, plan in plans.items()}
+        return _local(run, fit, needs, fp16_needs, fallback)
     assert run.info is not None
     from hf_train_mcp.hardware.memory import fit_limit
 
@@ -138,13 +139,20 @@ def _record(run: Run, needs: dict, limit: float, out: dict[str, Any]) -> None:
         )
 
 
-def _local(run: Run, fit: dict[str, Any], needs: dict, fallback: dict[str, Any]) -> dict[str, Any]:
-    """Flavor 'local': the script decides at start; CONFIG carries the memory model's figures."""
+def _local(
+    run: Run, fit: dict[str, Any], needs: dict, fp16_needs: dict, fallback: dict[str, Any]
+) -> dict[str, Any]:
+    """Flavor 'local': the script decides at start; CONFIG carries the memory model's figures for a bf16
+    GPU and for a pre-Ampere one (fp16 only: a full fine-tune keeps fp32 master weights there)."""
     from hf_train_mcp.hardware.memory import CUDA_CONTEXT_GIB, FIT_MARGIN
+
+    def rows(figures: dict) -> list[list[Any]]:
+        return [[ckpt, batch, round(gib, 3)] for (ckpt, batch), gib in sorted(figures.items())]
 
     memory_fit = {
         **fit,
-        "needs_gib": [[ckpt, batch, round(gib, 3)] for (ckpt, batch), gib in sorted(needs.items())],
+        "needs_gib": rows(needs),
+        "needs_gib_fp16": rows(fp16_needs),
         "limit_fraction": 1 - FIT_MARGIN,
         "context_gib": CUDA_CONTEXT_GIB,
         "cpu_batch": DEFAULT_BATCH[run.req.method][0],

@@ -80,21 +80,22 @@ def needs_from_rows(rows: list) -> dict:
     return {(bool(ckpt), int(batch)): float(gib) for ckpt, batch, gib in rows}
 
 
-def device_facts() -> tuple[str, int, int] | None:
-    """(name, free bytes, total bytes) of this process's CUDA device, or None without CUDA."""
+def device_facts() -> tuple[str, int, int, bool] | None:
+    """(name, free bytes, total bytes, has bf16) of this process's CUDA device, or None without CUDA."""
     import torch
 
     if not torch.cuda.is_available():
         return None
     free, total = torch.cuda.mem_get_info()
-    return torch.cuda.get_device_name(0), int(free), int(total)
+    return torch.cuda.get_device_name(0), int(free), int(total), bool(torch.cuda.is_bf16_supported())
 
 
-def fit_for_device(memory_fit: dict, device: tuple[str, int, int] | None) -> dict:
+def fit_for_device(memory_fit: dict, device: tuple[str, int, int, bool] | None) -> dict:
     """The decisions for flavor 'local', from the device found at start (`device`: `device_facts()`).
 
     The memory model's figures include the CUDA context (`context_gib`), which is already taken when the
-    free memory is read: the limit is (free + context) x limit_fraction. Without CUDA (a CPU rehearsal)
+    free memory is read: the limit is (free + context) x limit_fraction; a GPU without bf16 is sized by
+    the fp16 figures (a full fine-tune keeps fp32 master weights there). Without CUDA (a CPU rehearsal)
     nothing is measured: checkpointing off unless asked, the largest micro-batch up to `cpu_batch` that keeps
     the effective batch."""
     if device is None:
@@ -106,8 +107,9 @@ def fit_for_device(memory_fit: dict, device: tuple[str, int, int] | None) -> dic
         out = choose_fit(needs, 0.0, {**memory_fit, "batch": batch})
         out["why"] = "no CUDA device: " + out["why"]
         return out
-    name, free, total = device
+    name, free, total, bf16 = device
     limit_gib = (free / 2**30 + memory_fit["context_gib"]) * memory_fit["limit_fraction"]
-    out = choose_fit(needs_from_rows(memory_fit["needs_gib"]), limit_gib, memory_fit)
+    rows = memory_fit["needs_gib"] if bf16 else memory_fit["needs_gib_fp16"]
+    out = choose_fit(needs_from_rows(rows), limit_gib, memory_fit)
     out["why"] = f"{name} with {free / 2**30:.1f} of {total / 2**30:.1f} GiB free: {out['why']}"
     return out
