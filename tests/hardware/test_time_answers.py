@@ -329,3 +329,16 @@ def test_a_mean_example_length_alone_is_no_dataset_size() -> None:
     ]
     sized = plan(peft="lora", avg_example_tokens=500, dataset_examples=100)
     assert throughput.estimate_time(QWEN05, sized, A10G, weight_bytes=QWEN05.params * 2).tokens == 100 * 500
+
+
+def test_a_long_run_is_shown_in_hours_of_3600_seconds() -> None:
+    """A two-day run: every part of the answer in hours is its seconds / 3600 (to 0.001 h), and the
+    parts add up to the total."""
+    p = plan(peft="full", dataset_examples=4_000_000, dataset_tokens=4_000_000_000, max_length=2048)
+    est = throughput.estimate_time(QWEN05, p, A10G, weight_bytes=QWEN05.params * 2)
+    out = est.as_dict()
+    assert est.total_s > 24 * 3600
+    assert out["total_hours"] == round(est.total_s / 3600, 3)
+    assert out["train_hours"] == round(est.train_s / 3600, 3)
+    parts = out["startup_hours"] + out["train_hours"] + out["finish_hours"]
+    assert parts == pytest.approx(out["total_hours"], abs=0.002)

@@ -109,13 +109,18 @@ class TimeEstimate:
             "tokens": round(self.tokens),
             "tokens_per_second": round(self.tokens_per_second),
             "hfu": round(self.hfu, 3),
-            "startup_hours": round(self.startup_s / 3600, 3),
-            "train_hours": round((self.train_s + self.generation_s) / 3600, 3),
-            "generation_hours": round(self.generation_s / 3600, 3),
-            "finish_hours": round(self.finish_s / 3600, 3),
-            "total_hours": round(self.total_s / 3600, 3) if self.known else None,
+            "startup_hours": _hours(self.startup_s),
+            "train_hours": _hours(self.train_s + self.generation_s),
+            "generation_hours": _hours(self.generation_s),
+            "finish_hours": _hours(self.finish_s),
+            "total_hours": _hours(self.total_s) if self.known else None,
             "assumptions": self.assumptions,
         }
+
+
+def _hours(seconds: float) -> float:
+    """Seconds as the hours an answer shows (to 0.001 h, 3.6 s)."""
+    return round(seconds / 3600, 3)
 
 
 def compute_params(shape: ModelShape) -> float:
@@ -208,9 +213,7 @@ def training_tokens(plan: TrainingPlan, n_gpus: int) -> tuple[float | None, floa
     if mean is None or not (plan.dataset_examples or plan.dataset_tokens):
         # a mean length alone (avg_example_tokens) is no dataset size: the time stays unknown
         return None, float(plan.max_length), notes
-    examples = float(plan.dataset_examples or 0)
-    if not examples and plan.dataset_tokens:
-        examples = plan.dataset_tokens / (mean * sequences_per_example)
+    examples = float(plan.dataset_examples or 0)  # tokens without examples returned above (sft/dpo only)
     padded = mean
     if not plan.packing and plan.batch_size > 1:
         padded = min(plan.max_length, mean * PAD_FACTOR)
