@@ -94,25 +94,8 @@ def validate_script(
 
     `namespaces`: where the caller's token may create repos (its user and orgs), when known; a Hub id in
     another namespace is then flagged (the push would get a 403)."""
-    checks: list[Check] = []
-    tree: ast.Module | None
-    try:
-        tree = ast.parse(compile(text, "<script>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True))
-        checks.append(Check("compile", "pass", "the script compiles"))
-    except SyntaxError as exc:
-        tree = None
-        checks.append(
-            Check(
-                "compile",
-                "fail",
-                f"syntax error: {exc.msg} (line {exc.lineno}: {(exc.text or '').strip()[:120]!r})",
-                "fix the syntax; `python -m py_compile script.py` reproduces it",
-                exc.lineno,
-            )
-        )
-    except ValueError as exc:  # NUL bytes
-        tree = None
-        checks.append(Check("compile", "fail", f"the script cannot be compiled: {exc}", "remove NUL bytes"))
+    tree, compiled = _compile(text)
+    checks: list[Check] = [compiled]
     facts = sc.read_calls(tree) if tree is not None else sc.ScriptFacts()  # the one walk of the tree
     pep_checks, _declared = check_pep723(text, facts.imports)
     checks += pep_checks
@@ -145,6 +128,37 @@ def validate_script(
     checks += push_and_secret_checks(facts, config, secrets, env, local=local, generated=generated)
     checks += timeout_checks(timeout)
     return checks
+
+
+def _compile(text: str) -> tuple[ast.Module | None, Check]:
+    """The syntax tree and the "compile" finding. A NUL byte or a lone surrogate (half of a UTF-16 pair, which
+    JSON can carry) cannot be compiled either; Python names no line for them, so the finding does."""
+    if "\0" in text:  # a ValueError before Python 3.11.4, a SyntaxError without a line since
+        return None, _unreadable(text, text.index("\0"), "a NUL byte")
+    try:
+        tree = ast.parse(text, "<script>")
+    except SyntaxError as exc:
+        return None, Check(
+            "compile",
+            "fail",
+            f"syntax error: {exc.msg} (line {exc.lineno}: {(exc.text or '').strip()[:120]!r})",
+            "fix the syntax; `python -m py_compile script.py` reproduces it",
+            exc.lineno,
+        )
+    except UnicodeEncodeError as exc:
+        return None, _unreadable(text, exc.start, f"a character UTF-8 cannot hold ({text[exc.start]!a})")
+    return tree, Check("compile", "pass", "the script compiles")
+
+
+def _unreadable(text: str, at: int, what: str) -> Check:
+    line = text.count("\n", 0, at) + 1
+    return Check(
+        "compile",
+        "fail",
+        f"the script cannot be compiled: line {line} holds {what}",
+        "remove it: a script is UTF-8 text without NUL bytes",
+        line,
+    )
 
 
 def _import_location_checks(imports: list[ast.Import | ast.ImportFrom]) -> list[Check]:
