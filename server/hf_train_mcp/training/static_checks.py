@@ -123,7 +123,7 @@ def validate_script(
         checks += _call_checks(facts, info, generated, namespaces)
         if not generated and info is not None:
             checks += fit_checks(facts, info)
-    if config is not None:
+    if generated and config is not None:  # a CONFIG of the user's own means what their code does with it
         checks += _config_checks(config, flavor, info)
     checks += push_and_secret_checks(facts, config, secrets, env, local=local, generated=generated)
     checks += timeout_checks(timeout)
@@ -136,7 +136,7 @@ def _compile(text: str) -> tuple[ast.Module | None, Check]:
     if "\0" in text:  # a ValueError before Python 3.11.4, a SyntaxError without a line since
         return None, _unreadable(text, text.index("\0"), "a NUL byte")
     try:
-        tree = ast.parse(text, "<script>")
+        tree = ast.parse(text)
     except SyntaxError as exc:
         return None, Check(
             "compile",
@@ -151,7 +151,7 @@ def _compile(text: str) -> tuple[ast.Module | None, Check]:
 
 
 def _unreadable(text: str, at: int, what: str) -> Check:
-    line = text.count("\n", 0, at) + 1
+    line = text[:at].count("\n") + 1
     return Check(
         "compile",
         "fail",
@@ -202,7 +202,6 @@ def _call_checks(
     checks: list[Check] = []
     versions = load_fields()["versions"]
     stack = f"trl {versions['trl']} / transformers {versions['transformers']} / peft {versions['peft']}"
-    unknown_count = 0
     no_bf16 = _no_bf16(info)
     for line in facts.torch_dtype_keys:
         checks.append(Check("renamed", "warn", RENAMED["torch_dtype"][2], 'use the key "dtype"', line))
@@ -224,7 +223,6 @@ def _call_checks(
             if lines:
                 checks.append(_slow_bf16(info, "bfloat16 weights", min(lines)))
     eval_line: int | None = None
-    eval_data = False
     for call in facts.calls:
         for key, node in call.keywords.items():
             rule = RENAMED.get(key)
@@ -251,8 +249,7 @@ def _call_checks(
             if (rule and call.name in rule[0]) or (call.name == "DPOConfig" and key in DPO_REMOVED):
                 continue
             if allowed and key not in allowed:
-                unknown_count += 1
-                close = difflib.get_close_matches(key, sorted(allowed), n=3, cutoff=0.6)
+                close = difflib.get_close_matches(key, sorted(allowed))  # at most 3, similarity >= 0.6
                 checks.append(
                     Check(
                         "keywords",
@@ -278,14 +275,14 @@ def _call_checks(
                 eval_line = call.line
             if no_bf16:
                 checks += _t4_args_checks(call, info)
-        if call.name in sc.TRAINERS and sc.constant(call.keywords.get("eval_dataset")) is not None:
-            eval_data = True
         if call.name in sc.REWARD_TRAINERS:
             checks += _reward_checks(call)
         if call.name in sc.TRAINERS and not facts.cli_values:
             checks += _dtype_checks(call, facts)
-    if unknown_count == 0:
+    if not any(c.name == "keywords" for c in checks):
         checks.append(Check("keywords", "pass", f"every config and trainer keyword exists in {stack}"))
+    trainers = facts.of(*sc.TRAINERS)
+    eval_data = any(sc.constant(c.keywords.get("eval_dataset")) is not None for c in trainers)
     if eval_line is not None and not eval_data:
         checks.append(
             Check(
@@ -340,19 +337,21 @@ def _hub_id_checks(facts: sc.ScriptFacts, namespaces: frozenset[str] | None) -> 
             nodes.append(call.positional[0])
         for node in nodes:
             value = sc.resolve_string(node, facts)
-            if value and sc.placeholder_hub_id(value):
+            if not value or "/" not in value:  # a bare name: created in the token's own namespace
+                continue
+            owner, _, name = value.partition("/")
+            if sc.placeholder_hub_id(value):
                 checks.append(
                     Check(
                         "hub_id",
                         "fail",
                         f"{value!r} is a placeholder namespace: creating the repo gets a 403 before the "
                         "first step (or the push after training fails)",
-                        f'use your own namespace: "<your user or org>/{value.split("/", 1)[1]}"',
+                        f'use your own namespace: "<your user or org>/{name}"',
                         node.lineno,
                     )
                 )
-            elif value and namespaces and "/" in value and value.split("/", 1)[0] not in namespaces:
-                owner, name = value.split("/", 1)
+            elif namespaces and owner not in namespaces:
                 checks.append(
                     Check(
                         "hub_id",
