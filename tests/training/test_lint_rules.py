@@ -657,7 +657,18 @@ def test_a_generated_script_checks_its_config_not_the_runner_code_inside():
     text = generated("a10g-large")
     # the runner inside names bfloat16 and parses its own command line: none of that is the user's choice
     assert flagged(text, flavor="a10g-large") == {}
-    assert [c.name for c in lint(text, flavor="a10g-large") if c.name == "memory"] == []
+    # the whole report: what every script gets, nothing about the runner's code or a fit (CONFIG was fitted)
+    on_t4 = [(c.name, c.status) for c in lint(text, flavor="t4-small")]
+    assert on_t4 == [
+        ("compile", "pass"),
+        ("pep723", "pass"),
+        ("keywords", "pass"),
+        ("flavor", "warn"),
+        ("bf16", "warn"),
+        ("push_to_hub", "pass"),
+        ("token_secret", "pass"),
+        ("timeout", "pass"),
+    ]
 
 
 def test_a_generated_script_submitted_on_another_flavor_warns_with_the_flavor_it_was_made_for():

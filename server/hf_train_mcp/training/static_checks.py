@@ -337,33 +337,37 @@ def _hub_id_checks(facts: sc.ScriptFacts, namespaces: frozenset[str] | None) -> 
             nodes.append(call.positional[0])
         for node in nodes:
             value = sc.resolve_string(node, facts)
-            if not value or "/" not in value:  # a bare name: created in the token's own namespace
-                continue
-            owner, _, name = value.partition("/")
-            if sc.placeholder_hub_id(value):
-                checks.append(
-                    Check(
-                        "hub_id",
-                        "fail",
-                        f"{value!r} is a placeholder namespace: creating the repo gets a 403 before the "
-                        "first step (or the push after training fails)",
-                        f'use your own namespace: "<your user or org>/{name}"',
-                        node.lineno,
-                    )
-                )
-            elif namespaces and owner not in namespaces:
-                checks.append(
-                    Check(
-                        "hub_id",
-                        "warn",
-                        f"{value!r} is in namespace {owner!r}, not the token's user or one of its orgs "
-                        f"({', '.join(sorted(namespaces))}): creating or pushing the repo gets a 403 "
-                        "unless the token was granted that namespace",
-                        f'push to one of yours, e.g. "{sorted(namespaces)[0]}/{name}"',
-                        node.lineno,
-                    )
-                )
+            if value is not None:  # None: not a string known here
+                checks += _hub_id_check(value, node.lineno, namespaces)
     return checks
+
+
+def _hub_id_check(value: str, line: int, namespaces: frozenset[str] | None) -> list[Check]:
+    owner, slash, name = value.partition("/")  # no slash: created in the token's own namespace
+    if sc.placeholder_hub_id(value):
+        return [
+            Check(
+                "hub_id",
+                "fail",
+                f"{value!r} is a placeholder namespace: creating the repo gets a 403 before the "
+                "first step (or the push after training fails)",
+                f'use your own namespace: "<your user or org>/{name}"',
+                line,
+            )
+        ]
+    if slash and namespaces and owner not in namespaces:
+        return [
+            Check(
+                "hub_id",
+                "warn",
+                f"{value!r} is in namespace {owner!r}, not the token's user or one of its orgs "
+                f"({', '.join(sorted(namespaces))}): creating or pushing the repo gets a 403 "
+                "unless the token was granted that namespace",
+                f'push to one of yours, e.g. "{sorted(namespaces)[0]}/{name}"',
+                line,
+            )
+        ]
+    return []
 
 
 def _deprecation_fix(key: str, help_text: str) -> str:
