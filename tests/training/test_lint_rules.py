@@ -43,12 +43,9 @@ def flagged(text: str, **kwargs) -> dict[str, list[str]]:
     return out
 
 
-def line_of(text: str, fragment: str, nth: int = 1) -> int:
-    """The 1-based line of the `nth` occurrence of `fragment` in `text`."""
-    at = -1
-    for _ in range(nth):
-        at = text.index(fragment, at + 1)
-    return text.count("\n", 0, at) + 1
+def line_of(text: str, fragment: str) -> int:
+    """The 1-based line of the first `fragment` in `text`."""
+    return text[: text.index(fragment)].count("\n") + 1
 
 
 def script(body: str) -> str:
@@ -620,6 +617,14 @@ def test_a_placeholder_reaches_the_check_through_a_constant_or_a_push_call():
         + 'HfApi().upload_folder(folder_path="out", repo_id="my-org/qwen")\n'
     )
     assert [c.line for c in rule(uploaded, "hub_id")] == [line_of(uploaded, "my-org/qwen")]
+    # every placeholder is reported, also when a good id comes after it
+    both = pushed.replace('hub_model_id="me/model"', 'hub_model_id="your-org/qwen-sft"') + (
+        'trainer.push_to_hub("alice/qwen-sft")\n'
+    )
+    assert [c.line for c in rule(both, "hub_id")] == [
+        line_of(both, "your-org/"),
+        line_of(both, '"username/qwen-sft"'),
+    ]
 
 
 @pytest.mark.parametrize("repo", ["alice/qwen-sft", "qwen-sft", "users/alice/qwen"])
