@@ -94,25 +94,8 @@ def validate_script(
 
     `namespaces`: where the caller's token may create repos (its user and orgs), when known; a Hub id in
     another namespace is then flagged (the push would get a 403)."""
-    checks: list[Check] = []
-    tree: ast.Module | None
-    try:
-        tree = ast.parse(compile(text, "<script>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True))
-        checks.append(Check("compile", "pass", "the script compiles"))
-    except SyntaxError as exc:
-        tree = None
-        checks.append(
-            Check(
-                "compile",
-                "fail",
-                f"syntax error: {exc.msg} (line {exc.lineno}: {(exc.text or '').strip()[:120]!r})",
-                "fix the syntax; `python -m py_compile script.py` reproduces it",
-                exc.lineno,
-            )
-        )
-    except ValueError as exc:  # NUL bytes
-        tree = None
-        checks.append(Check("compile", "fail", f"the script cannot be compiled: {exc}", "remove NUL bytes"))
+    tree, compiled = _compile(text)
+    checks: list[Check] = [compiled]
     facts = sc.read_calls(tree) if tree is not None else sc.ScriptFacts()  # the one walk of the tree
     pep_checks, _declared = check_pep723(text, facts.imports)
     checks += pep_checks
@@ -140,11 +123,42 @@ def validate_script(
         checks += _call_checks(facts, info, generated, namespaces)
         if not generated and info is not None:
             checks += fit_checks(facts, info)
-    if config is not None:
+    if generated and config is not None:  # a CONFIG of the user's own means what their code does with it
         checks += _config_checks(config, flavor, info)
     checks += push_and_secret_checks(facts, config, secrets, env, local=local, generated=generated)
     checks += timeout_checks(timeout)
     return checks
+
+
+def _compile(text: str) -> tuple[ast.Module | None, Check]:
+    """The syntax tree and the "compile" finding. A NUL byte or a lone surrogate (half of a UTF-16 pair, which
+    JSON can carry) cannot be compiled either; Python names no line for them, so the finding does."""
+    if "\0" in text:  # a ValueError before Python 3.11.4, a SyntaxError without a line since
+        return None, _unreadable(text, text.index("\0"), "a NUL byte")
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        return None, Check(
+            "compile",
+            "fail",
+            f"syntax error: {exc.msg} (line {exc.lineno}: {(exc.text or '').strip()[:120]!r})",
+            "fix the syntax; `python -m py_compile script.py` reproduces it",
+            exc.lineno,
+        )
+    except UnicodeEncodeError as exc:
+        return None, _unreadable(text, exc.start, f"a character UTF-8 cannot hold ({text[exc.start]!a})")
+    return tree, Check("compile", "pass", "the script compiles")
+
+
+def _unreadable(text: str, at: int, what: str) -> Check:
+    line = text[:at].count("\n") + 1
+    return Check(
+        "compile",
+        "fail",
+        f"the script cannot be compiled: line {line} holds {what}",
+        "remove it: a script is UTF-8 text without NUL bytes",
+        line,
+    )
 
 
 def _import_location_checks(imports: list[ast.Import | ast.ImportFrom]) -> list[Check]:
@@ -188,7 +202,6 @@ def _call_checks(
     checks: list[Check] = []
     versions = load_fields()["versions"]
     stack = f"trl {versions['trl']} / transformers {versions['transformers']} / peft {versions['peft']}"
-    unknown_count = 0
     no_bf16 = _no_bf16(info)
     for line in facts.torch_dtype_keys:
         checks.append(Check("renamed", "warn", RENAMED["torch_dtype"][2], 'use the key "dtype"', line))
@@ -210,7 +223,6 @@ def _call_checks(
             if lines:
                 checks.append(_slow_bf16(info, "bfloat16 weights", min(lines)))
     eval_line: int | None = None
-    eval_data = False
     for call in facts.calls:
         for key, node in call.keywords.items():
             rule = RENAMED.get(key)
@@ -237,8 +249,7 @@ def _call_checks(
             if (rule and call.name in rule[0]) or (call.name == "DPOConfig" and key in DPO_REMOVED):
                 continue
             if allowed and key not in allowed:
-                unknown_count += 1
-                close = difflib.get_close_matches(key, sorted(allowed), n=3, cutoff=0.6)
+                close = difflib.get_close_matches(key, sorted(allowed))  # at most 3, similarity >= 0.6
                 checks.append(
                     Check(
                         "keywords",
@@ -264,14 +275,14 @@ def _call_checks(
                 eval_line = call.line
             if no_bf16:
                 checks += _t4_args_checks(call, info)
-        if call.name in sc.TRAINERS and sc.constant(call.keywords.get("eval_dataset")) is not None:
-            eval_data = True
         if call.name in sc.REWARD_TRAINERS:
             checks += _reward_checks(call)
         if call.name in sc.TRAINERS and not facts.cli_values:
             checks += _dtype_checks(call, facts)
-    if unknown_count == 0:
+    if not any(c.name == "keywords" for c in checks):
         checks.append(Check("keywords", "pass", f"every config and trainer keyword exists in {stack}"))
+    trainers = facts.of(*sc.TRAINERS)
+    eval_data = any(sc.constant(c.keywords.get("eval_dataset")) is not None for c in trainers)
     if eval_line is not None and not eval_data:
         checks.append(
             Check(
@@ -326,31 +337,37 @@ def _hub_id_checks(facts: sc.ScriptFacts, namespaces: frozenset[str] | None) -> 
             nodes.append(call.positional[0])
         for node in nodes:
             value = sc.resolve_string(node, facts)
-            if value and sc.placeholder_hub_id(value):
-                checks.append(
-                    Check(
-                        "hub_id",
-                        "fail",
-                        f"{value!r} is a placeholder namespace: creating the repo gets a 403 before the "
-                        "first step (or the push after training fails)",
-                        f'use your own namespace: "<your user or org>/{value.split("/", 1)[1]}"',
-                        node.lineno,
-                    )
-                )
-            elif value and namespaces and "/" in value and value.split("/", 1)[0] not in namespaces:
-                owner, name = value.split("/", 1)
-                checks.append(
-                    Check(
-                        "hub_id",
-                        "warn",
-                        f"{value!r} is in namespace {owner!r}, not the token's user or one of its orgs "
-                        f"({', '.join(sorted(namespaces))}): creating or pushing the repo gets a 403 "
-                        "unless the token was granted that namespace",
-                        f'push to one of yours, e.g. "{sorted(namespaces)[0]}/{name}"',
-                        node.lineno,
-                    )
-                )
+            if value is not None:  # None: not a string known here
+                checks += _hub_id_check(value, node.lineno, namespaces)
     return checks
+
+
+def _hub_id_check(value: str, line: int, namespaces: frozenset[str] | None) -> list[Check]:
+    owner, slash, name = value.partition("/")  # no slash: created in the token's own namespace
+    if sc.placeholder_hub_id(value):
+        return [
+            Check(
+                "hub_id",
+                "fail",
+                f"{value!r} is a placeholder namespace: creating the repo gets a 403 before the "
+                "first step (or the push after training fails)",
+                f'use your own namespace: "<your user or org>/{name}"',
+                line,
+            )
+        ]
+    if slash and namespaces and owner not in namespaces:
+        return [
+            Check(
+                "hub_id",
+                "warn",
+                f"{value!r} is in namespace {owner!r}, not the token's user or one of its orgs "
+                f"({', '.join(sorted(namespaces))}): creating or pushing the repo gets a 403 "
+                "unless the token was granted that namespace",
+                f'push to one of yours, e.g. "{sorted(namespaces)[0]}/{name}"',
+                line,
+            )
+        ]
+    return []
 
 
 def _deprecation_fix(key: str, help_text: str) -> str:
