@@ -1,0 +1,543 @@
+"""What recommend_hardware answers, checked against figures the test works out itself.
+
+The cost of a run is the time model's estimate billed per started minute at the catalog's price per hour
+(training-facts.md: Jobs bill per minute); which flavors fit comes from the memory model. From those the
+test derives the pick and the order of the alternatives by the documented rule (host RAM short last,
+then cost, then time; a flavor within 2% of the cheapest cost that is faster goes first) and compares.
+Small live catalogs (the Hub's wire format, installed with catalog.set_live) put a flavor exactly at a
+boundary: memory just enough, RAM just enough, a cost just inside or outside the tie.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hf_train_mcp.hardware import api, catalog, memory, models, recommend, throughput
+from hf_train_mcp.hardware.api import TrainingPlan
+
+PLAN_7B = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora", dataset_tokens=20_000_000)
+
+
+def gpu_entry(
+    name: str,
+    model: str,
+    price_per_hour: float,
+    *,
+    count: int = 1,
+    vram_gb: float | None = None,
+    ram_gb: float = 256.0,
+    kind: str = "gpu",
+) -> dict[str, Any]:
+    """An entry as GET /api/jobs/hardware sends it (hub-jobs-wire.md): price per minute, total vram."""
+    accelerator: dict[str, Any] = {
+        "type": kind,
+        "model": model,
+        "quantity": str(count),
+        "manufacturer": "Nvidia",
+    }
+    if vram_gb is not None:
+        accelerator["vram"] = f"{vram_gb * count!r} GB"
+    return {
+        "name": name,
+        "prettyName": name,
+        "cpu": "16 vCPU",
+        "ram": f"{ram_gb!r} GB",
+        "accelerator": accelerator,
+        "unitCostUSD": price_per_hour / 60,
+        "unitLabel": "minute",
+    }
+
+
+def shape_of(plan: TrainingPlan) -> models.ModelShape:
+    return models.resolve(plan.model, plan.params_b)
+
+
+def run_by_hand(plan: TrainingPlan, name: str) -> tuple[float, float]:
+    """Seconds of the whole job (time model) and its cost: started minutes x the catalog's price / 60."""
+    info = catalog.current()[name]
+    shape = shape_of(plan)
+    weights = memory.base_weight_bytes(shape, plan.peft == "qlora")
+    seconds = throughput.estimate_time(shape, plan, info, weight_bytes=weights).total_s
+    return seconds, round(math.ceil(seconds / 60) * info.price_per_hour / 60, 2)
+
+
+def ram_short(name: str, plan: TrainingPlan) -> bool:
+    """Loading memory-maps the safetensors: 60% of the 16-bit weights plus 4 GB for Python, torch, CUDA."""
+    weights_gb = shape_of(plan).params * 2 / 1e9
+    ram = catalog.current()[name].ram_gb
+    return bool(ram) and ram < 0.6 * weights_gb + 4
+
+
+def fitting(plan: TrainingPlan) -> list[str]:
+    shape = shape_of(plan)
+    return [n for n, f in catalog.current().items() if f.is_gpu and memory.fit(shape, plan, f).fits]
+
+
+# ------------------------------------------------------------------------------- the pick and the order
+
+
+def test_the_pick_is_the_cheapest_whole_run_and_the_alternatives_follow_by_cost() -> None:
+    rec = api.recommend(PLAN_7B)
+    runs = {name: run_by_hand(PLAN_7B, name) for name in fitting(PLAN_7B)}
+    key = {name: (ram_short(name, PLAN_7B), cost, seconds) for name, (seconds, cost) in runs.items()}
+    ranked = sorted(runs, key=key.__getitem__)
+    assert runs[ranked[1]][1] > 1.02 * runs[ranked[0]][1]  # no tie here: the cheapest run wins outright
+    assert rec.flavor == ranked[0]
+    assert rec.fits and rec.est_hours == round(runs[rec.flavor][0] / 3600, 2)
+    assert rec.est_cost_usd == runs[rec.flavor][1]
+    # six alternatives by cost, then the fastest flavor (here far dearer) so the agent sees it too
+    fastest = min(runs, key=lambda n: runs[n][0])
+    assert fastest not in ranked[:7]
+    assert [a.flavor for a in rec.alternatives] == [*ranked[1:7], fastest]
+    for alt in rec.alternatives:
+        assert alt.est_cost_usd == runs[alt.flavor][1], alt.flavor
+        assert alt.alternatives == []
+    # the timeout: at least 1.3 x the run (training-facts.md), rounded up to a value a person types
+    seconds = runs[rec.flavor][0]
+    assert rec.timeout_seconds >= 1.3 * seconds
+    assert (rec.timeout, rec.timeout_seconds) == recommend.friendly_timeout(1.3 * seconds)
+    assert rec.notes[0] == (
+        f"{rec.flavor}: lowest estimated cost of the {len(runs)} of "
+        f"{sum(f.is_gpu for f in catalog.current().values())} GPU flavors that fit; needs about "
+        f"{rec.need_gb:.1f} GiB per GPU (reserved + CUDA context) of {rec.fit_limit_gb:.1f} GiB allowed "
+        f"({catalog.current()[rec.flavor].usable_gib:.1f} usable less the 5% margin)"
+    )
+
+
+def test_a_faster_flavor_within_two_percent_of_the_cheapest_cost_goes_first() -> None:
+    plan = replace(PLAN_7B, dataset_tokens=100_000_000)
+    catalog.set_live([gpu_entry("slow", "A100", 2.5)])
+    slow_s, slow_cost = run_by_hand(plan, "slow")
+    catalog.set_live([gpu_entry("fast", "H100", 1.0)])
+    fast_s, _ = run_by_hand(plan, "fast")
+    assert fast_s < slow_s / 2
+    fast_minutes = math.ceil(fast_s / 60)
+
+    def fast_costing(share: float) -> float:  # the price per hour that bills `share` x the slow run
+        return round(slow_cost * share * 60 / fast_minutes, 2)
+
+    for share, pick in ((1.015, "fast"), (1.025, "slow")):
+        catalog.set_live([gpu_entry("slow", "A100", 2.5), gpu_entry("fast", "H100", fast_costing(share))])
+        assert run_by_hand(plan, "fast")[1] == pytest.approx(slow_cost * share, rel=0.002)
+        rec = api.recommend(plan)
+        assert rec.flavor == pick, share
+        assert [a.flavor for a in rec.alternatives] == [{"fast": "slow", "slow": "fast"}[pick]]
+
+
+def test_without_a_dataset_size_the_lowest_price_per_hour_wins_and_time_is_unknown() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B")
+    catalog.set_live(
+        [
+            gpu_entry("pricey", "H100", 4.0),
+            gpu_entry("small-cheap", "A10G", 1.0, vram_gb=24),
+            gpu_entry("big-cheap", "A10G", 1.0, vram_gb=48),  # same price, more memory: before small-cheap
+            gpu_entry("cheapest", "L4", 0.8),
+        ]
+    )
+    rec = api.recommend(plan)
+    assert rec.flavor == "cheapest"
+    assert [a.flavor for a in rec.alternatives] == ["big-cheap", "small-cheap", "pricey"]
+    assert rec.est_hours is rec.est_cost_usd is None
+    assert all(a.est_hours is None for a in rec.alternatives)
+    assert (rec.timeout, rec.timeout_seconds) == ("2h", 7200)  # a stated guess
+    assert rec.notes[0].startswith("cheapest: lowest price per hour of the 4 of 4 GPU flavors that fit")
+    assert any("dataset_examples or dataset_tokens" in n for n in rec.notes)
+
+
+def test_a_flavor_short_of_host_ram_comes_after_the_others_even_when_cheaper() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-14B", peft="qlora", dataset_tokens=2_000_000)
+    weights_gb = shape_of(plan).params * 2 / 1e9
+    enough = 0.6 * weights_gb + 4  # exactly the RAM the loading needs: enough
+    catalog.set_live(
+        [
+            gpu_entry("short", "A100", 1.0, ram_gb=enough - 0.1),
+            gpu_entry("just-enough", "A100", 3.0, ram_gb=enough),
+            gpu_entry("roomy", "A100", 3.5, ram_gb=2 * enough),
+        ]
+    )
+    rec = api.recommend(plan)
+    assert rec.flavor == "just-enough" and rec.host_ram_ok
+    assert [a.flavor for a in rec.alternatives] == ["roomy", "short"]
+    short = rec.alternatives[1]
+    assert not short.host_ram_ok and short.est_cost_usd < rec.est_cost_usd  # type: ignore[operator]
+    assert (
+        f"short has {enough - 0.1:g} GB of RAM for a {weights_gb:.0f} GB (16-bit) model: loading or saving "
+        "may run out of host memory; a flavor with more RAM is safer"
+    ) in short.notes
+    assert not any("RAM" in n for n in rec.notes)
+
+
+def test_a_flavor_whose_memory_is_just_enough_is_picked_with_a_tight_fit_warning() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora", max_length=4096)
+    need = memory.estimate_memory(shape_of(plan), plan, bf16=True, gpus=1).total_gb
+
+    def usable(vram: float) -> float:
+        return catalog.parse_entry(gpu_entry("x", "Z100", 1.0, vram_gb=vram)).usable_gib
+
+    # the smallest memory (in steps of 0.01 GB) whose 95% holds the estimate: enough, and no more
+    vram = math.floor(need / 0.95 / 0.93 * 100) / 100 - 0.05
+    while usable(vram) * 0.95 < need:
+        vram = round(vram + 0.01, 2)
+    catalog.set_live([gpu_entry("roomy", "H100", 4.0), gpu_entry("exact", "Z100", 1.0, vram_gb=vram)])
+    rec = api.recommend(plan)
+    assert rec.flavor == "exact" and rec.fits and rec.headroom_gb == pytest.approx(0, abs=0.02)
+    limit = usable(vram) * 0.95
+    assert (
+        f"tight fit on exact ({need:.1f} of {limit:.1f} GiB): if it runs out of memory, lower max_length or "
+        "batch_size, or use QLoRA"
+    ) in rec.notes
+    assert not any("tight fit" in n for n in rec.alternatives[0].notes)
+    # 0.01 GB less and it no longer fits: the dearer flavor is the pick
+    catalog.set_live([gpu_entry("roomy", "H100", 4.0), gpu_entry("exact", "Z100", 1.0, vram_gb=vram - 0.01)])
+    assert api.recommend(plan).flavor == "roomy"
+    assert not api.estimate(plan, "exact").fits
+
+
+@pytest.mark.parametrize(("share", "tight"), [(0.84, False), (0.86, True)])
+def test_the_tight_fit_warning_starts_above_85_percent_of_the_limit(share: float, tight: bool) -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora")
+    need = memory.estimate_memory(shape_of(plan), plan, bf16=True, gpus=1).total_gb
+    catalog.set_live([gpu_entry("card", "Z100", 1.0, vram_gb=round(need / share / 0.95 / 0.93, 2))])
+    rec = api.estimate(plan, "card")
+    assert rec.fits
+    assert rec.need_gb / rec.fit_limit_gb == pytest.approx(share, abs=0.002)
+    assert any(n.startswith("tight fit on card") for n in rec.notes) is tight
+
+
+# ------------------------------------------------------------------------------------------ multi-GPU
+
+
+def test_a_multi_gpu_flavor_runs_data_parallel_and_says_so() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B", dataset_tokens=1_000_000)
+    catalog.set_live([gpu_entry("pair", "A10G", 3.0, count=2)])
+    rec = api.recommend(plan)
+    assert rec.flavor == "pair" and rec.gpus == 2 and rec.layout == "ddp"
+    assert "2 GPUs run data parallel (a full replica on each GPU)" in rec.notes
+    catalog.set_live([gpu_entry("single", "A10G", 1.5)])
+    single = api.recommend(plan)
+    assert single.gpus == 1 and not any("data parallel" in n for n in single.notes)
+    catalog.set_live([gpu_entry("pair", "A10G", 3.0, count=2)])
+    sharded = api.recommend(replace(plan, sharding="fsdp"))
+    assert sharded.layout == "sharded" and not any("data parallel" in n for n in sharded.notes)
+
+
+def test_a_cpu_or_other_accelerator_flavor_is_never_a_fit_and_says_why() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B", dataset_tokens=1_000_000)
+    cpu = api.estimate(plan, "cpu-upgrade")
+    assert not cpu.fits and cpu.gpus == 0 and cpu.layout == "none"
+    assert cpu.est_hours is cpu.est_cost_usd is None and cpu.timeout == "2h"
+    assert cpu.price_per_hour == catalog.current()["cpu-upgrade"].price_per_hour
+    assert "cpu-upgrade is a CPU flavor: the training scripts need an NVIDIA GPU." in cpu.notes
+    assert not any("fits " in n for n in cpu.notes)  # no "what to change": no change makes a CPU fit
+    catalog.set_live([gpu_entry("a10g", "A10G", 1.0), gpu_entry("inf2", "Inferentia2", 1.0, kind="neuron")])
+    other = api.estimate(plan, "inf2")
+    assert not other.fits
+    assert "inf2 is a neuron accelerator: the training scripts need an NVIDIA GPU." in other.notes
+    assert api.recommend(plan).flavor == "a10g"
+
+
+# -------------------------------------------------------------------------------------- nothing fits
+
+
+def test_nothing_fits_answers_the_largest_gpu_and_the_changes_that_would_fit() -> None:
+    plan = TrainingPlan(model="meta-llama/Llama-3.1-70B", peft="full")
+    rec = api.recommend(plan)
+    largest = catalog.current()["h200"]  # the most memory per GPU, the lowest price of the H200 flavors
+    fit = memory.fit(shape_of(plan), plan, largest)
+    assert rec.flavor == "h200" and not rec.fits and rec.alternatives == []
+    assert rec.notes[0] == (
+        f"Nothing fits: this plan needs about {fit.need_gib:.1f} GiB per GPU; the largest GPU (h200) allows "
+        f"{largest.usable_gib * 0.95:.1f} GiB."
+    )
+    qlora = replace(plan, peft="qlora")
+    pick = api.recommend(qlora)
+    assert (
+        f"peft='qlora': fits {pick.flavor} ({pick.need_gb:.1f} of {pick.fit_limit_gb:.1f} GiB per GPU, "
+        f"${pick.price_per_hour:g}/h)"
+    ) in rec.notes
+
+
+def test_nothing_fits_and_no_single_change_helps() -> None:
+    rec = api.recommend(TrainingPlan(params_b=3000, peft="qlora"))
+    assert not rec.fits
+    assert rec.notes[-1] == (
+        "no single change makes it fit: combine QLoRA, max_length 1024 and FSDP sharding, or pick a "
+        "smaller model"
+    )
+
+
+def test_the_largest_gpu_of_equal_ones_is_the_cheapest() -> None:
+    catalog.set_live(
+        [gpu_entry("big-dear", "H200", 9.0), gpu_entry("big", "H200", 5.0), gpu_entry("small", "A10G", 1.0)]
+    )
+    rec = api.recommend(TrainingPlan(params_b=400, peft="full"))
+    assert not rec.fits and rec.flavor == "big"
+
+
+# -------------------------------------------------------------------------------- budget and max_hours
+
+
+def ranked_runs(plan: TrainingPlan) -> tuple[list[str], dict[str, tuple[float, float]]]:
+    runs = {name: run_by_hand(plan, name) for name in fitting(plan)}
+    order = sorted(runs, key=lambda n: (ram_short(n, plan), runs[n][1], runs[n][0]))
+    return order, runs
+
+
+def test_a_budget_of_exactly_the_cheapest_cost_is_met_and_a_cent_less_is_not() -> None:
+    order, runs = ranked_runs(PLAN_7B)
+    cheapest, cost = order[0], runs[order[0]][1]
+    met = api.recommend(PLAN_7B, budget_usd=cost)
+    assert met.flavor == cheapest and met.within_budget is True
+    assert not any("over budget" in n for n in met.notes)
+    # the dearer flavors stay listed as alternatives, marked over budget
+    assert [a.flavor for a in met.alternatives][:6] == order[1:7]
+    assert all(a.within_budget is False for a in met.alternatives)
+    short = api.recommend(PLAN_7B, budget_usd=cost - 0.01)
+    assert short.flavor == cheapest and short.within_budget is False
+    assert (
+        f"over budget: {cheapest} costs about ${cost:g} against budget_usd={cost - 0.01:g}; to fit the "
+        "budget use fewer examples or epochs, a shorter max_length, QLoRA, or raise the budget"
+    ) in short.notes
+    verdict = api.budget_verdict(short, cost - 0.01)
+    assert verdict.within_budget is False and verdict.cheapest_fit == cheapest
+    assert verdict.cheapest_cost_usd == cost
+
+
+def test_max_hours_picks_the_cheapest_flavor_that_finishes_in_time() -> None:
+    order, runs = ranked_runs(PLAN_7B)
+    hours = {n: round(runs[n][0] / 3600, 2) for n in runs}
+    # a limit equal to the time of a flavor dearer than the cheapest: that flavor is within it
+    limit = hours[next(n for n in order if hours[n] < hours[order[0]])]
+    in_time = [n for n in order if hours[n] <= limit]
+    assert order[0] not in in_time
+    rec = api.recommend(PLAN_7B, max_hours=limit)
+    assert rec.flavor == in_time[0] and rec.within_max_hours is True
+    assert rec.est_hours is not None and rec.est_hours <= limit
+    # the flavors too slow are still alternatives (cheapest first), marked as such
+    slow = [a for a in rec.alternatives if a.within_max_hours is False]
+    assert slow and slow[0].flavor == order[0]
+    tighter = api.recommend(PLAN_7B, max_hours=round(limit - 0.01, 2))
+    assert tighter.flavor == next(n for n in order if hours[n] <= round(limit - 0.01, 2))
+
+
+def test_an_impossible_max_hours_gives_the_fastest_flavor_and_says_so() -> None:
+    order, runs = ranked_runs(PLAN_7B)
+    fastest = min(runs, key=lambda n: (runs[n][0], runs[n][1]))
+    rec = api.recommend(PLAN_7B, max_hours=0.01)
+    assert rec.flavor == fastest and rec.within_max_hours is False
+    assert rec.notes[0] == (
+        f"no flavor finishes within max_hours=0.01: the fastest, {fastest}, needs about "
+        f"{round(runs[fastest][0] / 3600, 2):g} h; shorten the run (fewer epochs or examples, max_steps) or "
+        "raise max_hours"
+    )
+    assert [a.flavor for a in rec.alternatives] == [n for n in order if n != fastest][:6]
+    # and over budget as well: both are said
+    both = api.recommend(PLAN_7B, max_hours=0.01, budget_usd=0.5)
+    assert both.flavor == fastest
+    assert both.notes[1].startswith(f"over budget: {fastest} costs about ${runs[fastest][1]:g}")
+
+
+def test_over_budget_with_a_reachable_max_hours_picks_the_cheapest() -> None:
+    order, _ = ranked_runs(PLAN_7B)
+    rec = api.recommend(PLAN_7B, max_hours=100, budget_usd=0.5)
+    assert rec.flavor == order[0] and rec.within_max_hours is True and rec.within_budget is False
+    assert not any("max_hours" in n for n in rec.notes)
+    assert any(n.startswith(f"over budget: {order[0]} ") for n in rec.notes)
+
+
+# ------------------------------------------------------------------------------ a lighter method's fit
+
+
+def test_a_lighter_method_that_runs_on_a_cheaper_flavor_is_suggested_with_its_cost() -> None:
+    plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", peft="full", dataset_tokens=10_000_000)
+    rec = api.recommend(plan)
+    lora = replace(plan, peft="lora")
+    order, runs = ranked_runs(lora)
+    cheaper = catalog.current()[order[0]]
+    assert cheaper.price_per_hour < rec.price_per_hour
+    assert (
+        f"with peft='lora' it would fit {order[0]} (${cheaper.price_per_hour:g}/h, about "
+        f"${runs[order[0]][1]:g})"
+    ) in rec.notes
+    unsized = api.recommend(replace(plan, dataset_tokens=None))
+    lora_unsized = api.recommend(replace(lora, dataset_tokens=None))
+    assert (
+        f"with peft='lora' it would fit {lora_unsized.flavor} (${lora_unsized.price_per_hour:g}/h)"
+    ) in unsized.notes
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        TrainingPlan(model="Qwen/Qwen2.5-0.5B", peft="lora"),  # QLoRA runs on the same cheapest GPU
+        TrainingPlan(model="Qwen/Qwen2.5-7B", peft="qlora"),  # nothing lighter
+        TrainingPlan(model="Qwen/Qwen2.5-7B", method="inference", peft="full"),  # nothing is trained
+    ],
+)
+def test_no_lighter_method_is_suggested_when_it_would_not_be_cheaper(plan: TrainingPlan) -> None:
+    rec = api.recommend(plan)
+    assert rec.fits and not any("it would fit" in n for n in rec.notes)
+
+
+def test_an_equally_priced_flavor_for_the_lighter_method_is_not_suggested() -> None:
+    catalog.set_live([gpu_entry("big", "H100", 4.0), gpu_entry("also-big", "H100", 4.0)])
+    rec = api.recommend(TrainingPlan(model="Qwen/Qwen2.5-7B", peft="full"))
+    assert rec.fits and not any("it would fit" in n for n in rec.notes)
+
+
+# ------------------------------------------------------------------ one flavor, and what to change
+
+
+def change_line(label: str, variant: TrainingPlan) -> str | None:
+    """The line for a change: the flavor the changed plan is recommended, its memory and price."""
+    if not fitting(variant):
+        return None
+    pick = api.recommend(variant)
+    return (
+        f"{label}: fits {pick.flavor} ({pick.need_gb:.1f} of {pick.fit_limit_gb:.1f} GiB per GPU, "
+        f"${pick.price_per_hour:g}/h)"
+    )
+
+
+def changes(plan: TrainingPlan, labelled: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    lines = [change_line(label, replace(plan, **fields)) for label, fields in labelled]
+    return [line for line in lines if line is not None][:5]
+
+
+FSDP = (
+    "sharding='fsdp' (FSDP across the GPUs of a multi-GPU flavor; generated scripts shard by themselves "
+    "when replicas do not fit, parallelism='fsdp' forces it)"
+)
+
+
+def test_a_flavor_that_is_too_small_says_by_how_much_and_what_to_change() -> None:
+    plan = TrainingPlan(
+        model="meta-llama/Llama-3.1-8B",
+        peft="full",
+        batch_size=4,
+        gradient_accumulation=2,
+        gradient_checkpointing=False,
+        chunked_loss=False,
+        max_length=4096,
+        dataset_tokens=1_000_000,
+    )
+    rec = api.estimate(plan, "a10g-large")
+    info = catalog.current()["a10g-large"]
+    fit = memory.fit(shape_of(plan), plan, info)
+    assert not rec.fits and rec.flavor == "a10g-large"
+    seconds, cost = run_by_hand(plan, "a10g-large")
+    assert rec.est_cost_usd == cost and rec.est_hours == round(seconds / 3600, 2)
+    assert rec.notes[0] == (
+        f"does not fit a10g-large: about {fit.need_gib:.1f} GiB per GPU needed, {info.usable_gib * 0.95:.1f} "
+        "GiB allowed (24 GB GPUs, 5% kept free)"
+    )
+    assert rec.notes[1] == f"model shape: {shape_of(plan).source}"
+    expected = changes(
+        plan,
+        [
+            ("gradient_checkpointing=True", {"gradient_checkpointing": True}),
+            ("batch_size=1 with gradient_accumulation=8", {"batch_size": 1, "gradient_accumulation": 8}),
+            ("the chunked loss (TRL's default)", {"chunked_loss": True}),
+            ("peft='lora'", {"peft": "lora"}),
+            ("peft='qlora'", {"peft": "qlora"}),
+            ("optimizer adamw_8bit (optim='adamw_bnb_8bit')", {"optimizer": "adamw_8bit"}),
+            ("max_length=2048", {"max_length": 2048}),
+            ("max_length=1024", {"max_length": 1024}),
+            (FSDP, {"sharding": "fsdp"}),
+        ],
+    )
+    assert len(expected) >= 3
+    assert rec.notes[-len(expected) :] == expected
+    assert not rec.notes[-len(expected) - 1].endswith("/h)")
+
+
+def test_dpo_changes_include_precomputed_reference_log_probs_and_stop_at_five() -> None:
+    plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", method="dpo", peft="full", max_length=1024)
+    rec = api.estimate(plan, "a10g-large")
+    expected = changes(
+        plan,
+        [
+            ("precomputed reference log-probs (precompute_ref_log_probs=True)", {"dpo_reference": "none"}),
+            ("peft='lora'", {"peft": "lora"}),
+            ("peft='qlora'", {"peft": "qlora"}),
+            ("optimizer adamw_8bit (optim='adamw_bnb_8bit')", {"optimizer": "adamw_8bit"}),
+            ("max_length=512", {"max_length": 512}),  # 1024 // 4 = 256 is too short to offer
+            (FSDP, {"sharding": "fsdp"}),
+        ],
+    )
+    assert len(expected) == 5  # six would fit: the first five are said
+    assert rec.notes[-5:] == expected
+    assert not any(n.startswith("sharding='fsdp'") for n in rec.notes)
+
+
+def test_inference_changes_never_offer_checkpointing_or_sharding() -> None:
+    plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", method="inference", peft="qlora", max_length=1024)
+    catalog.set_live([gpu_entry("tiny", "Z100", 1.0, vram_gb=4), gpu_entry("t4", "T4", 0.4)])
+    rec = api.estimate(plan, "tiny")
+    assert not rec.fits
+    assert [n for n in rec.notes if n.endswith("/h)")] == changes(
+        plan, [("max_length=512", {"max_length": 512})]
+    )
+
+
+def test_a_fitting_flavor_has_no_changes_and_its_notes_start_with_the_model_shape() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B", dataset_tokens=1_000_000)
+    rec = api.estimate(plan, "l4x1")
+    assert rec.fits and rec.notes[0] == f"model shape: {shape_of(plan).source}"
+    assert not any(n.startswith("does not fit") or n.endswith("/h)") for n in rec.notes)
+    assert rec.est_cost_usd == run_by_hand(plan, "l4x1")[1]
+
+
+def test_a_t4_flavor_says_to_train_in_fp16() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B")
+    full = api.estimate(replace(plan, peft="full"), "t4-small")
+    assert (
+        "T4 has no bf16: train with fp16=True, bf16=False and sdpa attention; full fine-tuning keeps fp32 "
+        "master weights (16-18 B/param)"
+    ) in full.notes
+    lora = api.estimate(plan, "t4-small")
+    assert "T4 has no bf16: train with fp16=True, bf16=False and sdpa attention" in lora.notes
+    assert not any("bf16" in n for n in api.estimate(plan, "l4x1").notes)
+    assert not any("bf16" in n for n in api.estimate(replace(plan, method="inference"), "t4-small").notes)
+
+
+def test_the_answer_names_the_model_shape_it_used() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", dataset_examples=1000)
+    shape = shape_of(plan)
+    for rec in (api.recommend(plan), api.estimate(plan, "a100-large")):
+        assert rec.model == {
+            "name": shape.name,
+            "params_b": round(shape.params / 1e9, 3),
+            "layers": shape.layers,
+            "hidden": shape.hidden,
+            "heads": shape.heads,
+            "kv_heads": shape.kv_heads,
+            "vocab": shape.vocab,
+            "intermediate": shape.intermediate,
+            "source": shape.source,
+        }
+    # the figures a user checks against the model card: Qwen2.5-7B has 28 layers, hidden 3584, 28/4 heads
+    assert (shape.layers, shape.hidden, shape.heads, shape.kv_heads) == (28, 3584, 28, 4)
+
+
+# ---------------------------------------------------------------------------------------- durations
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (45 * 60, "45m"),
+        (59 * 60 + 1, "60m"),
+        (3600, "1h"),
+        (5400, "1.5h"),
+        (5460, "91m"),  # 1.52 h: not a tenth of an hour, said in minutes
+        (3 * 86400, "72h"),
+        (4 * 86400, "4d"),
+        (4 * 86400 + 3600, "97h"),
+    ],
+)
+def test_durations_are_written_as_hf_jobs_accepts_them(seconds: int, text: str) -> None:
+    assert recommend.format_duration(seconds) == text
