@@ -391,96 +391,148 @@ def test_an_equally_priced_flavor_for_the_lighter_method_is_not_suggested() -> N
 # ------------------------------------------------------------------ one flavor, and what to change
 
 
-def change_line(label: str, variant: TrainingPlan) -> str | None:
-    """The line for a change: the flavor the changed plan is recommended, its memory and price."""
-    if not fitting(variant):
-        return None
-    pick = api.recommend(variant)
-    return (
-        f"{label}: fits {pick.flavor} ({pick.need_gb:.1f} of {pick.fit_limit_gb:.1f} GiB per GPU, "
-        f"${pick.price_per_hour:g}/h)"
-    )
+def fits_line(label: str, name: str, need_gib: float, price_per_hour: float) -> str:
+    limit = catalog.current()[name].usable_gib * 0.95  # 5% of the card kept free
+    return f"{label}: fits {name} ({need_gib:.1f} of {limit:.1f} GiB per GPU, ${price_per_hour:g}/h)"
 
 
-def changes(plan: TrainingPlan, labelled: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    lines = [change_line(label, replace(plan, **fields)) for label, fields in labelled]
-    return [line for line in lines if line is not None][:5]
+def changes_here(plan: TrainingPlan, name: str, labelled: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The changes (label, changed fields) after which the memory model fits `plan` on flavor `name`."""
+    info, out = catalog.current()[name], []
+    for label, fields in labelled:
+        fit = memory.fit(shape_of(plan), replace(plan, **fields), info)
+        if fit.fits:
+            out.append(fits_line(label, name, fit.need_gib, info.price_per_hour))
+    return out[:5]
+
+
+def changes_anywhere(plan: TrainingPlan, labelled: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The changes after which some flavor fits, each with the flavor then recommended."""
+    out = []
+    for label, fields in labelled:
+        variant = replace(plan, **fields)
+        if fitting(variant):
+            pick = api.recommend(variant)
+            out.append(fits_line(label, pick.flavor, pick.need_gb, pick.price_per_hour))
+    return out[:5]
+
+
+def unchanged_line(plan: TrainingPlan) -> str:
+    pick = api.recommend(plan)
+    assert pick.fits
+    return fits_line("unchanged plan", pick.flavor, pick.need_gb, pick.price_per_hour)
 
 
 FSDP = (
     "sharding='fsdp' (FSDP across the GPUs of a multi-GPU flavor; generated scripts shard by themselves "
     "when replicas do not fit, parallelism='fsdp' forces it)"
 )
+HEAVY = TrainingPlan(  # 8B fully fine-tuned, 4 x 4096 tokens a step, no checkpointing: fits no flavor
+    model="meta-llama/Llama-3.1-8B",
+    peft="full",
+    batch_size=4,
+    gradient_accumulation=2,
+    gradient_checkpointing=False,
+    chunked_loss=False,
+    max_length=4096,
+    dataset_tokens=1_000_000,
+)
+HEAVY_CHANGES = [
+    ("gradient_checkpointing=True", {"gradient_checkpointing": True}),
+    ("batch_size=1 with gradient_accumulation=8", {"batch_size": 1, "gradient_accumulation": 8}),
+    ("the chunked loss (TRL's default)", {"chunked_loss": True}),
+    ("peft='lora'", {"peft": "lora"}),
+    ("peft='qlora'", {"peft": "qlora"}),
+    ("optimizer adamw_8bit (optim='adamw_bnb_8bit')", {"optimizer": "adamw_8bit"}),
+    ("max_length=2048", {"max_length": 2048}),
+    ("max_length=1024", {"max_length": 1024}),
+    (FSDP, {"sharding": "fsdp"}),
+]
+DPO = TrainingPlan(model="meta-llama/Llama-3.1-8B", method="dpo", peft="full", max_length=1024)
+DPO_CHANGES = [
+    ("gradient_checkpointing=True", {"gradient_checkpointing": True}),
+    ("batch_size=1 with gradient_accumulation=4", {"batch_size": 1, "gradient_accumulation": 4}),
+    ("precomputed reference log-probs (precompute_ref_log_probs=True)", {"dpo_reference": "none"}),
+    ("peft='lora'", {"peft": "lora"}),
+    ("peft='qlora'", {"peft": "qlora"}),
+    ("optimizer adamw_8bit (optim='adamw_bnb_8bit')", {"optimizer": "adamw_8bit"}),
+    ("max_length=512", {"max_length": 512}),  # 1024 // 4 = 256 is too short to offer
+    (FSDP, {"sharding": "fsdp"}),
+]
 
 
-def test_a_flavor_that_is_too_small_says_by_how_much_and_what_to_change() -> None:
-    plan = TrainingPlan(
-        model="meta-llama/Llama-3.1-8B",
-        peft="full",
-        batch_size=4,
-        gradient_accumulation=2,
-        gradient_checkpointing=False,
-        chunked_loss=False,
-        max_length=4096,
-        dataset_tokens=1_000_000,
-    )
-    rec = api.estimate(plan, "a10g-large")
-    info = catalog.current()["a10g-large"]
-    fit = memory.fit(shape_of(plan), plan, info)
-    assert not rec.fits and rec.flavor == "a10g-large"
-    seconds, cost = run_by_hand(plan, "a10g-large")
+def test_a_flavor_that_is_too_small_says_by_how_much_and_the_changes_that_fit_it() -> None:
+    assert not fitting(HEAVY)
+    rec = api.estimate(HEAVY, "h200")
+    info = catalog.current()["h200"]
+    fit = memory.fit(shape_of(HEAVY), HEAVY, info)
+    assert not rec.fits and rec.flavor == "h200"
+    seconds, cost = run_by_hand(HEAVY, "h200")
     assert rec.est_cost_usd == cost and rec.est_hours == round(seconds / 3600, 2)
     assert rec.notes[0] == (
-        f"does not fit a10g-large: about {fit.need_gib:.1f} GiB per GPU needed, {info.usable_gib * 0.95:.1f} "
-        "GiB allowed (24 GB GPUs, 5% kept free)"
+        f"does not fit h200: about {fit.need_gib:.1f} GiB per GPU needed, {info.usable_gib * 0.95:.1f} "
+        "GiB allowed (141 GB GPUs, 5% kept free)"
     )
-    assert rec.notes[1] == f"model shape: {shape_of(plan).source}"
-    expected = changes(
-        plan,
-        [
-            ("gradient_checkpointing=True", {"gradient_checkpointing": True}),
-            ("batch_size=1 with gradient_accumulation=8", {"batch_size": 1, "gradient_accumulation": 8}),
-            ("the chunked loss (TRL's default)", {"chunked_loss": True}),
-            ("peft='lora'", {"peft": "lora"}),
-            ("peft='qlora'", {"peft": "qlora"}),
-            ("optimizer adamw_8bit (optim='adamw_bnb_8bit')", {"optimizer": "adamw_8bit"}),
-            ("max_length=2048", {"max_length": 2048}),
-            ("max_length=1024", {"max_length": 1024}),
-            (FSDP, {"sharding": "fsdp"}),
-        ],
-    )
+    assert rec.notes[1] == f"model shape: {shape_of(HEAVY).source}"
+    expected = changes_here(HEAVY, "h200", HEAVY_CHANGES)
+    assert len(expected) == 4 and all(": fits h200 (" in line for line in expected)
+    assert rec.notes[-5:] == [rec.notes[-5], *expected]
+    assert not rec.notes[-5].endswith("/h)")  # nothing fits unchanged: no "unchanged plan" line
+
+
+def test_when_no_change_fits_the_flavor_the_changes_that_fit_others_are_given() -> None:
+    expected = changes_anywhere(HEAVY, HEAVY_CHANGES)
     assert len(expected) >= 3
-    assert rec.notes[-len(expected) :] == expected
-    assert not rec.notes[-len(expected) - 1].endswith("/h)")
+    for rec in (api.estimate(HEAVY, "a10g-large"), api.recommend(HEAVY)):
+        assert not rec.fits
+        assert rec.notes[-len(expected) :] == expected
+        assert not rec.notes[-len(expected) - 1].endswith("/h)")
+    assert api.estimate(HEAVY, "a10g-large").notes[0].startswith("does not fit a10g-large: about ")
+
+
+def test_a_plan_that_fits_elsewhere_unchanged_says_where() -> None:
+    plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", peft="full", dataset_tokens=1_000_000)
+    rec = api.estimate(plan, "a10g-small")
+    here = changes_here(
+        plan, "a10g-small", [("peft='lora'", {"peft": "lora"}), ("peft='qlora'", {"peft": "qlora"})]
+    )
+    assert len(here) == 2
+    assert rec.notes[-3:] == [*here, unchanged_line(plan)]
 
 
 def test_dpo_changes_include_precomputed_reference_log_probs_and_stop_at_five() -> None:
-    plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", method="dpo", peft="full", max_length=1024)
-    rec = api.estimate(plan, "a10g-large")
-    expected = changes(
-        plan,
-        [
-            ("precomputed reference log-probs (precompute_ref_log_probs=True)", {"dpo_reference": "none"}),
-            ("peft='lora'", {"peft": "lora"}),
-            ("peft='qlora'", {"peft": "qlora"}),
-            ("optimizer adamw_8bit (optim='adamw_bnb_8bit')", {"optimizer": "adamw_8bit"}),
-            ("max_length=512", {"max_length": 512}),  # 1024 // 4 = 256 is too short to offer
-            (FSDP, {"sharding": "fsdp"}),
-        ],
-    )
-    assert len(expected) == 5  # six would fit: the first five are said
-    assert rec.notes[-5:] == expected
-    assert not any(n.startswith("sharding='fsdp'") for n in rec.notes)
+    heavy_dpo = replace(DPO, batch_size=4, gradient_checkpointing=False)
+    assert not fitting(heavy_dpo)
+    expected = changes_here(heavy_dpo, "h200", DPO_CHANGES)
+    assert [line.split(": fits")[0] for line in expected] == [label for label, _ in DPO_CHANGES[:5]]
+    assert api.estimate(heavy_dpo, "h200").notes[-5:] == expected
+    # on two GPUs the references do not fit, max_length=512 does; sharding would be a sixth: not said
+    two = api.estimate(heavy_dpo, "h200x2")
+    assert two.notes[-5:] == changes_here(heavy_dpo, "h200x2", DPO_CHANGES)
+    assert two.notes[-1].startswith("max_length=512: fits h200x2")
+    assert not any(n.startswith("sharding='fsdp'") for n in two.notes)
+    # a plan that does fit elsewhere: the changes for this flavor, sharding among them, then where it fits
+    light = api.estimate(DPO, "rtx-pro-6000x2")
+    here = changes_here(DPO, "rtx-pro-6000x2", DPO_CHANGES)
+    assert here[-1].startswith(f"{FSDP}: fits rtx-pro-6000x2")
+    assert light.notes[-len(here) - 1 :] == [*here, unchanged_line(DPO)]
 
 
 def test_inference_changes_never_offer_checkpointing_or_sharding() -> None:
     plan = TrainingPlan(model="meta-llama/Llama-3.1-8B", method="inference", peft="qlora", max_length=1024)
-    catalog.set_live([gpu_entry("tiny", "Z100", 1.0, vram_gb=4), gpu_entry("t4", "T4", 0.4)])
+    shorter = replace(plan, max_length=512)
+    between = (
+        memory.estimate_memory(shape_of(plan), plan).total_gb
+        + memory.estimate_memory(shape_of(plan), shorter).total_gb
+    ) / 2
+    catalog.set_live(
+        [gpu_entry("tiny", "Z100", 1.0, vram_gb=round(between / 0.95 / 0.93, 2)), gpu_entry("t4", "T4", 0.4)]
+    )
     rec = api.estimate(plan, "tiny")
     assert not rec.fits
-    assert [n for n in rec.notes if n.endswith("/h)")] == changes(
-        plan, [("max_length=512", {"max_length": 512})]
-    )
+    here = changes_here(plan, "tiny", [("max_length=512", {"max_length": 512})])
+    assert len(here) == 1
+    assert [n for n in rec.notes if n.endswith("/h)")] == [*here, unchanged_line(plan)]
 
 
 def test_a_fitting_flavor_has_no_changes_and_its_notes_start_with_the_model_shape() -> None:
