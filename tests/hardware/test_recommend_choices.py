@@ -593,3 +593,122 @@ def test_the_answer_names_the_model_shape_it_used() -> None:
 )
 def test_durations_are_written_as_hf_jobs_accepts_them(seconds: int, text: str) -> None:
     assert recommend.format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("run_s", "startup_s", "expected"),
+    [
+        (1000, 0, ("30m", 1800)),  # 1.3 x 1000 s = 21.7 min, rounded up to 30 min
+        (2000, 0, ("45m", 2700)),  # 43.3 min
+        (100, 0, ("10m", 600)),  # never below 10 minutes
+        (400, 600, ("15m", 900)),  # never below the start-up time plus 5 minutes: exactly 15 min
+        (400, 601, ("20m", 1200)),
+        (None, 400, ("2h", 7200)),  # the run time is unknown: a stated guess
+    ],
+)
+def test_the_timeout_covers_the_run_the_start_and_ten_minutes(
+    run_s: float | None, startup_s: float, expected: tuple[str, int]
+) -> None:
+    assert recommend.timeout_for(run_s, startup_s) == expected
+
+
+# --------------------------------------------------------------------------------------- the budget
+
+
+def test_the_budget_verdict_names_the_cheapest_fit_and_its_cost() -> None:
+    order, runs = ranked_runs(PLAN_7B)
+    cheapest, cost = order[0], runs[order[0]][1]
+    rec = api.recommend(PLAN_7B)
+    free = api.budget_verdict(rec, None)
+    assert free.as_dict() == {
+        "budget_usd": None,
+        "within_budget": None,
+        "cheapest_fit": cheapest,
+        "cheapest_cost_usd": cost,
+        "headline": None,
+    }
+    met = api.budget_verdict(rec, cost)
+    assert (met.within_budget, met.cheapest_fit, met.cheapest_cost_usd, met.headline) == (
+        True,
+        cheapest,
+        cost,
+        None,
+    )
+    over = api.budget_verdict(rec, 1)
+    assert over.within_budget is False and over.cheapest_fit == cheapest
+    assert over.headline == f"nothing fits $1; the cheapest fit is {cheapest} at ${cost:,.2f}"
+    # picked for speed (max_hours): the cheapest fit is still the cheapest alternative
+    fast = api.recommend(PLAN_7B, max_hours=0.5)
+    assert fast.flavor != cheapest
+    assert api.budget_verdict(fast, 0.5).cheapest_fit == cheapest
+
+
+def test_a_budget_in_thousands_is_written_with_a_separator() -> None:
+    plan = TrainingPlan(model="meta-llama/Llama-3.1-70B", peft="qlora", dataset_tokens=2_000_000_000)
+    rec = api.recommend(plan)
+    cost = run_by_hand(plan, rec.flavor)[1]
+    assert cost > 1000 and rec.est_cost_usd == cost
+    assert api.budget_verdict(rec, 1000).headline == (
+        f"nothing fits $1,000; the cheapest fit is {rec.flavor} at ${cost:,.2f}"
+    )
+    assert api.budget_verdict(rec, 999.5).headline.startswith("nothing fits $999.50;")  # type: ignore[union-attr]
+
+
+def test_a_budget_without_a_dataset_size_is_not_checked_and_one_that_fits_nothing_says_so() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B")
+    rec = api.recommend(plan, budget_usd=0.01)
+    assert rec.fits and rec.within_budget is None and not any("over budget" in n for n in rec.notes)
+    unchecked = api.budget_verdict(rec, 0.01)
+    assert unchecked.as_dict() == {
+        "budget_usd": 0.01,
+        "within_budget": None,
+        "cheapest_fit": rec.flavor,
+        "cheapest_cost_usd": None,
+        "headline": "budget $0.01 not checked: the cost needs dataset_examples or dataset_tokens",
+    }
+    assert api.budget_verdict(rec, None).cheapest_fit == rec.flavor
+    nothing = api.recommend(HEAVY)
+    verdict = api.budget_verdict(nothing, 50)
+    assert verdict.as_dict() == {
+        "budget_usd": 50,
+        "within_budget": False,
+        "cheapest_fit": None,
+        "cheapest_cost_usd": None,
+        "headline": "nothing fits $50: no flavor holds this plan in memory",
+    }
+    assert api.budget_verdict(nothing, None).cheapest_fit is None
+
+
+# ------------------------------------------------------------------------------ the answer's figures
+
+
+def test_the_answer_carries_the_flavor_memory_and_time_figures() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora", dataset_tokens=5_000_000)
+    catalog.set_live([gpu_entry("quad", "L40S", 8.3, count=4)])
+    rec = api.recommend(plan)
+    info = catalog.current()["quad"]
+    fit = memory.fit(shape_of(plan), plan, info)
+    seconds, cost = run_by_hand(plan, "quad")
+    assert rec.summary() == {
+        "flavor": "quad",
+        "gpu": "L40S",
+        "gpus": 4,
+        "vram_gb": 48,
+        "vram_gb_total": 4 * 48,
+        "price_per_hour": info.price_per_hour,
+        "est_hours": round(seconds / 3600, 2),
+        "est_cost_usd": cost,
+        "timeout": recommend.friendly_timeout(max(1.3 * seconds, 600))[0],
+        "timeout_seconds": recommend.friendly_timeout(max(1.3 * seconds, 600))[1],
+        "fits": True,
+        "memory_gb": round(fit.need_gib, 2),
+        "fit_limit_gb": round(info.usable_gib * 0.95, 2),
+        "layout": "ddp",
+        "within_budget": None,
+        "within_max_hours": None,
+        "need_gb": round(fit.need_gib, 2),
+        "usable_gb": info.usable_gib,
+        "headroom_gb": round(info.usable_gib * 0.95 - fit.need_gib, 2),
+    }
+    assert rec.time["total_hours"] == round(seconds / 3600, 3)
+    assert rec.memory["layout"] == "ddp" and rec.memory["gpus"] == 4
