@@ -156,12 +156,13 @@ def test_a_flavor_short_of_host_ram_comes_after_the_others_even_when_cheaper() -
             gpu_entry("short", "A100", 1.0, ram_gb=enough - 0.1),
             gpu_entry("just-enough", "A100", 3.0, ram_gb=enough),
             gpu_entry("roomy", "A100", 3.5, ram_gb=2 * enough),
+            {**gpu_entry("unsaid", "A100", 3.7), "ram": None},  # no RAM figure: not held against it
         ]
     )
     rec = api.recommend(plan)
     assert rec.flavor == "just-enough" and rec.host_ram_ok
-    assert [a.flavor for a in rec.alternatives] == ["roomy", "short"]
-    short = rec.alternatives[1]
+    assert [a.flavor for a in rec.alternatives] == ["roomy", "unsaid", "short"]
+    short = rec.alternatives[2]
     assert not short.host_ram_ok and short.est_cost_usd < rec.est_cost_usd  # type: ignore[operator]
     assert (
         f"short has {enough - 0.1:g} GB of RAM for a {weights_gb:.0f} GB (16-bit) model: loading or saving "
@@ -234,7 +235,8 @@ def test_a_cpu_or_other_accelerator_flavor_is_never_a_fit_and_says_why() -> None
     assert not any("fits " in n for n in cpu.notes)  # no "what to change": no change makes a CPU fit
     catalog.set_live([gpu_entry("a10g", "A10G", 1.0), gpu_entry("inf2", "Inferentia2", 1.0, kind="neuron")])
     other = api.estimate(plan, "inf2")
-    assert not other.fits
+    assert not other.fits and (other.gpu, other.gpus, other.vram_gb) == ("Inferentia2", 0, 0)
+    assert cpu.gpu is None
     assert "inf2 is a neuron accelerator: the training scripts need an NVIDIA GPU." in other.notes
     assert api.recommend(plan).flavor == "a10g"
 
@@ -712,3 +714,38 @@ def test_the_answer_carries_the_flavor_memory_and_time_figures() -> None:
     }
     assert rec.time["total_hours"] == round(seconds / 3600, 3)
     assert rec.memory["layout"] == "ddp" and rec.memory["gpus"] == 4
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        TrainingPlan(model="Qwen/Qwen2.5-7B", method="inference", peft="qlora", dataset_examples=20_000),
+        TrainingPlan(model="Qwen/Qwen2.5-7B", method="inference", peft="lora", dataset_examples=20_000),
+        TrainingPlan(model="Qwen/Qwen2.5-1.5B", method="grpo", peft="lora", dataset_examples=2_000),
+    ],
+)
+def test_generation_runs_are_costed_with_the_weights_as_loaded(plan: TrainingPlan) -> None:
+    """Decoding reads every weight per token: 4-bit weights (QLoRA) make it faster, so cheaper."""
+    rec = api.estimate(plan, "l4x1")
+    seconds, cost = run_by_hand(plan, "l4x1")
+    assert rec.est_cost_usd == cost and rec.est_hours == round(seconds / 3600, 2)
+
+
+def test_equal_costs_go_to_the_faster_flavor_in_the_alternatives_too() -> None:
+    plan = replace(PLAN_7B, dataset_tokens=50_000_000)
+    catalog.set_live([gpu_entry("a100", "A100", 3.0)])
+    _, a100_cost = run_by_hand(plan, "a100")
+    catalog.set_live([gpu_entry("h100", "H100", 1.0)])
+    h100_minutes = math.ceil(run_by_hand(plan, "h100")[0] / 60)
+    price = a100_cost * 60 / h100_minutes  # the H100 price that bills the same, to the cent
+    entries = [gpu_entry("cheap", "L40S", 0.5), gpu_entry("a100", "A100", 3.0)]
+    for step in range(-20, 21):
+        catalog.set_live([*entries, gpu_entry("h100", "H100", round(price + step * 1e-4, 4))])
+        if run_by_hand(plan, "h100")[1] == a100_cost:
+            break
+    assert run_by_hand(plan, "h100")[1] == a100_cost
+    rec = api.recommend(plan)
+    assert rec.flavor == "cheap"
+    # the A100 has more memory to spare, the H100 finishes sooner: at one cost, sooner comes first
+    assert [a.flavor for a in rec.alternatives] == ["h100", "a100"]
+    assert rec.alternatives[1].fit_limit_gb > rec.alternatives[0].fit_limit_gb
