@@ -127,6 +127,30 @@ def test_a_faster_flavor_within_two_percent_of_the_cheapest_cost_goes_first() ->
         assert [a.flavor for a in rec.alternatives] == [{"fast": "slow", "slow": "fast"}[pick]]
 
 
+def priced_for(plan: TrainingPlan, name: str, model: str, cost: float, others: list[dict[str, Any]]) -> None:
+    """Install `others` and flavor `name` (GPU `model`) at the price per hour that bills exactly `cost`."""
+    catalog.set_live([*others, gpu_entry(name, model, 1.0)])
+    minutes = math.ceil(run_by_hand(plan, name)[0] / 60)
+    for step in range(-50, 51):
+        price = round(cost * 60 / minutes + step * 1e-4, 4)
+        catalog.set_live([*others, gpu_entry(name, model, price)])
+        if run_by_hand(plan, name)[1] == cost:
+            return
+    raise AssertionError(f"no price bills {cost} on {name}")
+
+
+def test_a_faster_flavor_at_exactly_two_percent_more_still_goes_first() -> None:
+    plan = replace(PLAN_7B, dataset_tokens=100_000_000)
+    priced_for(plan, "slow", "A100", 50.0, [])
+    slow = catalog.current()["slow"]
+    slow_entry = gpu_entry("slow", "A100", slow.price_per_hour)
+    priced_for(plan, "fast", "H100", 51.0, [slow_entry])  # 50 x 1.02
+    assert run_by_hand(plan, "slow")[1] == 50.0 and run_by_hand(plan, "fast")[1] == 51.0
+    assert api.recommend(plan).flavor == "fast"
+    priced_for(plan, "fast", "H100", 51.01, [slow_entry])
+    assert api.recommend(plan).flavor == "slow"
+
+
 def test_without_a_dataset_size_the_lowest_price_per_hour_wins_and_time_is_unknown() -> None:
     plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B")
     catalog.set_live(
@@ -733,19 +757,71 @@ def test_generation_runs_are_costed_with_the_weights_as_loaded(plan: TrainingPla
 
 def test_equal_costs_go_to_the_faster_flavor_in_the_alternatives_too() -> None:
     plan = replace(PLAN_7B, dataset_tokens=50_000_000)
-    catalog.set_live([gpu_entry("a100", "A100", 3.0)])
-    _, a100_cost = run_by_hand(plan, "a100")
-    catalog.set_live([gpu_entry("h100", "H100", 1.0)])
-    h100_minutes = math.ceil(run_by_hand(plan, "h100")[0] / 60)
-    price = a100_cost * 60 / h100_minutes  # the H100 price that bills the same, to the cent
     entries = [gpu_entry("cheap", "L40S", 0.5), gpu_entry("a100", "A100", 3.0)]
-    for step in range(-20, 21):
-        catalog.set_live([*entries, gpu_entry("h100", "H100", round(price + step * 1e-4, 4))])
-        if run_by_hand(plan, "h100")[1] == a100_cost:
-            break
-    assert run_by_hand(plan, "h100")[1] == a100_cost
+    catalog.set_live(entries)
+    a100_cost = run_by_hand(plan, "a100")[1]
+    priced_for(plan, "h100", "H100", a100_cost, entries)  # the same cost to the cent
     rec = api.recommend(plan)
     assert rec.flavor == "cheap"
     # the A100 has more memory to spare, the H100 finishes sooner: at one cost, sooner comes first
     assert [a.flavor for a in rec.alternatives] == ["h100", "a100"]
+    assert rec.alternatives[0].est_hours < rec.alternatives[1].est_hours  # type: ignore[operator]
     assert rec.alternatives[1].fit_limit_gb > rec.alternatives[0].fit_limit_gb
+
+
+def test_a_batch_of_two_with_the_plain_loss_lists_each_change_that_fits_the_card() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-1.5B", peft="lora", batch_size=2, chunked_loss=False)
+    offered = [  # what a person would try for this plan, in that order
+        ("batch_size=1 with gradient_accumulation=2", {"batch_size": 1, "gradient_accumulation": 2}),
+        ("the chunked loss (TRL's default)", {"chunked_loss": True}),
+        ("peft='qlora'", {"peft": "qlora"}),
+        ("max_length=1024", {"max_length": 1024}),
+        ("max_length=512", {"max_length": 512}),
+        (FSDP, {"sharding": "fsdp"}),
+    ]
+    here = changes_here(plan, "t4-small", offered)
+    assert [line.split(": fits")[0] for line in here] == [label for label, _ in offered[:5]]
+    rec = api.estimate(plan, "t4-small")
+    assert not rec.fits
+    assert rec.notes[-6:] == [*here, unchanged_line(plan)]
+
+
+def test_grpo_on_one_sequence_a_step_keeps_the_generation_batch() -> None:
+    """batch_size=1 with 4 x 4 accumulation still generates 16 completions together (the KV cache)."""
+    plan = TrainingPlan(
+        model="Qwen/Qwen2.5-7B", method="grpo", peft="lora", batch_size=4, gradient_accumulation=4
+    )
+    offered = [
+        ("batch_size=1 with gradient_accumulation=16", {"batch_size": 1, "gradient_accumulation": 16}),
+        ("peft='qlora'", {"peft": "qlora"}),
+        ("max_length=1024", {"max_length": 1024}),
+        ("max_length=512", {"max_length": 512}),
+        (FSDP, {"sharding": "fsdp"}),
+    ]
+    here = changes_here(plan, "l4x1", offered)
+    assert here[0].startswith("batch_size=1 with gradient_accumulation=16: fits l4x1")
+    assert api.estimate(plan, "l4x1").notes[-len(here) - 1 :] == [*here, unchanged_line(plan)]
+
+
+def test_lora_is_not_told_to_use_the_8bit_optimizer() -> None:
+    """Offered to full fine-tuning only: for LoRA it would shrink only the adapters' optimizer states."""
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora")
+    shape = shape_of(plan)
+    need = memory.estimate_memory(shape, plan).total_gb
+    need_8bit = memory.estimate_memory(shape, replace(plan, optimizer="adamw_8bit")).total_gb
+    assert need_8bit < need
+    vram = round((need + need_8bit) / 2 / 0.95 / 0.93, 2)  # the 8-bit states would fit, AdamW's do not
+    catalog.set_live([gpu_entry("card", "Z100", 1.0, vram_gb=vram), gpu_entry("big", "H100", 4.0)])
+    assert memory.fit(shape, replace(plan, optimizer="adamw_8bit"), catalog.current()["card"]).fits
+    rec = api.estimate(plan, "card")
+    assert not rec.fits
+    here = changes_here(
+        plan,
+        "card",
+        [
+            ("peft='qlora'", {"peft": "qlora"}),
+            ("max_length=1024", {"max_length": 1024}),
+            ("max_length=512", {"max_length": 512}),
+        ],
+    )
+    assert rec.notes[-4:] == [*here, unchanged_line(plan)]
