@@ -178,6 +178,7 @@ def test_a_flavor_short_of_host_ram_comes_after_the_others_even_when_cheaper() -
     catalog.set_live(
         [
             gpu_entry("short", "A100", 1.0, ram_gb=enough - 0.1),
+            gpu_entry("ulp-short", "A100", 0.9, ram_gb=math.nextafter(enough, 0)),
             gpu_entry("just-enough", "A100", 3.0, ram_gb=enough),
             gpu_entry("roomy", "A100", 3.5, ram_gb=2 * enough),
             {**gpu_entry("unsaid", "A100", 3.7), "ram": None},  # no RAM figure: not held against it
@@ -185,8 +186,8 @@ def test_a_flavor_short_of_host_ram_comes_after_the_others_even_when_cheaper() -
     )
     rec = api.recommend(plan)
     assert rec.flavor == "just-enough" and rec.host_ram_ok
-    assert [a.flavor for a in rec.alternatives] == ["roomy", "unsaid", "short"]
-    short = rec.alternatives[2]
+    assert [a.flavor for a in rec.alternatives] == ["roomy", "unsaid", "ulp-short", "short"]
+    short = rec.alternatives[3]
     assert not short.host_ram_ok and short.est_cost_usd < rec.est_cost_usd  # type: ignore[operator]
     assert (
         f"short has {enough - 0.1:g} GB of RAM for a {weights_gb:.0f} GB (16-bit) model: loading or saving "
@@ -612,6 +613,7 @@ def test_the_answer_names_the_model_shape_it_used() -> None:
         (3600, "1h"),
         (5400, "1.5h"),
         (5460, "91m"),  # 1.52 h: not a tenth of an hour, said in minutes
+        (4500, "75m"),  # 1.25 h
         (3 * 86400, "72h"),
         (4 * 86400, "4d"),
         (4 * 86400 + 3600, "97h"),
@@ -710,17 +712,17 @@ def test_a_budget_without_a_dataset_size_is_not_checked_and_one_that_fits_nothin
 
 def test_the_answer_carries_the_flavor_memory_and_time_figures() -> None:
     plan = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora", dataset_tokens=5_000_000)
-    catalog.set_live([gpu_entry("quad", "L40S", 8.3, count=4)])
+    catalog.set_live([gpu_entry("quad", "H100", 18.0, count=4)])
     rec = api.recommend(plan)
     info = catalog.current()["quad"]
     fit = memory.fit(shape_of(plan), plan, info)
     seconds, cost = run_by_hand(plan, "quad")
     assert rec.summary() == {
         "flavor": "quad",
-        "gpu": "L40S",
+        "gpu": "H100",
         "gpus": 4,
-        "vram_gb": 48,
-        "vram_gb_total": 4 * 48,
+        "vram_gb": 80,
+        "vram_gb_total": 4 * 80,
         "price_per_hour": info.price_per_hour,
         "est_hours": round(seconds / 3600, 2),
         "est_cost_usd": cost,
@@ -825,3 +827,34 @@ def test_lora_is_not_told_to_use_the_8bit_optimizer() -> None:
         ],
     )
     assert rec.notes[-4:] == [*here, unchanged_line(plan)]
+
+
+def test_past_three_days_a_timeout_is_whole_days() -> None:
+    assert recommend.friendly_timeout(72 * 3600 + 1) == ("4d", 4 * 86400)
+    assert recommend.friendly_timeout(9 * 86400 + 1) == ("10d", 10 * 86400)
+
+
+def test_an_estimate_says_what_it_assumed_and_takes_params_b() -> None:
+    rec = api.estimate(TrainingPlan(params_b=7.0), "h200")
+    assert rec.model["params_b"] == 7.0 and rec.model["source"].startswith("params_b")
+    assert rec.notes == [
+        f"model shape: {rec.model['source']}",
+        "dataset size unknown: pass dataset_examples or dataset_tokens to estimate time and cost",
+    ]
+
+
+def test_lora_is_told_when_qlora_would_run_on_a_cheaper_flavor() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", peft="lora")
+    rec = api.recommend(plan)
+    qlora = api.recommend(replace(plan, peft="qlora"))
+    assert qlora.price_per_hour < rec.price_per_hour
+    assert f"with peft='qlora' it would fit {qlora.flavor} (${qlora.price_per_hour:g}/h)" in rec.notes
+
+
+def test_inference_is_never_told_to_load_lighter_weights() -> None:
+    plan = TrainingPlan(model="Qwen/Qwen2.5-7B", method="inference", peft="lora")
+    rec = api.recommend(plan)
+    assert (
+        api.recommend(replace(plan, peft="qlora")).price_per_hour < rec.price_per_hour
+    )  # it would be cheaper
+    assert not any("it would fit" in n for n in rec.notes)

@@ -447,4 +447,4 @@ def budget_verdict(rec: Recommendation, budget_usd: float | None) -> BudgetVerdi
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.2f}".replace(".00", "") if value == int(value) else f"${value:,.2f}"
+    return f"${value:,.2f}".removesuffix(".00")
