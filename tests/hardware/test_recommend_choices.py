@@ -655,16 +655,20 @@ def test_the_budget_verdict_names_the_cheapest_fit_and_its_cost() -> None:
         "cheapest_cost_usd": cost,
         "headline": None,
     }
-    met = api.budget_verdict(rec, cost)
-    assert (met.within_budget, met.cheapest_fit, met.cheapest_cost_usd, met.headline) == (
-        True,
-        cheapest,
-        cost,
-        None,
-    )
-    over = api.budget_verdict(rec, 1)
-    assert over.within_budget is False and over.cheapest_fit == cheapest
-    assert over.headline == f"nothing fits $1; the cheapest fit is {cheapest} at ${cost:,.2f}"
+    assert api.budget_verdict(rec, cost).as_dict() == {
+        "budget_usd": cost,
+        "within_budget": True,
+        "cheapest_fit": cheapest,
+        "cheapest_cost_usd": cost,
+        "headline": None,
+    }
+    assert api.budget_verdict(rec, 1).as_dict() == {
+        "budget_usd": 1,
+        "within_budget": False,
+        "cheapest_fit": cheapest,
+        "cheapest_cost_usd": cost,
+        "headline": f"nothing fits $1; the cheapest fit is {cheapest} at ${cost:,.2f}",
+    }
     # picked for speed (max_hours): the cheapest fit is still the cheapest alternative
     fast = api.recommend(PLAN_7B, max_hours=0.5)
     assert fast.flavor != cheapest
@@ -789,19 +793,22 @@ def test_a_batch_of_two_with_the_plain_loss_lists_each_change_that_fits_the_card
 
 
 def test_grpo_on_one_sequence_a_step_keeps_the_generation_batch() -> None:
-    """batch_size=1 with 4 x 4 accumulation still generates 16 completions together (the KV cache)."""
+    """batch_size=1 with 4 x 8 accumulation still generates 32 completions together: their KV cache
+    stays in the figure the change is offered with."""
     plan = TrainingPlan(
-        model="Qwen/Qwen2.5-7B", method="grpo", peft="lora", batch_size=4, gradient_accumulation=4
+        model="Qwen/Qwen2.5-7B", method="grpo", peft="lora", batch_size=4, gradient_accumulation=8
     )
     offered = [
-        ("batch_size=1 with gradient_accumulation=16", {"batch_size": 1, "gradient_accumulation": 16}),
+        ("batch_size=1 with gradient_accumulation=32", {"batch_size": 1, "gradient_accumulation": 32}),
         ("peft='qlora'", {"peft": "qlora"}),
         ("max_length=1024", {"max_length": 1024}),
         ("max_length=512", {"max_length": 512}),
         (FSDP, {"sharding": "fsdp"}),
     ]
     here = changes_here(plan, "l4x1", offered)
-    assert here[0].startswith("batch_size=1 with gradient_accumulation=16: fits l4x1")
+    assert here[0].startswith("batch_size=1 with gradient_accumulation=32: fits l4x1")
+    one_at_a_time = memory.fit(shape_of(plan), replace(plan, batch_size=1), catalog.current()["l4x1"])
+    assert f"({one_at_a_time.need_gib:.1f} of" not in here[0]  # 8 generations would need less
     assert api.estimate(plan, "l4x1").notes[-len(here) - 1 :] == [*here, unchanged_line(plan)]
 
 
@@ -858,3 +865,11 @@ def test_inference_is_never_told_to_load_lighter_weights() -> None:
         api.recommend(replace(plan, peft="qlora")).price_per_hour < rec.price_per_hour
     )  # it would be cheaper
     assert not any("it would fit" in n for n in rec.notes)
+
+
+def test_a_free_gpu_flavor_is_the_cheapest_fit() -> None:
+    catalog.set_live([gpu_entry("free", "A10G", 0.0), gpu_entry("paid", "L4", 0.8)])
+    rec = api.recommend(PLAN_7B)
+    assert rec.flavor == "free" and rec.est_cost_usd == 0.0
+    verdict = api.budget_verdict(rec, 5)
+    assert (verdict.within_budget, verdict.cheapest_fit, verdict.cheapest_cost_usd) == (True, "free", 0.0)
