@@ -253,8 +253,8 @@ def test_a_multi_gpu_flavor_runs_data_parallel_and_says_so() -> None:
 def test_a_cpu_or_other_accelerator_flavor_is_never_a_fit_and_says_why() -> None:
     plan = TrainingPlan(model="Qwen/Qwen2.5-0.5B", dataset_tokens=1_000_000)
     cpu = api.estimate(plan, "cpu-upgrade")
-    assert not cpu.fits and cpu.gpus == 0 and cpu.layout == "none"
-    assert cpu.est_hours is cpu.est_cost_usd is None and cpu.timeout == "2h"
+    assert cpu.flavor == "cpu-upgrade" and cpu.fits is False and cpu.gpus == 0 and cpu.layout == "none"
+    assert cpu.est_hours is cpu.est_cost_usd is None and (cpu.timeout, cpu.timeout_seconds) == ("2h", 7200)
     assert cpu.price_per_hour == catalog.current()["cpu-upgrade"].price_per_hour
     assert "cpu-upgrade is a CPU flavor: the training scripts need an NVIDIA GPU." in cpu.notes
     assert not any("fits " in n for n in cpu.notes)  # no "what to change": no change makes a CPU fit
@@ -873,3 +873,26 @@ def test_a_free_gpu_flavor_is_the_cheapest_fit() -> None:
     assert rec.flavor == "free" and rec.est_cost_usd == 0.0
     verdict = api.budget_verdict(rec, 5)
     assert (verdict.within_budget, verdict.cheapest_fit, verdict.cheapest_cost_usd) == (True, "free", 0.0)
+
+
+def test_nothing_fits_keeps_what_the_largest_flavor_itself_needs_said() -> None:
+    catalog.set_live([gpu_entry("t4", "T4", 0.4), gpu_entry("t4-big", "T4", 0.6, ram_gb=64)])
+    rec = api.recommend(TrainingPlan(model="Qwen/Qwen2.5-7B", peft="full"))
+    assert not rec.fits and rec.flavor == "t4"
+    assert rec.notes[0].startswith("Nothing fits: ")
+    assert (
+        "T4 has no bf16: train with fp16=True, bf16=False and sdpa attention; full fine-tuning keeps fp32 "
+        "master weights (16-18 B/param)" in rec.notes
+    )
+
+
+def test_an_impossible_max_hours_between_equally_fast_flavors_takes_the_cheaper() -> None:
+    catalog.set_live(
+        [gpu_entry("dear", "H100", 6.0), gpu_entry("cheap", "H100", 4.0), gpu_entry("slow", "A10G", 1.0)]
+    )
+    rec = api.recommend(PLAN_7B, max_hours=0.01)
+    assert rec.flavor == "cheap" and rec.within_max_hours is False
+    assert rec.est_hours == api.estimate(PLAN_7B, "dear").est_hours
+    generous = api.recommend(PLAN_7B, max_hours=0.01, budget_usd=1000)
+    assert generous.flavor == "cheap" and generous.within_budget is True
+    assert not any("over budget" in n for n in generous.notes)
