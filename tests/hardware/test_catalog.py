@@ -96,6 +96,7 @@ def test_refresh_failure_falls_back_quickly_and_is_remembered(fake_hub) -> None:
     assert not catalog.refresh(wait_s=10)
     assert time.perf_counter() - start < 5
     assert "bundled" in catalog.source() and "unavailable" in catalog.source()
+    assert "(the Hub answered HTTP 404)" in catalog.source() and "Error" not in catalog.source()
     assert api.flavor_info("a10g-large").source == "bundled"  # type: ignore[union-attr]
     count = len(fake_hub.requests)
     assert not catalog.refresh(wait_s=10)  # remembered: no new request for FAILURE_TTL_S
@@ -105,4 +106,4 @@ def test_refresh_failure_falls_back_quickly_and_is_remembered(fake_hub) -> None:
 def test_a_list_without_gpus_is_not_trusted(fake_hub, hardware_entries) -> None:  # type: ignore[no-untyped-def]
     fake_hub.hardware = [e for e in hardware_entries if e["accelerator"] is None]
     assert not catalog.refresh(wait_s=10)
-    assert "no GPU flavor" in catalog.source()
+    assert "(the list the Hub sent holds no GPU flavor)" in catalog.source()

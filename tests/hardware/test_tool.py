@@ -237,3 +237,37 @@ async def test_every_plan_argument_reaches_the_hardware_model(
 async def _schema(name: str) -> dict[str, Any]:
     async with Client(server()) as client:
         return {t.name: t for t in (await client.list_tools()).tools}[name].input_schema
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"model": "Qwen/Qwen2.5-0.5B", "dataset_tokens": 1_000_000},
+        {"flavor": "a10g-large", "hours": 2},
+        {"flavor": "l4x1", "model": "Qwen/Qwen2.5-0.5B", "dataset_tokens": 1_000_000},
+    ],
+)
+async def test_an_unreachable_hub_is_said_in_words_and_the_bundled_prices_are_used(
+    monkeypatch: pytest.MonkeyPatch, args: dict[str, Any]
+) -> None:
+    """The Hub's hardware list cannot be fetched: the price line says so in a sentence, no exception text."""
+    from hf_train_mcp.hardware import catalog
+
+    dead = "http://127.0.0.1:9"  # a closed port: the connection is refused at once
+    monkeypatch.setenv("HF_ENDPOINT", dead)
+    result = await call("recommend_hardware", args)
+    assert not result.is_error
+    text = result.content[0].text
+    as_of = catalog._bundled()["as_of"]
+    said = (
+        f"bundled table dated {as_of}; the Hub's live hardware list is unavailable (the Hub at {dead} could "
+        "not be reached), so flavors and prices may be out of date: check the network and HF_ENDPOINT (the "
+        "list is asked for again after 5 minutes)"
+    )
+    assert f"- prices: {said}" in text.splitlines()
+    assert result.structured_content["catalog"] == said
+    for raw in ("Error", "Errno", "Exception", "Traceback", "refused"):
+        assert raw not in text and raw not in str(result.structured_content), raw
+    if "hours" in args:  # the bundled price, billed per minute
+        bundled = catalog.bundled_flavors()["a10g-large"].price_per_hour
+        assert result.structured_content["cost_usd"] == round(2 * bundled, 2)

@@ -127,8 +127,13 @@ def source() -> str:
         age = int(time.time() - live_at)
         return f"live Hub hardware list (fetched {age // 60} min ago)"
     as_of = _bundled().get("as_of", "?")
-    reason = f"; Hub hardware list unavailable: {error}" if error else ""
-    return f"bundled table dated {as_of}{reason}"
+    if not error:
+        return f"bundled table dated {as_of}"
+    return (
+        f"bundled table dated {as_of}; the Hub's live hardware list is unavailable ({error}), so flavors "
+        "and prices may be out of date: check the network and HF_ENDPOINT (the list is asked for again "
+        f"after {FAILURE_TTL_S / 60:g} minutes)"
+    )
 
 
 def refresh(wait_s: float = FETCH_WAIT_S, *, force: bool = False) -> bool:
@@ -157,19 +162,41 @@ def _fetch() -> None:
         entries = get_api().list_jobs_hardware()
         parsed = parse_entries(entries)
         if not any(f.is_gpu for f in parsed.values()):
-            raise ValueError("the list holds no GPU flavor")
+            raise NoGpuFlavorError("the list holds no GPU flavor")
     except Exception as exc:  # any failure: keep the bundled table
-        message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200]
-        log.info("hardware list unavailable, using the bundled table: %s", message)
+        log.info("hardware list unavailable, using the bundled table: %s: %s", type(exc).__name__, exc)
         with _lock:
             _failed_at = time.time()
-            _last_error = message
+            _last_error = _why_unavailable(exc)
         return
     with _lock:
         _live = parsed
         _live_at = time.time()
         _failed_at = None
         _last_error = None
+
+
+def _why_unavailable(exc: BaseException) -> str:
+    """Why the live list failed, in words for an answer: never the exception's own text."""
+    from hf_train_mcp import hub
+
+    status = hub.status_of(exc)
+    if status in (401, 403):
+        return f"the Hub refused the request (HTTP {status}): check HF_TOKEN"
+    if status is not None:
+        return f"the Hub answered HTTP {status}"
+    if isinstance(exc, NoGpuFlavorError):
+        return "the list the Hub sent holds no GPU flavor"
+    if hub.is_timeout(exc):
+        return f"the Hub at {hub.endpoint()} did not answer in time"
+    # OSError, or the transport errors of huggingface_hub's HTTP client (httpx or its successor)
+    if any(kind.__name__ in ("OSError", "TransportError") for kind in type(exc).__mro__):
+        return f"the Hub at {hub.endpoint()} could not be reached"
+    return "the Hub's answer could not be read"
+
+
+class NoGpuFlavorError(ValueError):
+    """A live list without a single GPU flavor: not trusted over the bundled table."""
 
 
 def set_live(entries: list[Any]) -> None:

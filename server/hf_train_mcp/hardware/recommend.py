@@ -245,20 +245,45 @@ def _variants(plan: TrainingPlan) -> list[tuple[str, TrainingPlan]]:
     return out
 
 
-def what_to_change(shape: ModelShape, plan: TrainingPlan, *, limit: int = 5) -> list[str]:
-    """Concrete changes that would make the plan fit, each with the cheapest flavor it then fits."""
+def what_to_change(
+    shape: ModelShape, plan: TrainingPlan, *, limit: int = 5, flavor: FlavorInfo | None = None
+) -> list[str]:
+    """Concrete changes that would make the plan fit, each with the flavor it then fits: `flavor` when
+    given (the one a person asked about), else the cheapest flavor that fits the changed plan."""
     out: list[str] = []
     for label, variant in _variants(plan):
-        best = _cheapest_fit(shape, variant)
-        if best is not None:
-            out.append(
-                f"{label}: fits {best.flavor} ({best.memory['total_gb']:.1f} of "
-                f"{best.fit_limit_gb:.1f} GiB per GPU, "
-                f"${best.price_per_hour:g}/h)"
-            )
+        if flavor is not None:
+            fitted = memory.fit(shape, variant, flavor)
+            if fitted.fits:
+                out.append(
+                    _fits(label, flavor.name, fitted.need_gib, fitted.limit_gib, flavor.price_per_hour)
+                )
+        else:
+            best = _cheapest_fit(shape, variant)
+            if best is not None:
+                out.append(_fits_rec(label, best))
         if len(out) >= limit:
             break
     return out
+
+
+def _fits(what: str, name: str, need_gib: float, limit_gib: float, price_per_hour: float) -> str:
+    return f"{what}: fits {name} ({need_gib:.1f} of {limit_gib:.1f} GiB per GPU, ${price_per_hour:g}/h)"
+
+
+def _fits_rec(what: str, rec: Recommendation) -> str:
+    return _fits(what, rec.flavor, rec.memory["total_gb"], rec.fit_limit_gb, rec.price_per_hour)
+
+
+def _changes_for(shape: ModelShape, plan: TrainingPlan, flavor: FlavorInfo) -> list[str]:
+    """A plan that does not fit `flavor`: the changes that make it fit there, then the cheapest flavor it
+    fits unchanged. When it fits no flavor unchanged and no change fits `flavor`: the changes that fit
+    others. (Offering a change for a flavor the plan already fits as it is would be no change at all.)"""
+    here = what_to_change(shape, plan, flavor=flavor)
+    best = _cheapest_fit(shape, plan)
+    if best is not None:
+        return [*here, _fits_rec("unchanged plan", best)]
+    return here or what_to_change(shape, plan)
 
 
 # ------------------------------------------------------------------------------------------ public api
@@ -272,7 +297,7 @@ def estimate(plan: TrainingPlan, flavor: str) -> Recommendation:
     rec.notes[:0] = [*_why_not(rec), f"model shape: {shape.source}"]
     rec.notes += rec.time.get("assumptions", [])
     if not rec.fits and info.is_gpu:
-        rec.notes += what_to_change(shape, plan)
+        rec.notes += _changes_for(shape, plan, info)
     return rec
 
 
@@ -422,4 +447,4 @@ def budget_verdict(rec: Recommendation, budget_usd: float | None) -> BudgetVerdi
 
 
 def _usd(value: float) -> str:
-    return f"${value:,.2f}".replace(".00", "") if value == int(value) else f"${value:,.2f}"
+    return f"${value:,.2f}".removesuffix(".00")
