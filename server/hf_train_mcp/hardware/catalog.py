@@ -167,7 +167,7 @@ def _fetch() -> None:
         log.info("hardware list unavailable, using the bundled table: %s: %s", type(exc).__name__, exc)
         with _lock:
             _failed_at = time.time()
-            _last_error = _why_unavailable(exc)
+            _last_error = why_unavailable(exc)
         return
     with _lock:
         _live = parsed
@@ -176,21 +176,25 @@ def _fetch() -> None:
         _last_error = None
 
 
-def _why_unavailable(exc: BaseException) -> str:
-    """Why the live list failed, in words for an answer: never the exception's own text."""
+def why_unavailable(exc: BaseException) -> str:
+    """Why the live list failed, in words for an answer: never the exception's own text. An error our
+    Hub layer wrapped (a JobsError) is read through its cause."""
     from hf_train_mcp import hub
 
-    status = hub.status_of(exc)
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 5:
+        chain.append(chain[-1].__cause__)
+    status = next((s for s in map(hub.status_of, chain) if s is not None), None)
     if status in (401, 403):
         return f"the Hub refused the request (HTTP {status}): check HF_TOKEN"
     if status is not None:
         return f"the Hub answered HTTP {status}"
-    if isinstance(exc, NoGpuFlavorError):
+    if any(isinstance(e, NoGpuFlavorError) for e in chain):
         return "the list the Hub sent holds no GPU flavor"
-    if hub.is_timeout(exc):
+    if any(hub.is_timeout(e) for e in chain):
         return f"the Hub at {hub.endpoint()} did not answer in time"
     # OSError, or the transport errors of huggingface_hub's HTTP client (httpx or its successor)
-    if any(kind.__name__ in ("OSError", "TransportError") for kind in type(exc).__mro__):
+    if any(kind.__name__ in ("OSError", "TransportError") for e in chain for kind in type(e).__mro__):
         return f"the Hub at {hub.endpoint()} could not be reached"
     return "the Hub's answer could not be read"
 

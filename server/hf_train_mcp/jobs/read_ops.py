@@ -374,9 +374,15 @@ async def op_hardware(args: HardwareArgs, progress: Progress | None) -> Answer:
         except Exception as exc:  # an odd entry must not hide the list the agent asked for
             log.info("live hardware list not shared with the catalog: %s", exc)
     except Exception as exc:
+        from hf_train_mcp.hardware.catalog import why_unavailable
+
+        log.info("live hardware list unavailable: %s", exc)
         rows, as_of = _bundled_rows()
         source = f"bundled table dated {as_of}"
-        notes.append(f"The Hub's live hardware list is unavailable ({exc}); prices are from the {source}.")
+        notes.append(
+            f"The Hub's live hardware list is unavailable ({why_unavailable(exc)}); prices are from the "
+            f"{source}."
+        )
     local = local_hardware()
     ssh_rows, ssh_notes = await in_thread(ssh_hardware)
     notes += ssh_notes
