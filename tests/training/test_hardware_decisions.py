@@ -12,6 +12,7 @@ with the bundled flavor table; nothing of the product is replaced.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -388,3 +389,146 @@ def test_hardware_answer_passes_prepare_trainings_limits_on():
     cheapest = hardware_answer(req, plan, None)
     within = hardware_answer(req, plan, None, max_hours=0.5)
     assert within.est_hours is not None and within.est_hours <= 0.5 < cheapest.est_hours
+
+
+# --------------------------------------------------------------------------------------------------
+# Parallelism: the layout on a multi-GPU flavor, and what the check tells the user
+# --------------------------------------------------------------------------------------------------
+
+
+def fits(model: str, peft: str, flavor: str) -> tuple[api.Fit, api.Fit]:
+    """The memory model's per-GPU figures for (one replica per GPU, sharded) on `flavor`."""
+    hw = hardware_plan(parse_request(request(model=model, peft=peft, flavor=flavor)))
+    return api.fit(hw, flavor), api.fit(replace(hw, sharding="fsdp"), flavor)
+
+
+def test_data_parallel_when_a_replica_fits_says_both_figures():
+    ddp, fsdp = fits("meta-llama/Llama-3.1-8B", "lora", "h200x2")
+    assert ddp.fits
+    plan = plan_for(model="meta-llama/Llama-3.1-8B", flavor="h200x2", timeout="100h")
+    assert script_config(plan)["parallelism"] == "ddp"
+    assert checks(plan, "parallelism") == [
+        (
+            "info",
+            "2 GPUs, data parallel via torchrun (a full replica per GPU): about "
+            f"{ddp.need_gib:.1f} of {ddp.limit_gib:.1f} GiB per GPU "
+            f"(FSDP would need {fsdp.need_gib:.1f} GiB); a full replica fits each GPU, and data parallel is "
+            "faster than sharding",
+            None,
+        )
+    ]
+
+
+def test_sharded_when_a_replica_does_not_fit_says_both_figures():
+    ddp, fsdp = fits("meta-llama/Llama-3.1-70B", "lora", "h200x2")
+    assert not ddp.fits and fsdp.fits
+    plan = plan_for(model="meta-llama/Llama-3.1-70B", flavor="h200x2", timeout="100h")
+    assert script_config(plan)["parallelism"] == "fsdp"
+    assert checks(plan, "parallelism") == [
+        (
+            "info",
+            "2 GPUs, FSDP2 via accelerate (weights, gradients and optimizer state sharded): about "
+            f"{fsdp.need_gib:.1f} of {fsdp.limit_gib:.1f} GiB per GPU "
+            f"(DDP would need {ddp.need_gib:.1f} GiB); a full replica does not fit one GPU; sharded it does",
+            None,
+        )
+    ]
+
+
+def test_sharded_even_when_that_does_not_fit_either_on_the_given_flavor():
+    """A 70B full fine-tune on two H200: neither layout fits; sharding needs the least memory."""
+    ddp, fsdp = fits("meta-llama/Llama-3.1-70B", "full", "h200x2")
+    assert not ddp.fits and not fsdp.fits and fsdp.need_gib < ddp.need_gib
+    plan = plan_for(model="meta-llama/Llama-3.1-70B", peft="full", flavor="h200x2", timeout="100h")
+    assert plan.config["parallelism"] == "fsdp"
+    [(_, message, _)] = checks(plan, "parallelism")
+    assert message.endswith("; a full replica does not fit one GPU; sharding needs the least memory")
+
+
+def test_qlora_stays_data_parallel_when_a_replica_does_not_fit():
+    """70B QLoRA on four 24 GB L4s: one replica per GPU does not fit, and 4-bit weights are not sharded."""
+    ddp, fsdp = fits("meta-llama/Llama-3.1-70B", "qlora", "l4x4")
+    assert not ddp.fits
+    plan = plan_for(model="meta-llama/Llama-3.1-70B", peft="qlora", flavor="l4x4", timeout="100h")
+    assert plan.config["parallelism"] == "ddp"
+    [(_, message, _)] = checks(plan, "parallelism")
+    assert message == (
+        "4 GPUs, data parallel via torchrun (a full replica per GPU): about "
+        f"{ddp.need_gib:.1f} of {ddp.limit_gib:.1f} GiB per GPU (FSDP would need {fsdp.need_gib:.1f} GiB); "
+        "QLoRA's 4-bit weights are not sharded"
+    )
+
+
+@pytest.mark.parametrize("asked", ["ddp", "fsdp"])
+def test_an_asked_layout_is_used_and_said_so(asked):
+    plan = plan_for(model="meta-llama/Llama-3.1-8B", flavor="a100x4", parallelism=asked, timeout="100h")
+    assert script_config(plan)["parallelism"] == asked
+    [(status, message, fix)] = checks(plan, "parallelism")
+    assert (status, fix) == ("info", None) and message.startswith("4 GPUs, ")
+    assert message.endswith(f"; asked for (parallelism={asked!r})")
+
+
+def test_sharding_qlora_is_refused_with_both_ways_out():
+    plan = plan_for(model="meta-llama/Llama-3.1-8B", peft="qlora", flavor="a100x4", parallelism="fsdp")
+    assert checks(plan, "parallelism") == [
+        (
+            "fail",
+            "FSDP sharding with 4-bit QLoRA is not supported by the generated scripts (bitsandbytes 4-bit "
+            "weights are not sharded by FSDP2)",
+            "use peft='lora' with parallelism='fsdp', or QLoRA with parallelism='ddp' (or 'auto')",
+        )
+    ]
+
+
+def test_a_model_of_unknown_size_runs_data_parallel_and_says_how_to_shard(tmp_path: Path):
+    plan = plan_for(model=str(tmp_path / "nonexistent" / "model"), flavor="h200x2", timeout="100h")
+    assert plan.config["parallelism"] == "ddp"
+    assert checks(plan, "parallelism") == [
+        (
+            "info",
+            "2 GPUs, data parallel via torchrun (a full replica per GPU); model size unknown: data parallel "
+            "(pass parallelism='fsdp' to shard a large model)",
+            None,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flavor", "where"),
+    [
+        ("h200", "h200 (1 GPU)"),
+        ("cpu-upgrade", "cpu-upgrade (0 GPU)"),
+        ("local", "'local' (one process on this machine)"),
+    ],
+)
+def test_a_layout_asked_for_one_process_has_no_effect(flavor, where):
+    plan = plan_for(flavor=flavor, parallelism="ddp", timeout="100h")
+    assert plan.config["parallelism"] == "single"
+    assert checks(plan, "parallelism") == [
+        (
+            "info",
+            f"parallelism='ddp' has no effect on {where}: the script runs one process",
+            "pick a multi-GPU flavor (e.g. h200x2, a100x4) to run data parallel or sharded",
+        )
+    ]
+    assert checks(plan_for(flavor=flavor, timeout="100h"), "parallelism") == []
+
+
+def test_a_model_the_hub_cannot_size_is_looked_up_no_more_often_on_more_gpus(monkeypatch):
+    """A model id neither bundled nor on the Hub: a multi-GPU flavor must not ask the Hub again for each
+    layout (each lookup of a missing repo costs a round trip, and the client's retries when the Hub is
+    slow)."""
+    from doubles.http_double import LoopbackServer
+    from doubles.hub_repos import install_repo_routes
+
+    with LoopbackServer() as server:
+        install_repo_routes(server)
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        asked = {}
+        for flavor in ("h200", "h200x2"):
+            server.requests.clear()
+            plan = plan_for(model="acme/unknown-model", flavor=flavor, timeout="100h")
+            assert plan.estimate is None
+            asked[flavor] = len(server.received("GET", "/api/models/acme/unknown-model"))
+    assert asked["h200"] >= 1 and asked["h200x2"] == asked["h200"]
