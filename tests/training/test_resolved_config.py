@@ -167,6 +167,19 @@ def test_without_a_hub_repo_the_folder_is_named_after_model_method_and_adapter(m
     assert (cfg["hub_model_id"], cfg["push_to_hub"]) == (None, False)
 
 
+def test_a_local_model_folder_names_the_run_after_its_last_part(tmp_path):
+    model = str(tmp_path / "models" / "my-model")
+    cfg = script_config(plan_for(model=model, push_to_hub=False, hub_model_id=None))
+    assert cfg["output_dir"] == "my-model-sft-lora"
+
+
+def test_a_model_path_without_a_last_part_still_names_the_folder(monkeypatch):
+    """The file-system root as the model (allowed here on purpose): no name to take, 'model' instead."""
+    monkeypatch.setenv("HF_TRAIN_MCP_ALLOWED_PATHS", "/")
+    cfg = script_config(plan_for(model="/", push_to_hub=False, hub_model_id=None))
+    assert cfg["output_dir"] == "model-sft-lora"
+
+
 def test_a_given_project_and_run_name_are_kept_apart_from_the_folder():
     cfg = script_config(plan_for(output_dir="ckpts", trackio_project="team", run_name="try-3"))
     assert (cfg["output_dir"], cfg["trackio_project"], cfg["run_name"]) == ("ckpts", "team", "try-3")
