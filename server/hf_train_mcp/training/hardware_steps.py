@@ -109,7 +109,7 @@ def decide_flavor(run: Run) -> dict[str, Any]:
         run.info = flavor_info(run.flavor)
         if run.info is None:
             run.check("flavor", "fail", unknown_flavor_message(run.flavor), "or 'local' (this machine)")
-        elif rec is None and req.flavor is not None:
+        elif rec is None:  # a given flavor (a recommended one came with its estimate)
             rec = estimate_for(run, run.flavor)
     if rec is not None:
         run.estimate = estimate_dict(rec)
