@@ -551,3 +551,20 @@ def test_a_model_the_hub_cannot_size_is_looked_up_no_more_often_on_more_gpus(mon
             assert plan.estimate is None
             asked[flavor] = len(server.received("GET", "/api/models/acme/unknown-model"))
     assert asked["h200"] >= 1 and asked["h200x2"] == asked["h200"]
+
+
+def test_nothing_fits_on_the_largest_multi_gpu_flavor_is_planned_sharded(monkeypatch):
+    """A live hardware list whose largest GPU (A100 80 GB) comes only as eight: a 70B full fine-tune fits
+    there neither replicated nor sharded. Sharding needs far less per GPU, so that is the plan (before: one
+    replica per GPU, 720 GiB each, with the reason 'default')."""
+    from doubles.jobs_api import hardware_entries
+    from hf_train_mcp.hardware import catalog
+
+    monkeypatch.setattr(catalog, "_live", None)  # restored after the test, whatever set_live installs
+    catalog.set_live([e for e in hardware_entries() if e["name"] in ("cpu-basic", "a10g-large", "a100x8")])
+    ddp, fsdp = fits("meta-llama/Llama-3.1-70B", "full", "a100x8")
+    assert not ddp.fits and not fsdp.fits and fsdp.need_gib < ddp.need_gib / 4
+    plan = plan_for(model="meta-llama/Llama-3.1-70B", peft="full", flavor=None, timeout=None)
+    assert (plan.flavor, plan.config["parallelism"], plan.estimate["layout"]) == ("a100x8", "fsdp", "sharded")
+    [(_, message, _)] = checks(plan, "parallelism")
+    assert message.endswith("; a full replica does not fit one GPU; sharding needs the least memory")
