@@ -167,10 +167,11 @@ def test_without_a_hub_repo_the_folder_is_named_after_model_method_and_adapter(m
     assert (cfg["hub_model_id"], cfg["push_to_hub"]) == (None, False)
 
 
-def test_a_local_model_folder_names_the_run_after_its_last_part(tmp_path):
-    model = str(tmp_path / "models" / "my-model")
+@pytest.mark.parametrize("name", ["my-model", "my-model-X"])  # only slashes are stripped from the end
+def test_a_local_model_folder_names_the_run_after_its_last_part(tmp_path, name):
+    model = str(tmp_path / "models" / name) + "/"
     cfg = script_config(plan_for(model=model, push_to_hub=False, hub_model_id=None))
-    assert cfg["output_dir"] == "my-model-sft-lora"
+    assert cfg["output_dir"] == f"{name}-sft-lora"
 
 
 def test_a_model_path_without_a_last_part_still_names_the_folder(monkeypatch):
@@ -307,6 +308,13 @@ def test_a_job_pushing_to_a_repo_logs_to_the_owners_trackio_space():
             None,
         )
     ]
+
+
+def test_a_given_trackio_space_is_used_instead_of_the_owners():
+    plan = plan_for(flavor="a10g-large", hub_model_id="me/tuned", trackio_space_id="team/metrics")
+    cfg = script_config(plan)
+    dashboard = f"{hub.endpoint()}/spaces/team/metrics?project=tuned"
+    assert (cfg["trackio_space_id"], cfg["trackio_dashboard"]) == ("team/metrics", dashboard)
 
 
 def test_a_local_run_with_trackio_logs_to_the_local_store_named_after_its_folder():
