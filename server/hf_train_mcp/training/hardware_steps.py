@@ -53,7 +53,8 @@ def estimate_dict(rec: Recommendation) -> dict[str, Any]:
 def hardware_answer(req: Request, plan: TrainingPlan, flavor: str | None, **limits: Any) -> Recommendation:
     """The hardware model's recommendation (flavor None; `limits`: budget_usd, max_hours) or estimate for
     `flavor`, in the layout the script will use: with parallelism 'auto', sharded (FSDP) when replicas do
-    not fit, on a given multi-GPU flavor (it needs less per GPU) or on the cheapest flavor it then fits.
+    not fit, on a given multi-GPU flavor or on the cheapest flavor it then fits; when nothing fits either
+    way, the sharded answer still (it needs the least memory per GPU, and the script shards then).
     The one place this choice is made (generate_training_script and prepare_training). Raises
     HardwareError."""
     from hf_train_mcp.hardware import api  # looked up at call time: tests may replace api.recommend
@@ -64,7 +65,7 @@ def hardware_answer(req: Request, plan: TrainingPlan, flavor: str | None, **limi
     rec = ask(plan)
     if not rec.fits and req.parallelism == "auto" and req.peft in SHARDABLE_PEFT:
         other = ask(replace(plan, sharding="fsdp"))
-        if other.layout == "sharded" and (other.fits or flavor is not None):
+        if other.layout == "sharded":  # a single-GPU answer has nothing to shard
             rec = other
     return rec
 
@@ -109,7 +110,7 @@ def decide_flavor(run: Run) -> dict[str, Any]:
         run.info = flavor_info(run.flavor)
         if run.info is None:
             run.check("flavor", "fail", unknown_flavor_message(run.flavor), "or 'local' (this machine)")
-        elif rec is None and req.flavor is not None:
+        elif rec is None:  # a given flavor (a recommended one came with its estimate)
             rec = estimate_for(run, run.flavor)
     if rec is not None:
         run.estimate = estimate_dict(rec)
@@ -313,8 +314,8 @@ def decide_parallelism(run: Run) -> dict[str, Any]:
             reason = "model size unknown: data parallel (pass parallelism='fsdp' to shard a large model)"
         elif ddp.fits:
             reason = "a full replica fits each GPU, and data parallel is faster than sharding"
-        else:
-            reason = "QLoRA's 4-bit weights are not sharded" if req.peft not in SHARDABLE_PEFT else "default"
+        else:  # only QLoRA: a shardable replica that does not fit has a sharded estimate (hardware_answer)
+            reason = "QLoRA's 4-bit weights are not sharded"
     if choice == "fsdp" and req.peft not in SHARDABLE_PEFT:
         run.check(
             "parallelism",

@@ -146,7 +146,7 @@ def decide_output(run: Run) -> dict[str, Any]:
         trackio=req.trackio,
         space_id=req.trackio_space_id,
         hub_model_id=req.hub_model_id if req.push_to_hub else None,
-        flavor=LOCAL_FLAVOR if run.local else run.flavor,
+        flavor=run.flavor,
         project=project,
     )
     run.check(
