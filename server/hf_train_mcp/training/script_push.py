@@ -29,7 +29,7 @@ def push_and_secret_checks(
     push_flag = any(c.const("push_to_hub") is True for c in args)
     if generated and config is not None:
         pushes: bool | None = bool(config.get("push_to_hub") and config.get("hub_model_id"))
-    elif push_flag or facts.push_calls:
+    elif push_flag or facts.push_call:
         pushes = True
     elif facts.cli_values:
         pushes = None  # decided on the command line (--push_to_hub)
