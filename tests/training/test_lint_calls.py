@@ -28,7 +28,7 @@ def named(checks: list[Check], name: str, status: str | None = None) -> list[Che
 
 
 def line_of(text: str, fragment: str) -> int:
-    """The 1-based line of `fragment` in the whole script (header included), found independently of the lint."""
+    """The 1-based line of `fragment` in the whole script (header included), found without the lint."""
     [number] = [i for i, ln in enumerate((PINNED_HEADER + text).splitlines(), 1) if fragment in ln]
     return number
 
@@ -138,10 +138,11 @@ from transformers import AutoModelForCausalLM
 from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
 
 base = AutoModelForCausalLM.from_pretrained("{MODEL}", dtype=torch.bfloat16)
-sft_args = SFTConfig(output_dir="sft", push_to_hub=True, hub_model_id="alice/qwen-sft", hub_strategy="checkpoint")
+sft_args = SFTConfig(output_dir="sft", push_to_hub=True, hub_model_id="alice/qwen-sft",
+                     hub_strategy="checkpoint")
 SFTTrainer(model=base, args=sft_args, train_dataset=load_dataset("trl-lib/Capybara", split="train")).train()
-dpo_args = DPOConfig(output_dir="dpo", push_to_hub=True, hub_model_id="alice/qwen-dpo", hub_strategy="checkpoint",
-                     model_init_kwargs={{"dtype": "bfloat16"}})
+dpo_args = DPOConfig(output_dir="dpo", push_to_hub=True, hub_model_id="alice/qwen-dpo",
+                     hub_strategy="checkpoint", model_init_kwargs={{"dtype": "bfloat16"}})
 DPOTrainer(model="alice/qwen-sft", args=dpo_args,
            train_dataset=load_dataset("trl-lib/ultrafeedback_binarized", split="train")).train()
 """
@@ -176,8 +177,10 @@ def model_init():
     return AutoModelForCausalLM.from_pretrained("{MODEL}", dtype="bfloat16")
 
 
-args = TrainingArguments(output_dir="out", push_to_hub=True, hub_model_id="alice/qwen-hp", hub_strategy="checkpoint")
-trainer = Trainer(model_init=model_init, args=args, train_dataset=load_dataset("trl-lib/Capybara", split="train"))
+args = TrainingArguments(output_dir="out", push_to_hub=True, hub_model_id="alice/qwen-hp",
+                         hub_strategy="checkpoint")
+data = load_dataset("trl-lib/Capybara", split="train")
+trainer = Trainer(model_init=model_init, args=args, train_dataset=data)
 trainer.hyperparameter_search(n_trials=4)
 trainer.train()
 """
@@ -199,7 +202,8 @@ from trl import SFTConfig, SFTTrainer
 {{imports}}
 
 {{parse}}
-trainer = SFTTrainer(model="{MODEL}", args=args, train_dataset=load_dataset("trl-lib/Capybara", split="train"))
+data = load_dataset("trl-lib/Capybara", split="train")
+trainer = SFTTrainer(model="{MODEL}", args=args, train_dataset=data)
 trainer.train()
 """
 PARSERS = {
@@ -354,3 +358,12 @@ def test_the_walk_sees_every_node_but_expression_contexts_from_a_cold_start() ->
     script_calls._CHILD_FIELDS.clear()
     assert script_calls.walk(tree) == expected
     assert script_calls.walk(tree) == expected
+
+
+def test_an_id_with_two_slashes_is_not_called_a_placeholder_namespace() -> None:
+    # "username/qwen/sft" is no repo id at all (huggingface_hub refuses it before any request): "a 403 for a
+    # placeholder namespace" would be the wrong reason; the namespace check still names the owner it read
+    body = sft('{"dtype": "bfloat16"}').replace('"alice/qwen-sft"', '"username/qwen/sft"')
+    [found] = named(lint(body, namespaces=frozenset({"alice"})), "hub_id")
+    assert found.status == "warn"
+    assert found.message.startswith("'username/qwen/sft' is in namespace 'username'")
