@@ -152,7 +152,7 @@ def test_a_later_config_that_sets_the_dtype_is_read() -> None:
     # the SFT stage passes a loaded model (its config has no model_init_kwargs); the DPO stage's config does
     checks = lint(TWO_STAGES)
     assert named(checks, "dtype") == []
-    no_dtype = TWO_STAGES.replace(',\n                     model_init_kwargs={"dtype": "bfloat16"})', ")")
+    no_dtype = TWO_STAGES.replace(', model_init_kwargs={"dtype": "bfloat16"})', ")")
     assert no_dtype != TWO_STAGES
     [warn] = named(lint(no_dtype), "dtype", "warn")
     assert "DPOTrainer loads 'alice/qwen-sft' by name" in warn.message
