@@ -1,0 +1,211 @@
+"""validate_training_script with a flavor: does the script's model fit one GPU (script_fit.py)? The plan is
+read from the script's constants (trainer, model, LoRA / 4-bit, batch, length, checkpointing, dtype) with TRL's
+defaults for what it leaves out; the memory check's message names that plan, so each test reads it back and
+compares it with the plan worked out by hand. Verdicts are checked where first principles decide them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hf_train_mcp.training.config import Check
+from hf_train_mcp.training.static_checks import validate_script
+from training.helpers import PINNED_HEADER
+
+SECRETS = {"HF_TOKEN": "$HF_TOKEN"}
+
+
+def memory(body: str, flavor: str = "a10g-large") -> list[Check]:
+    checks = validate_script(PINNED_HEADER + body, flavor=flavor, secrets=SECRETS, timeout="2h")
+    return [c for c in checks if c.name == "memory"]
+
+
+def plan(body: str, flavor: str = "a10g-large") -> str:
+    """The plan the memory check judged: its message up to " fits" / " does not fit"."""
+    [check] = memory(body, flavor)
+    assert check.status in ("pass", "fail"), check
+    return check.message.split(" fits ")[0].split(" does not fit ")[0]
+
+
+def script(
+    trainer: str = "SFTTrainer", config: str = "SFTConfig", settings: str = "", extra: str = ""
+) -> str:
+    """A script that trains Qwen2.5-0.5B (loaded by name, bfloat16) with `trainer`, `config(settings)`."""
+    return f"""
+from datasets import load_dataset
+from peft import LoraConfig
+from transformers import BitsAndBytesConfig
+from trl import {config}, {trainer}
+
+args = {config}(output_dir="out", push_to_hub=True, hub_model_id="alice/run", hub_strategy="checkpoint",
+    model_init_kwargs={{"dtype": "bfloat16"}}, {settings})
+{extra}
+trainer = {trainer}(
+    model="Qwen/Qwen2.5-0.5B",
+    args=args,
+    train_dataset=load_dataset("trl-lib/Capybara", split="train"),
+)
+trainer.train()
+"""
+
+
+# -- the method, from the trainer class -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("trainer", "config", "method", "length"),
+    [
+        ("SFTTrainer", "SFTConfig", "sft", 1024),  # SFTConfig.max_length
+        ("Trainer", "TrainingArguments", "sft", 1024),
+        ("RewardTrainer", "RewardConfig", "sft", 1024),
+        ("DPOTrainer", "DPOConfig", "dpo", 1024),  # DPOConfig.max_length
+        ("KTOTrainer", "KTOConfig", "dpo", 1024),
+        ("GRPOTrainer", "GRPOConfig", "grpo", 512 + 256),  # prompt + completion
+        ("RLOOTrainer", "RLOOConfig", "grpo", 512 + 256),
+    ],
+)
+def test_the_method_and_default_length_follow_the_trainer(trainer, config, method, length) -> None:
+    # TrainingArguments' per_device_train_batch_size is 8; nothing else set: a full fine-tune
+    assert plan(script(trainer, config)) == f"Qwen/Qwen2.5-0.5B {method} full, batch 8 x {length}"
+
+
+def test_grpo_sequence_is_prompt_plus_completion() -> None:
+    settings = "max_prompt_length=128, max_completion_length=64, num_generations=4"
+    assert plan(script("GRPOTrainer", "GRPOConfig", settings)).endswith("grpo full, batch 8 x 192")
+
+
+# -- the settings read from the config, and the defaults for those it leaves out or cannot fix ---------------
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ("per_device_train_batch_size=2, max_length=4096", "sft full, batch 2 x 4096"),
+        (
+            "per_device_train_batch_size=BATCH, max_length=None",
+            "sft full, batch 8 x 1024",
+        ),  # unknown: defaults
+        ("gradient_checkpointing=False", "sft full, batch 8 x 1024, no checkpointing"),
+        ("gradient_checkpointing=True", "sft full, batch 8 x 1024"),
+    ],
+)
+def test_batch_length_and_checkpointing_come_from_the_config(settings: str, expected: str) -> None:
+    assert plan(script(settings=settings)) == f"Qwen/Qwen2.5-0.5B {expected}"
+
+
+def test_a_script_without_a_config_gets_the_defaults() -> None:
+    body = script().replace("    args=args,\n", "")
+    body = body[: body.index("args = SFTConfig(")] + body[body.index("\ntrainer = SFTTrainer(") :]
+    # no model_init_kwargs either: TRL loads float32
+    assert plan(body) == "Qwen/Qwen2.5-0.5B sft full, batch 8 x 1024, float32 weights"
+
+
+# -- LoRA and 4-bit --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "peft"),
+    [
+        ("", "full"),
+        ("lora = LoraConfig(r=16, target_modules='all-linear')", "lora"),
+        ("model = get_peft_model(base, peft_config)", "lora"),
+        ("quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4')", "qlora"),
+        ("quant = BitsAndBytesConfig(load_in_8bit=True)", "full"),  # 8-bit is not QLoRA's 4-bit
+    ],
+)
+def test_peft_from_the_script(extra: str, peft: str) -> None:
+    assert plan(script(extra=extra)) == f"Qwen/Qwen2.5-0.5B sft {peft}, batch 8 x 1024"
+
+
+def test_a_peft_config_given_to_the_trainer_is_lora() -> None:
+    body = script().replace("    args=args,\n", "    args=args,\n    peft_config=peft_config,\n")
+    assert plan(body) == "Qwen/Qwen2.5-0.5B sft lora, batch 8 x 1024"
+
+
+# -- the dtype of the weights -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("dtype", "float32"),
+    [
+        ('"bfloat16"', False),
+        ('"torch.float16"', False),
+        ('"auto"', False),
+        ('"float32"', True),
+        ('"torch.float32"', True),
+    ],
+)
+def test_the_dtype_decides_two_or_four_bytes_a_weight(dtype: str, float32: bool) -> None:
+    body = script().replace('{"dtype": "bfloat16"}', f'{{"dtype": {dtype}}}')
+    assert (plan(body) == "Qwen/Qwen2.5-0.5B sft full, batch 8 x 1024, float32 weights") is float32
+
+
+def test_float32_weights_do_not_fit_where_bfloat16_ones_do() -> None:
+    # Qwen2.5-7B (7.6e9 parameters) with LoRA: its frozen weights are ~14 GiB in bf16, ~28 GiB in float32;
+    # an A10G has 24 GB
+    body = script(
+        settings="per_device_train_batch_size=1, max_length=512", extra="lora = LoraConfig()"
+    ).replace("Qwen2.5-0.5B", "Qwen2.5-7B")
+    [fits] = memory(body)
+    assert fits.status == "pass" and fits.message.startswith("Qwen/Qwen2.5-7B sft lora, batch 1 x 512 fits")
+    [fails] = memory(body.replace('"dtype": "bfloat16"', '"dtype": "float32"'))
+    assert fails.status == "fail"
+    assert fails.message.startswith("Qwen/Qwen2.5-7B sft lora, batch 1 x 512, float32 weights does not fit")
+    assert fails.fix is not None and "recommend_hardware" in fails.fix
+
+
+# -- a model loaded with from_pretrained -------------------------------------------------------------------
+LOADED = """
+import torch
+from datasets import load_dataset
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from trl import SFTConfig, SFTTrainer
+
+config = AutoConfig.from_pretrained("Qwen/Qwen2.5-7B")
+tokenizer = AutoTokenizer.from_pretrained("Qwen/Qwen2.5-7B")
+model = AutoModelForCausalLM.from_pretrained({load})
+args = SFTConfig(output_dir="out", per_device_train_batch_size=1, max_length=512, push_to_hub=True,
+                 hub_model_id="alice/qwen-full", hub_strategy="checkpoint")
+SFTTrainer(model=model, args=args, processing_class=tokenizer,
+           train_dataset=load_dataset("trl-lib/Capybara", split="train")).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("load", "float32"),
+    [
+        ('"Qwen/Qwen2.5-0.5B"', False),  # transformers 5 loads the checkpoint's dtype ("auto")
+        ('"Qwen/Qwen2.5-0.5B", dtype="bfloat16"', False),
+        ('"Qwen/Qwen2.5-0.5B", dtype=torch.bfloat16', False),
+        ('"Qwen/Qwen2.5-0.5B", torch_dtype=torch.float32', True),
+        ('pretrained_model_name_or_path="Qwen/Qwen2.5-0.5B", dtype="float32"', True),
+        ('"Qwen/Qwen2.5-0.5B", dtype=DTYPE', False),  # not a constant: assumed 16-bit
+    ],
+)
+def test_the_model_a_script_loads_itself_is_fitted_with_its_dtype(load: str, float32: bool) -> None:
+    # the config and tokenizer of the 7B model are loaded too: only the model class's call is the model
+    expected = "Qwen/Qwen2.5-0.5B sft full, batch 1 x 512" + (", float32 weights" if float32 else "")
+    assert plan(LOADED.format(load=load)) == expected
+
+
+def test_a_model_given_by_name_wins_over_a_loaded_one() -> None:
+    # a reward model loaded for scoring; the trainer that trains is the one given a model id
+    body = script(extra='judge = AutoModelForSequenceClassification.from_pretrained("Qwen/Qwen2.5-7B")')
+    body = body.replace(
+        "from transformers import", "from transformers import AutoModelForSequenceClassification,"
+    )
+    assert plan(body).startswith("Qwen/Qwen2.5-0.5B sft full")
+
+
+# -- when the fit is not judged ------------------------------------------------------------------------------
+def test_no_memory_check_on_a_cpu_flavor_or_with_values_from_the_command_line() -> None:
+    assert memory(script(), flavor="cpu-upgrade") == []
+    # a parser fills some settings (here the script's own arguments): the config's values are not the run's
+    assert (
+        memory(
+            script(extra="(script_args,) = HfArgumentParser(ScriptArguments).parse_args_into_dataclasses()")
+        )
+        == []
+    )
+
+
+def test_a_model_whose_shape_is_not_known_offline_is_not_judged() -> None:
+    [info] = memory(script().replace("Qwen/Qwen2.5-0.5B", "alice/my-private-model"))
+    assert info.status == "info" and info.message.startswith("memory not checked: ")
+    assert "alice/my-private-model" in info.message
+
+
+def test_a_trainer_with_no_model_it_can_name_is_not_judged() -> None:
+    body = script().replace('model="Qwen/Qwen2.5-0.5B"', "model=build_model()")
+    assert memory(body) == []
