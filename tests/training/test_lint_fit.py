@@ -1,7 +1,7 @@
-"""validate_training_script with a flavor: does the script's model fit one GPU (script_fit.py)? The plan is
-read from the script's constants (trainer, model, LoRA / 4-bit, batch, length, checkpointing, dtype) with
-TRL's defaults for what it leaves out; the memory check's message names that plan, so each test reads it back and
-compares it with the plan worked out by hand. Verdicts are checked where first principles decide them.
+"""validate_training_script with a flavor: does the script's model fit one GPU (script_fit.py)? The plan
+is read from the script's constants (trainer, model, LoRA / 4-bit, batch, length, checkpointing, dtype) with
+TRL's defaults for what it leaves out; the memory check's message names that plan, so each test reads it
+back and compares it with the plan worked out by hand. Verdicts are checked where first principles decide.
 """
 
 from __future__ import annotations
