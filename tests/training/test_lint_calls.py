@@ -367,3 +367,28 @@ def test_an_id_with_two_slashes_is_not_called_a_placeholder_namespace() -> None:
     [found] = named(lint(body, namespaces=frozenset({"alice"})), "hub_id")
     assert found.status == "warn"
     assert found.message.startswith("'username/qwen/sft' is in namespace 'username'")
+
+
+STAGE_TWO_IN_MEMORY = f"""
+from datasets import load_dataset
+from trl import DPOConfig, DPOTrainer, SFTConfig, SFTTrainer
+
+sft_args = SFTConfig(output_dir="sft", push_to_hub=True, hub_model_id="alice/qwen-sft",
+                     hub_strategy="checkpoint", model_init_kwargs={{"dtype": "bfloat16"}})
+sft = SFTTrainer(model="{MODEL}", args=sft_args,
+                 train_dataset=load_dataset("trl-lib/Capybara", split="train"))
+sft.train()
+dpo_args = DPOConfig(output_dir="dpo", push_to_hub=True, hub_model_id="alice/qwen-dpo",
+                     hub_strategy="checkpoint", model_init_kwargs={{"attn_implementation": "sdpa"}})
+DPOTrainer(model=sft.model, args=dpo_args,
+           train_dataset=load_dataset("trl-lib/ultrafeedback_binarized", split="train")).train()
+"""
+
+
+def test_a_later_config_without_a_dtype_does_not_hide_the_first_stages() -> None:
+    # the DPO stage trains the SFT stage's model in memory (TRL ignores its model_init_kwargs): the only model
+    # loaded by name is the SFT stage's, in bfloat16, so there is nothing to warn about
+    checks = lint(STAGE_TWO_IN_MEMORY, flavor="a10g-large")
+    assert named(checks, "dtype") == []
+    [memory] = named(checks, "memory", "pass")
+    assert memory.message.startswith(f"{MODEL} sft full, batch 8 x 1024 fits")
