@@ -5,6 +5,8 @@ first import of a paid job; unpinned or other versions only warn. Each rule both
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 from hf_train_mcp.training.config import Check
 from hf_train_mcp.training.render import optional_pins, training_pins
@@ -64,6 +66,18 @@ def test_broken_toml_fails_at_the_blocks_line() -> None:
     [fail] = pep723(text + GOOD_SFT_BODY)
     assert fail.status == "fail" and fail.line == 3
     assert fail.message.startswith("the `# /// script` block is not valid TOML: ")
+    assert fail.fix is not None and fail.fix.startswith("start the file with\n# /// script\n")
+
+
+def test_a_toml_error_gives_the_line_and_column_inside_the_block() -> None:
+    # the block's TOML, as written without its "# " prefixes: a comma is missing after the first requirement
+    toml = 'requires-python = ">=3.11"\n\ndependencies = [\n  "trl==1.16.0"\n  "peft==0.21.2",\n]\n'
+    with pytest.raises(tomllib.TOMLDecodeError) as error:
+        tomllib.loads(toml)
+    assert "(at line 5, column 3)" in str(error.value)
+    block = "".join(f"# {ln}\n" if ln else "#\n" for ln in toml.splitlines())
+    [fail] = pep723("# /// script\n" + block + "# ///\n" + GOOD_SFT_BODY)
+    assert fail.message == f"the `# /// script` block is not valid TOML: {error.value}"
 
 
 @pytest.mark.parametrize(
@@ -88,6 +102,7 @@ def test_a_block_without_a_list_of_requirement_strings_fails(block: str) -> None
         ("trl[peft]==1.16.0",),
         ("TRL[peft] == 1.16.0",),  # names and spaces as pip reads them
         ("trl[ vllm , peft ]==1.16.0",),
+        ("trl[vllm,peft]==1.16.0",),
         ("trl==1.16.0", "Peft==0.21.2"),
     ],
 )
@@ -98,7 +113,7 @@ def test_packages_brought_by_the_listed_ones_are_not_missing(deps: tuple[str, ..
 
 
 def test_an_import_nothing_listed_brings_fails_with_the_pinned_requirement_to_add() -> None:
-    body = "import bitsandbytes\nfrom peft import LoraConfig\n" + GOOD_SFT_BODY
+    body = "import argparse\nimport bitsandbytes\nfrom peft import LoraConfig\n" + GOOD_SFT_BODY
     [fail] = [c for c in pep723(header("trl==1.16.0") + body) if c.name == "pep723"]
     assert fail.status == "fail" and fail.line == 1
     assert fail.message.startswith("the script imports ['bitsandbytes', 'peft'], which neither")
@@ -129,6 +144,8 @@ def test_an_import_outside_the_stack_warns_unless_a_listed_package_has_its_name(
     body = "import wandb\n" + GOOD_SFT_BODY
     [warn] = [c for c in pep723(header(*STACK) + body) if c.status == "warn"]
     assert warn.name == "pep723" and warn.message.startswith("imports ['wandb']: no declared package")
+    assert warn.line == 1
+    assert warn.fix == "add the packages that provide them to `dependencies`, or ignore if a listed one does"
     assert [c.status for c in pep723(header(*STACK, "wandb") + body)] == ["pass"]
 
 
@@ -136,7 +153,7 @@ def test_an_import_outside_the_stack_warns_unless_a_listed_package_has_its_name(
 def test_unpinned_tested_packages_warn_with_the_pins_to_use() -> None:
     deps = ("trl", "transformers>=5", *STACK[3:], "torch==2.13.0", "bitsandbytes", "wandb")
     [warn] = [c for c in pep723(header(*deps) + "import bitsandbytes\n" + GOOD_SFT_BODY) if c.name == "pins"]
-    assert warn.status == "warn"
+    assert warn.status == "warn" and warn.line == 1
     assert warn.message.startswith("['trl', 'transformers', 'bitsandbytes'] not pinned")
     pins = training_pins()
     assert warn.fix == (
@@ -149,6 +166,10 @@ def test_other_versions_of_tested_packages_warn_and_the_tested_ones_do_not() -> 
     deps = [d for d in STACK if not d.startswith(("trl==", "peft=="))]
     deps += ["trl==1.15.0", f"peft== {training_pins()['peft']}", "wandb==0.19.1"]
     [warn] = [c for c in pep723(header(*deps) + GOOD_SFT_BODY) if c.name == "pins"]
-    assert warn.status == "warn" and warn.message.startswith("['trl==1.15.0'] differ from the tested stack")
-    assert warn.line == 1
+    assert warn.status == "warn" and warn.line == 1
+    stack = ", ".join(f'"{d}"' for d in STACK)  # the versions the names were checked against, to copy
+    assert warn.message == (
+        f"['trl==1.15.0'] differ from the tested stack; the argument names here were checked against {stack}"
+    )
+    assert warn.fix == "use the tested versions, or re-check the script against the versions you pin"
     assert [c for c in pep723(header(*STACK, "wandb==0.19.1") + GOOD_SFT_BODY) if c.name == "pins"] == []
