@@ -69,6 +69,9 @@ def test_a_script_that_pushes_passes_and_one_that_does_not_fails_on_jobs() -> No
     assert statuses(validate_script(PUSHING, secrets=TOKEN, timeout="2h"), "push_to_hub") == ["pass"]
     [fail] = named(validate_script(NOT_PUSHING, secrets=TOKEN, timeout="2h"), "push_to_hub")
     assert fail.status == "fail"
+    assert fail.message == (
+        "nothing is pushed to the Hub: the job's disk is discarded when it ends, with the model on it"
+    )
     assert fail.fix == (
         'pass push_to_hub=True, hub_model_id="<you>/<model>" and hub_strategy="checkpoint" to the '
         "training config"
@@ -78,7 +81,8 @@ def test_a_script_that_pushes_passes_and_one_that_does_not_fails_on_jobs() -> No
 def test_a_local_run_that_keeps_its_model_on_this_disk_is_not_failed() -> None:
     checks = validate_script(NOT_PUSHING, flavor="local", secrets={}, timeout="2h")
     [info] = named(checks, "push_to_hub")
-    assert info.status == "info" and "stays in output_dir" in info.message
+    assert info.status == "info"
+    assert info.message == "a local run without pushing: the model stays in output_dir"
     assert named(checks, "token_secret") == []  # nothing pushed: no token needed
     assert [c for c in checks if c.status == "fail"] == []
 
@@ -110,6 +114,9 @@ def test_a_push_without_a_token_fails_and_one_decided_on_the_command_line_warns(
     other = {"WANDB_API_KEY": "$WANDB_API_KEY"}
     [fail] = named(validate_script(PUSHING, secrets=other, timeout="2h"), "token_secret")
     assert fail.status == "fail" and fail.fix == 'add secrets={"HF_TOKEN": "$HF_TOKEN"}'
+    assert fail.message.startswith(
+        "the script pushes to the Hub but the job gets no token: the push fails with 401"
+    )
     # --push_to_hub may or may not be passed: the missing token is worth a warning, not a FAIL
     assert statuses(validate_script(FROM_THE_COMMAND_LINE, secrets=other, timeout="2h"), "token_secret") == [
         "warn"
@@ -139,7 +146,11 @@ def test_a_token_passed_in_env_is_flagged_as_visible() -> None:
     ("strategy", "message"),
     [
         # TrainingArguments' default hub_strategy is "every_save"
-        ("", 'hub_strategy="every_save" pushes the weights at each save but not the optimizer state'),
+        (
+            "",
+            'hub_strategy="every_save" pushes the weights at each save but not the optimizer state: after a '
+            "timeout the weights survive, resuming is impossible",
+        ),
         ('hub_strategy="every_save"', 'hub_strategy="every_save" pushes the weights at each save'),
         ('hub_strategy="end"', 'hub_strategy="end" pushes only when training ends'),
         ('hub_strategy="checkpoint"', None),
@@ -166,6 +177,7 @@ def test_push_to_hub_without_hub_model_id_warns_that_the_repo_is_named_after_out
     )
     [warn] = named(checks, "hub_model_id")
     assert warn.status == "warn" and warn.fix == 'pass hub_model_id="<you>/<model>"'
+    assert warn.message == "push_to_hub=True without hub_model_id: the repo is named after output_dir"
     assert named(checks, "checkpoints") == []
 
 
@@ -189,7 +201,8 @@ def test_a_push_by_a_call_alone_is_not_judged_by_hub_strategy() -> None:
 # -- the timeout: Jobs stop a job after 30 minutes unless told otherwise ------------------------------------
 def test_no_timeout_warns_with_the_margin_to_ask_for() -> None:
     [warn] = named(validate_script(PUSHING, secrets=TOKEN), "timeout")
-    assert warn.status == "warn" and "30 minutes" in warn.message
+    assert warn.status == "warn"
+    assert warn.message == "no timeout given: Hugging Face Jobs stop a job after 30 minutes by default"
     # training-facts.md: a timeout at least 1.3 x the estimated run
     assert warn.fix == "pass a timeout at least 1.3 x the estimated run, e.g. timeout='2h'"
 
@@ -200,5 +213,21 @@ def test_a_short_timeout_warns_and_a_malformed_one_fails() -> None:
     assert short.fix == "use at least 1.3 x the estimated run (recommend_hardware estimates it)"
     [bad] = named(validate_script(PUSHING, secrets=TOKEN, timeout="two hours"), "timeout")
     assert bad.status == "fail" and bad.fix == "pass a duration such as '2h' or '90m'"
+    assert bad.message.startswith("timeout 'two hours' is not a duration")  # the parser's own reason
     [ok] = named(validate_script(PUSHING, secrets=TOKEN, timeout="90m"), "timeout")
     assert ok.status == "pass" and ok.message == "timeout 90m"
+
+
+def test_the_command_line_warning_says_what_decides_the_push() -> None:
+    [warn] = named(validate_script(FROM_THE_COMMAND_LINE, secrets=TOKEN, timeout="2h"), "push_to_hub")
+    assert warn.status == "warn"
+    assert warn.message.startswith(
+        "whether the model is pushed is decided on the command line: without --push_to_hub"
+    )
+
+
+def test_a_hand_written_config_dict_is_not_mistaken_for_a_generated_scripts() -> None:
+    # CONFIG holds this script's own hyperparameters; only generate_training_script's CONFIG decides the push
+    script = PUSHING.replace("args = SFTConfig(", 'CONFIG = {"lr": 2e-4, "epochs": 1}\nargs = SFTConfig(')
+    assert script != PUSHING
+    assert statuses(validate_script(script, secrets=TOKEN, timeout="2h"), "push_to_hub") == ["pass"]

@@ -116,7 +116,7 @@ def checkpoint_push_checks(args: list[sc.Call], push_flag: bool) -> list[Check]:
         ]
     else:
         checks = []
-    strategy = next((c.const("hub_strategy", "every_save") for c in pushing), "every_save")
+    strategy = pushing[0].const("hub_strategy", "every_save")  # push_flag: one config at least pushes
     if strategy in ("checkpoint", "all_checkpoints") or strategy is sc.Unknown:
         return checks
     if strategy == "end":
