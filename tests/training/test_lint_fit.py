@@ -6,7 +6,11 @@ back and compares it with the plan worked out by hand. Verdicts are checked wher
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+import transformers
+import trl
 from hf_train_mcp.training.config import Check
 from hf_train_mcp.training.static_checks import validate_script
 from training.helpers import PINNED_HEADER
@@ -48,22 +52,58 @@ trainer.train()
 """
 
 
-# -- the method, from the trainer class -------------------------------------------------------------------
+# -- the method, from the trainer class; what the script leaves out: the pinned TRL's own defaults --------
+def trl_default(config: str, name: str):
+    """The default of field `name` of the installed (pinned) TRL or transformers config class."""
+    cls = getattr(transformers if config == "TrainingArguments" else trl, config)
+    return {f.name: f.default for f in dataclasses.fields(cls)}[name]
+
+
 @pytest.mark.parametrize(
-    ("trainer", "config", "method", "length"),
+    ("trainer", "config", "method"),
     [
-        ("SFTTrainer", "SFTConfig", "sft", 1024),  # SFTConfig.max_length
-        ("Trainer", "TrainingArguments", "sft", 1024),
-        ("RewardTrainer", "RewardConfig", "sft", 1024),
-        ("DPOTrainer", "DPOConfig", "dpo", 1024),  # DPOConfig.max_length
-        ("KTOTrainer", "KTOConfig", "dpo", 1024),
-        ("GRPOTrainer", "GRPOConfig", "grpo", 512 + 256),  # prompt + completion
-        ("RLOOTrainer", "RLOOConfig", "grpo", 512 + 256),
+        ("SFTTrainer", "SFTConfig", "sft"),
+        ("Trainer", "TrainingArguments", "sft"),
+        ("RewardTrainer", "RewardConfig", "sft"),
+        ("DPOTrainer", "DPOConfig", "dpo"),
+        ("KTOTrainer", "KTOConfig", "dpo"),
+        ("GRPOTrainer", "GRPOConfig", "grpo"),
+        ("RLOOTrainer", "RLOOConfig", "grpo"),
     ],
 )
-def test_the_method_and_default_length_follow_the_trainer(trainer, config, method, length) -> None:
-    # TrainingArguments' per_device_train_batch_size is 8; nothing else set: a full fine-tune
-    assert plan(script(trainer, config)) == f"Qwen/Qwen2.5-0.5B {method} full, batch 8 x {length}"
+def test_the_method_and_the_defaults_follow_the_trainer_and_its_config(trainer, config, method) -> None:
+    batch = trl_default(config, "per_device_train_batch_size")
+    if method == "grpo":  # GRPO's prompts are not truncated: 512 tokens assumed, plus the completion
+        length = 512 + trl_default(config, "max_completion_length")
+    elif config == "TrainingArguments":  # no max_length: the tokenizer's truncation, 1024 assumed
+        length = 1024
+    else:
+        length = trl_default(config, "max_length")
+    checkpointing = "" if trl_default(config, "gradient_checkpointing") else ", no checkpointing"
+    expected = f"Qwen/Qwen2.5-0.5B {method} full, batch {batch} x {length}{checkpointing}"
+    assert plan(script(trainer, config)) == expected
+
+
+@pytest.mark.parametrize(
+    ("trainer", "config"), [("GRPOTrainer", "GRPOConfig"), ("RLOOTrainer", "RLOOConfig")]
+)
+def test_grpo_generations_and_completion_length_default_to_trls(trainer: str, config: str) -> None:
+    generations = trl_default(config, "num_generations")
+    completion = trl_default(config, "max_completion_length")
+
+    # one completion per device step: the generation's KV cache is sized by the number of generations
+    def on_7b(settings: str) -> str:
+        return script(trainer, config, settings, "lora = LoraConfig()").replace("Qwen2.5-0.5B", "Qwen2.5-7B")
+
+    [left_out] = memory(on_7b("per_device_train_batch_size=1"))
+    explicit = (
+        f"per_device_train_batch_size=1, num_generations={generations}, max_completion_length={completion}"
+    )
+    [given] = memory(on_7b(explicit))
+    assert left_out.message == given.message  # the same plan, to the GiB
+    doubled = explicit.replace(f"num_generations={generations}", f"num_generations={16 * generations}")
+    [more] = memory(on_7b(doubled))
+    assert more.message != given.message  # the number of generations does count
 
 
 def test_grpo_sequence_is_prompt_plus_completion() -> None:
@@ -168,6 +208,7 @@ SFTTrainer(model=model, args=args, processing_class=tokenizer,
         ('"Qwen/Qwen2.5-0.5B"', False),  # transformers 5 loads the checkpoint's dtype ("auto")
         ('"Qwen/Qwen2.5-0.5B", dtype="bfloat16"', False),
         ('"Qwen/Qwen2.5-0.5B", dtype=torch.bfloat16', False),
+        ('"Qwen/Qwen2.5-0.5B", dtype="half"', False),  # torch.half: transformers takes torch's names
         ('"Qwen/Qwen2.5-0.5B", torch_dtype=torch.float32', True),
         ('pretrained_model_name_or_path="Qwen/Qwen2.5-0.5B", dtype="float32"', True),
         ('"Qwen/Qwen2.5-0.5B", dtype=DTYPE', False),  # not a constant: assumed 16-bit
