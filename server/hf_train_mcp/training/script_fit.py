@@ -96,7 +96,7 @@ def _loaded_model(facts: sc.ScriptFacts) -> tuple[str, Any] | None:
             sc.resolve_string(call.keywords.get("pretrained_model_name_or_path"), facts)
         )
         owner = call.owner or ""
-        if model is None or "Model" not in owner or any(w in owner for w in ("Config", "Tokenizer")):
+        if model is None or "Model" not in owner:  # AutoConfig, AutoTokenizer, AutoProcessor: not the model
             continue
         node = call.keywords.get("dtype", call.keywords.get("torch_dtype"))
         if node is None:
