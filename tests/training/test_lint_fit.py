@@ -87,15 +87,15 @@ def test_the_method_and_the_defaults_follow_the_trainer_and_its_config(trainer, 
 @pytest.mark.parametrize(
     ("trainer", "config"), [("GRPOTrainer", "GRPOConfig"), ("RLOOTrainer", "RLOOConfig")]
 )
-def test_grpo_generations_and_completion_length_default_to_trls(trainer: str, config: str) -> None:
+def test_grpo_generations_default_to_trls(trainer: str, config: str) -> None:
     generations = trl_default(config, "num_generations")
-    completion = trl_default(config, "max_completion_length")
+    completion = 4096  # long completions: the KV cache of the generations weighs
 
     # one completion per device step: the generation's KV cache is sized by the number of generations
     def on_7b(settings: str) -> str:
         return script(trainer, config, settings, "lora = LoraConfig()").replace("Qwen2.5-0.5B", "Qwen2.5-7B")
 
-    [left_out] = memory(on_7b("per_device_train_batch_size=1"))
+    [left_out] = memory(on_7b(f"per_device_train_batch_size=1, max_completion_length={completion}"))
     explicit = (
         f"per_device_train_batch_size=1, num_generations={generations}, max_completion_length={completion}"
     )
@@ -104,6 +104,16 @@ def test_grpo_generations_and_completion_length_default_to_trls(trainer: str, co
     doubled = explicit.replace(f"num_generations={generations}", f"num_generations={16 * generations}")
     [more] = memory(on_7b(doubled))
     assert more.message != given.message  # the number of generations does count
+
+
+def test_the_completion_share_of_a_grpo_sequence_counts() -> None:
+    # the same 1,024 tokens; the longer completion has more tokens through the LM head (their logits)
+    def need(prompt: int, completion: int) -> float:
+        settings = f"max_prompt_length={prompt}, max_completion_length={completion}"
+        [check] = memory(script("GRPOTrainer", "GRPOConfig", settings))
+        return float(check.message.split("about ")[1].split(" GiB")[0])
+
+    assert need(512, 512) > need(768, 256)
 
 
 def test_grpo_sequence_is_prompt_plus_completion() -> None:
@@ -126,6 +136,38 @@ def test_grpo_sequence_is_prompt_plus_completion() -> None:
 )
 def test_batch_length_and_checkpointing_come_from_the_config(settings: str, expected: str) -> None:
     assert plan(script(settings=settings)) == f"Qwen/Qwen2.5-0.5B {expected}"
+
+
+@pytest.mark.parametrize(
+    ("trainer", "config", "settings", "checkpointing"),
+    [
+        # TRL converts TrainingArguments to its own config with their values: checkpointing stays off
+        ("SFTTrainer", "TrainingArguments", "", False),
+        ("SFTTrainer", "SFTConfig", "activation_checkpointing=False", False),  # transformers 5's name
+        ("Trainer", "TrainingArguments", "activation_checkpointing=True", True),
+        ("Trainer", "TrainingArguments", "gradient_checkpointing=True", True),  # its deprecated alias
+    ],
+)
+def test_gradient_checkpointing_follows_the_config_class_and_its_settings(
+    trainer: str, config: str, settings: str, checkpointing: bool
+) -> None:
+    assert plan(script(trainer, config, settings)).endswith("no checkpointing") is not checkpointing
+
+
+NO_ARGS = """
+from datasets import load_dataset
+from transformers import AutoModelForCausalLM, Trainer
+from trl import SFTTrainer
+
+model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B")
+{trainer}(model=model, train_dataset=load_dataset("trl-lib/Capybara", split="train")).train()
+"""
+
+
+@pytest.mark.parametrize(("trainer", "checkpointing"), [("Trainer", False), ("SFTTrainer", True)])
+def test_a_trainer_without_args_uses_its_own_default_config(trainer: str, checkpointing: bool) -> None:
+    # transformers' Trainer makes TrainingArguments() (checkpointing off), TRL's trainers their own config
+    assert plan(NO_ARGS.format(trainer=trainer)).endswith("no checkpointing") is not checkpointing
 
 
 def test_a_script_without_a_config_gets_the_defaults() -> None:

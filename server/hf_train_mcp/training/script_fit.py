@@ -41,7 +41,7 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
         return None
     if loaded is not None:
         model = loaded[0]
-    method = sc.METHOD_OF.get(trainer.name, "sft")
+    method = sc.METHOD_OF[trainer.name]
     args = next(iter(facts.of(*sc.ARGS_CLASSES)), None)
     bnb = next(iter(facts.of("BitsAndBytesConfig")), None)
     peft = "full"
@@ -51,7 +51,7 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
         peft = "qlora"
 
     def setting(key: str, default: Any) -> Any:
-        value = args.const(key, default) if args is not None else default
+        value = args.const(key) if args is not None else None
         return default if value is sc.Unknown or value is None else value
 
     dtype = sc.model_init_dtype(facts) if loaded is None else loaded[1]
