@@ -263,7 +263,7 @@ SFTTrainer(model=model, args=args, processing_class=tokenizer,
         ('"Qwen/Qwen2.5-0.5B", torch_dtype=torch.float32', True),
         ('pretrained_model_name_or_path="Qwen/Qwen2.5-0.5B", dtype="float32"', True),
         ('"Qwen/Qwen2.5-0.5B", dtype=DTYPE', False),  # not a constant: assumed 16-bit
-        ("MODEL_ID, dtype=th.float32", True),  # a module-level name; torch imported under another name
+        ("MODEL_ID, dtype=th.bfloat16", False),  # a module-level name; torch imported under another name
         ("pretrained_model_name_or_path=MODEL_ID, dtype=bfloat16", False),  # from torch import bfloat16
     ],
 )
