@@ -88,21 +88,20 @@ def test_the_method_and_the_defaults_follow_the_trainer_and_its_config(trainer, 
     ("trainer", "config"), [("GRPOTrainer", "GRPOConfig"), ("RLOOTrainer", "RLOOConfig")]
 )
 def test_grpo_generations_default_to_trls(trainer: str, config: str) -> None:
+    # one completion per device step, so the generation's KV cache holds num_generations sequences; Llama-2-7B
+    # has no grouped-query attention (0.5 MB of KV cache a token): that phase is the peak and shows the count
     generations = trl_default(config, "num_generations")
-    completion = 4096  # long completions: the KV cache of the generations weighs
 
-    # one completion per device step: the generation's KV cache is sized by the number of generations
-    def on_7b(settings: str) -> str:
-        return script(trainer, config, settings, "lora = LoraConfig()").replace("Qwen2.5-0.5B", "Qwen2.5-7B")
+    def llama(settings: str) -> str:
+        body = script(
+            trainer, config, "per_device_train_batch_size=1, max_completion_length=1024, " + settings
+        )
+        return body.replace("Qwen/Qwen2.5-0.5B", "meta-llama/Llama-2-7b-hf")
 
-    [left_out] = memory(on_7b(f"per_device_train_batch_size=1, max_completion_length={completion}"))
-    explicit = (
-        f"per_device_train_batch_size=1, num_generations={generations}, max_completion_length={completion}"
-    )
-    [given] = memory(on_7b(explicit))
+    [left_out] = memory(llama(""), "h200")
+    [given] = memory(llama(f"num_generations={generations}"), "h200")
     assert left_out.message == given.message  # the same plan, to the GiB
-    doubled = explicit.replace(f"num_generations={generations}", f"num_generations={16 * generations}")
-    [more] = memory(on_7b(doubled))
+    [more] = memory(llama(f"num_generations={generations + 2}"), "h200")
     assert more.message != given.message  # the number of generations does count
 
 
