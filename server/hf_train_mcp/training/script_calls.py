@@ -77,7 +77,7 @@ class ScriptFacts:
     strings: dict[str, str] = field(default_factory=dict)  # module-level NAME = "literal"
     cli_values: bool = False  # an argument parser fills the configs: their values are unknown here
     trains: bool = False  # a trainer is built or .train() called
-    push_calls: int = 0
+    push_call: bool = False  # push_to_hub(), upload_folder(), ... is called somewhere
     torch_dtype_keys: list[int] = field(default_factory=list)  # lines of {"torch_dtype": ...}
     literals: list[tuple[str, int]] = field(default_factory=list)  # string constants with their lines
     bf16_attributes: list[int] = field(default_factory=list)  # torch.bfloat16
@@ -171,7 +171,7 @@ def _read_call(node: ast.Call, facts: ScriptFacts) -> None:
     if name in ARG_PARSERS:
         facts.cli_values = True
     if name in PUSH_CALLS:
-        facts.push_calls += 1
+        facts.push_call = True
     if name in TRAINERS or name.endswith("Trainer") or name == "train":
         facts.trains = True
     keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg is not None}

@@ -119,24 +119,23 @@ def _import_checks(
     line: int,
 ) -> list[Check]:
     """Imports against what the declared packages bring (their requirements, by the pinned metadata)."""
-    imported: dict[str, int] = {}
+    imported: set[str] = set()  # top-level modules; the finding points at the header, not at an import
     for node in imports:
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                imported.setdefault(alias.name.split(".")[0], node.lineno)
+            imported.update(alias.name.split(".")[0] for alias in node.names)
         elif node.module and node.level == 0:
-            imported.setdefault(node.module.split(".")[0], node.lineno)
-    brought = brought_by(extras)
+            imported.add(node.module.split(".")[0])
+    brought = brought_by(extras)  # the declared packages themselves included
     missing: list[str] = []
     unknown: list[str] = []
     for module in sorted(imported):
-        if module in sys.stdlib_module_names or module == "__future__":
+        if module in sys.stdlib_module_names:  # __future__ included
             continue
         dist = distribution_of(module)
         if dist is not None:
             if dist not in brought:
                 missing.append(dist)
-        elif canonical(module) not in declared and canonical(module) not in brought:
+        elif canonical(module) not in brought:
             unknown.append(module)
     checks: list[Check] = []
     if missing:

@@ -15,10 +15,14 @@ from typing import Any
 from hf_train_mcp.training import script_calls as sc
 from hf_train_mcp.training.config import Check
 
-# Defaults of the pinned classes when a script leaves a setting out.
+# Defaults of the pinned classes when a script leaves a setting out (test_lint_fit reads them from TRL).
 DEFAULT_BATCH = 8  # TrainingArguments.per_device_train_batch_size
-DEFAULT_MAX_LENGTH = {"sft": 1024, "dpo": 1024, "grpo": 512}  # SFTConfig / DPOConfig; GRPO prompt+completion
-HALF = ("bfloat16", "float16", "bf16", "fp16", "auto", "half")
+DEFAULT_MAX_LENGTH = {"sft": 1024, "dpo": 1024}  # SFTConfig / DPOConfig.max_length
+GRPO_PROMPT = 512  # GRPOConfig does not truncate prompts: an assumed prompt length
+GRPO_COMPLETION = 512  # GRPOConfig / RLOOConfig.max_completion_length
+NUM_GENERATIONS = {"GRPOTrainer": 8, "RLOOTrainer": 2}  # GRPOConfig / RLOOConfig.num_generations
+# 16-bit dtype names: TRL's model_init_kwargs take bfloat16/float16/auto; from_pretrained also torch's "half"
+HALF = ("bfloat16", "float16", "auto", "half")
 
 
 def plan_from_script(facts: sc.ScriptFacts) -> Any:
@@ -37,7 +41,7 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
         return None
     if loaded is not None:
         model = loaded[0]
-    method = sc.METHOD_OF.get(trainer.name, "sft")
+    method = sc.METHOD_OF[trainer.name]
     args = next(iter(facts.of(*sc.ARGS_CLASSES)), None)
     bnb = next(iter(facts.of("BitsAndBytesConfig")), None)
     peft = "full"
@@ -47,7 +51,7 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
         peft = "qlora"
 
     def setting(key: str, default: Any) -> Any:
-        value = args.const(key, default) if args is not None else default
+        value = args.const(key) if args is not None else None
         return default if value is sc.Unknown or value is None else value
 
     dtype = sc.model_init_dtype(facts) if loaded is None else loaded[1]
@@ -56,9 +60,13 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
     else:
         load = "fp32" if dtype is None else "16bit"  # TRL's float32 default; an unknown value: assume 16-bit
     batch = setting("per_device_train_batch_size", DEFAULT_BATCH)
-    length = setting("max_length", DEFAULT_MAX_LENGTH.get(method, 1024))
+    completion = setting("max_completion_length", GRPO_COMPLETION)
     if method == "grpo":
-        length = setting("max_prompt_length", 512) + setting("max_completion_length", 256)
+        length = setting("max_prompt_length", GRPO_PROMPT) + completion
+    else:
+        length = setting("max_length", DEFAULT_MAX_LENGTH[method])
+    # TRL's configs turn gradient checkpointing on; transformers' TrainingArguments leaves it off
+    trl_config = args.name in sc.TRL_CONFIGS if args is not None else trainer.name != "Trainer"
     try:
         return TrainingPlan(
             model=model,
@@ -67,11 +75,11 @@ def plan_from_script(facts: sc.ScriptFacts) -> Any:
             max_length=int(length),
             batch_size=int(batch),
             gradient_checkpointing=bool(
-                setting("gradient_checkpointing", setting("activation_checkpointing", True))
+                setting("gradient_checkpointing", setting("activation_checkpointing", trl_config))
             ),
             load_dtype=load,  # type: ignore[arg-type]
-            num_generations=int(setting("num_generations", 8)),
-            max_completion_length=int(setting("max_completion_length", 256)),
+            num_generations=int(setting("num_generations", NUM_GENERATIONS.get(trainer.name, 8))),
+            max_completion_length=int(completion),
         )
     except (TypeError, ValueError):
         return None
@@ -88,7 +96,7 @@ def _loaded_model(facts: sc.ScriptFacts) -> tuple[str, Any] | None:
             sc.resolve_string(call.keywords.get("pretrained_model_name_or_path"), facts)
         )
         owner = call.owner or ""
-        if model is None or "Model" not in owner or any(w in owner for w in ("Config", "Tokenizer")):
+        if model is None or "Model" not in owner:  # AutoConfig, AutoTokenizer, AutoProcessor: not the model
             continue
         node = call.keywords.get("dtype", call.keywords.get("torch_dtype"))
         if node is None:

@@ -29,7 +29,7 @@ def push_and_secret_checks(
     push_flag = any(c.const("push_to_hub") is True for c in args)
     if generated and config is not None:
         pushes: bool | None = bool(config.get("push_to_hub") and config.get("hub_model_id"))
-    elif push_flag or facts.push_calls:
+    elif push_flag or facts.push_call:
         pushes = True
     elif facts.cli_values:
         pushes = None  # decided on the command line (--push_to_hub)
@@ -116,7 +116,7 @@ def checkpoint_push_checks(args: list[sc.Call], push_flag: bool) -> list[Check]:
         ]
     else:
         checks = []
-    strategy = next((c.const("hub_strategy", "every_save") for c in pushing), "every_save")
+    strategy = pushing[0].const("hub_strategy", "every_save")  # push_flag: one config at least pushes
     if strategy in ("checkpoint", "all_checkpoints") or strategy is sc.Unknown:
         return checks
     if strategy == "end":
