@@ -392,6 +392,8 @@ model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B", dtype=torch.fl
 args = TrainingArguments(
     output_dir="out",
     fp16=True,
+    per_device_train_batch_size=2,
+    activation_checkpointing=True,
     push_to_hub=True,
     hub_model_id="alice/qwen",
     hub_strategy="checkpoint",
