@@ -141,5 +141,8 @@ async def test_a_refused_connection_is_retried(
     with caplog.at_level("WARNING", logger="hf_train_mcp.hub"):
         reply = await hf_jobs("inspect", {"job_id": job_id})
     assert reply.is_error
+    # what failed and where: the address the agent can check
+    assert "cannot reach the Hub at http://127.0.0.1:9 (" in reply.text
+    assert "Check the network and HF_ENDPOINT." in reply.text
     retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
     assert [m.split("retry ")[1].split(" in")[0] for m in retries] == ["1/3", "2/3", "3/3"]
