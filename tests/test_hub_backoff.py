@@ -1,7 +1,9 @@
 """The retry layer's own pace, seen in the requests the Hub double receives: a read that fails is sent three
 times in all by default, the second try about 0.5 s after the first and the third about 1 s after the
 second (jittered up by at most half); a wait that would not end before the call's Hub budget is not
-started; a Hub that cannot be reached is named, with its address, in the answer."""
+started. Outside the layer (uploads, log streams) huggingface_hub's own backoff waits for a short
+Retry-After but never for one past the budget or MAX_RETRY_WAIT_S; inside it, huggingface_hub retries
+nothing itself, and a download cut off mid-body is sent again whole."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from doubles.full_hub import QWEN_CONFIG, FakeHub, full_hub
 from hf_train_mcp import hub as hub_module
 from hf_train_mcp.app import build_server
 from hf_train_mcp.hardware import models
+from huggingface_hub.errors import HfHubHTTPError
 from mcp import Client
 
 pytestmark = pytest.mark.anyio
@@ -34,6 +37,17 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
     with full_hub(monkeypatch) as fake:
         yield fake
     models.clear_cache()
+
+
+def fresh_client(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An `HfApi` on a Hub client built in this test: a Hub timeout of its own (10 s and a few
+    milliseconds) makes `configure_http` install a new client factory, so the retry layer around the
+    client's transport is the one this test exercises, not a client an earlier test left behind."""
+    monkeypatch.setenv("HF_TRAIN_MCP_HUB_TIMEOUT", f"{10 + (time.monotonic_ns() % 997) / 100_000:.5f}")
+    return hub_module.get_api()
+
+
+LIST = r"^/api/jobs/alice$"  # list_jobs: a paginated list, which huggingface_hub's own backoff retries
 
 
 def fresh_model(hub: FakeHub) -> tuple[str, str]:
@@ -87,3 +101,60 @@ def test_no_wait_is_started_that_would_end_within_half_a_second_of_the_budget(
                 assert sent == 1 and hub_module.status_of(exc) == 429
         assert len(hub.jobs.server.received("GET", info)) - before == sent, budget
         assert time.monotonic() - started < (2.6 if sent == 2 else 0.5)
+
+
+def test_outside_the_layer_a_short_retry_after_is_waited_for(hub: FakeHub, monkeypatch) -> None:
+    api = fresh_client(monkeypatch)
+    hub.jobs.server.inject("GET", LIST, status=429, times=1, headers={"Retry-After": "1"})
+    with hub_module.call_budget(6):
+        assert list(api.list_jobs(namespace="alice")) == []
+    first, second = hub.jobs.server.received("GET", LIST)
+    assert second.at - first.at >= 0.99
+
+
+def test_outside_the_layer_a_retry_after_past_the_budget_is_answered_at_once(
+    hub: FakeHub, monkeypatch
+) -> None:
+    api = fresh_client(monkeypatch)
+    hub.jobs.server.inject("GET", LIST, status=429, times=1, headers={"Retry-After": "8"})
+    started = time.monotonic()
+    with hub_module.call_budget(6), pytest.raises(HfHubHTTPError) as raised:
+        list(api.list_jobs(namespace="alice"))
+    assert raised.value.response.status_code == 429 and time.monotonic() - started < 2
+    assert len(hub.jobs.server.received("GET", LIST)) == 1
+
+
+def test_outside_the_layer_a_retry_after_of_exactly_the_most_is_waited_for(hub: FakeHub, monkeypatch) -> None:
+    # no budget here: MAX_RETRY_WAIT_S alone bounds the wait; lowered to 1 s so the test does not sleep 30
+    monkeypatch.setattr(hub_module, "MAX_RETRY_WAIT_S", 1.0)
+    api = fresh_client(monkeypatch)
+    hub.jobs.server.inject("GET", LIST, status=503, times=1, headers={"Retry-After": "1"})
+    assert list(api.list_jobs(namespace="alice")) == []
+    hub.jobs.server.inject("GET", LIST, status=503, times=1, headers={"Retry-After": "1.5"})
+    with pytest.raises(HfHubHTTPError):
+        list(api.list_jobs(namespace="alice"))
+    assert len(hub.jobs.server.received("GET", LIST)) == 3  # 503 and answer; then the 503 over the most
+
+
+def test_inside_the_layer_huggingface_hub_retries_nothing_itself(hub: FakeHub, monkeypatch) -> None:
+    api = fresh_client(monkeypatch)
+    monkeypatch.setattr(random, "random", lambda: 0.0)  # waits of 0.5 and 1 s: no jitter
+    hub.jobs.server.inject("GET", LIST, status=503, times=100)
+    started = time.monotonic()
+    with pytest.raises(HfHubHTTPError) as raised:
+        hub_module.call_with_retries(lambda: list(api.list_jobs(namespace="alice")), what="list jobs")
+    # our 3 tries, 1.5 s apart in all; huggingface_hub's backoff would send 6 per try, sleeping 1 to 8 s
+    assert raised.value.response.status_code == 503
+    assert len(hub.jobs.server.received("GET", LIST)) == 3 and time.monotonic() - started < 3
+
+
+def test_a_download_cut_off_mid_body_is_sent_again_whole(hub: FakeHub, monkeypatch) -> None:
+    api = fresh_client(monkeypatch)
+    name, rows = f"acme/cut-{uuid.uuid4().hex[:8]}", b'{"q": "a"}\n{"q": "b"}\n'
+    hub.repos.add_dataset(name, {"train.jsonl": rows.decode()})
+    resolve = rf"^/datasets/{name}/resolve/"
+    cut = {"Content-Length": str(len(rows))}
+    hub.jobs.server.inject("GET", resolve, stream=[rows[:7]], headers=cut, times=1)
+    path = hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
+    assert Path(path).read_bytes() == rows
+    assert len(hub.jobs.server.received("GET", resolve)) == 2
