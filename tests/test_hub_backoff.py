@@ -158,3 +158,27 @@ def test_a_download_cut_off_mid_body_is_sent_again_whole(hub: FakeHub, monkeypat
     path = hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
     assert Path(path).read_bytes() == rows
     assert len(hub.jobs.server.received("GET", resolve)) == 2
+
+
+def test_a_file_the_hub_says_is_gone_is_not_served_from_the_cache(hub: FakeHub, monkeypatch) -> None:
+    api = fresh_client(monkeypatch)
+    name = f"acme/gone-{uuid.uuid4().hex[:8]}"
+    hub.repos.add_dataset(name, {"train.jsonl": '{"q": "a"}\n'})
+    resolve = rf"^/datasets/{name}/resolve/"
+    assert Path(hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")).exists()
+    # the file is deleted on the Hub (a 404 with the Hub's error code): the answer is the Hub's, not the copy
+    # cached a moment ago
+    gone = {"X-Error-Code": "EntryNotFound"}
+    hub.jobs.server.inject(
+        "*", resolve, status=404, times=1, headers=gone, body={"error": "Entry not found"}
+    )
+    with pytest.raises(Exception) as raised:
+        hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
+    assert hub_module.status_of(raised.value) == 404
+    # while a Hub that keeps failing (503) is answered by that copy, after our three tries
+    hub.jobs.server.inject("*", resolve, status=503, times=10)
+    before = len(hub.jobs.server.received(None, resolve))
+    monkeypatch.setattr(random, "random", lambda: 0.0)
+    path = hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
+    assert Path(path).read_text() == '{"q": "a"}\n'
+    assert len(hub.jobs.server.received(None, resolve)) - before == 3
