@@ -148,8 +148,28 @@ def test_inside_the_layer_huggingface_hub_retries_nothing_itself(hub: FakeHub, m
     assert len(hub.jobs.server.received("GET", LIST)) == 3 and time.monotonic() - started < 3
 
 
+def test_inside_the_layer_a_refused_connection_is_retried_and_raised_as_the_client_raises_it(
+    hub: FakeHub, monkeypatch
+) -> None:
+    import httpx2
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    api = fresh_client(monkeypatch)
+    monkeypatch.setattr(random, "random", lambda: 0.0)
+    tries: list[int] = []
+
+    def list_jobs() -> list:
+        tries.append(1)
+        return list(api.list_jobs(namespace="alice"))
+
+    with pytest.raises(httpx2.ConnectError):  # not the layer's own wrapper
+        hub_module.call_with_retries(list_jobs, what="list jobs")
+    assert len(tries) == 3
+
+
 def test_a_download_cut_off_mid_body_is_sent_again_whole(hub: FakeHub, monkeypatch) -> None:
     api = fresh_client(monkeypatch)
+    monkeypatch.setattr(random, "random", lambda: 0.0)  # waits of 0.5 and 1 s: no jitter
     name, rows = f"acme/cut-{uuid.uuid4().hex[:8]}", b'{"q": "a"}\n{"q": "b"}\n'
     hub.repos.add_dataset(name, {"train.jsonl": rows.decode()})
     resolve = rf"^/datasets/{name}/resolve/"
@@ -157,7 +177,17 @@ def test_a_download_cut_off_mid_body_is_sent_again_whole(hub: FakeHub, monkeypat
     hub.jobs.server.inject("GET", resolve, stream=[rows[:7]], headers=cut, times=1)
     path = hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
     assert Path(path).read_bytes() == rows
-    assert len(hub.jobs.server.received("GET", resolve)) == 2
+    _, second = hub.jobs.server.received("GET", resolve)
+    assert "range" not in {k.lower() for k in second.headers}  # our retry, not huggingface_hub's resume
+    # cut off every time: our three tries, not huggingface_hub's five resumes (a second apart) in each
+    other = f"acme/cut-{uuid.uuid4().hex[:8]}"
+    hub.repos.add_dataset(other, {"train.jsonl": rows.decode()})
+    resolve = rf"^/datasets/{other}/resolve/"
+    hub.jobs.server.inject("GET", resolve, stream=[rows[:7]], headers=cut, times=100)
+    started = time.monotonic()
+    with pytest.raises(Exception):  # noqa: B017 - what the client raises for a cut body is its own
+        hub_module.download(api, other, "train.jsonl", what="download", repo_type="dataset")
+    assert len(hub.jobs.server.received("GET", resolve)) == 3 and time.monotonic() - started < 4
 
 
 def test_a_file_the_hub_says_is_gone_is_not_served_from_the_cache(hub: FakeHub, monkeypatch) -> None:
@@ -169,9 +199,7 @@ def test_a_file_the_hub_says_is_gone_is_not_served_from_the_cache(hub: FakeHub, 
     # the file is deleted on the Hub (a 404 with the Hub's error code): the answer is the Hub's, not the copy
     # cached a moment ago
     gone = {"X-Error-Code": "EntryNotFound"}
-    hub.jobs.server.inject(
-        "*", resolve, status=404, times=1, headers=gone, body={"error": "Entry not found"}
-    )
+    hub.jobs.server.inject("*", resolve, status=404, times=1, headers=gone, body={"error": "Entry not found"})
     with pytest.raises(Exception) as raised:
         hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
     assert hub_module.status_of(raised.value) == 404
