@@ -167,6 +167,35 @@ def test_inside_the_layer_a_refused_connection_is_retried_and_raised_as_the_clie
     assert len(tries) == 3
 
 
+def proxy_env(monkeypatch: pytest.MonkeyPatch, proxy: str, no_proxy: str) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+
+
+def test_behind_a_proxy_the_layer_still_decides_the_retries(hub: FakeHub, monkeypatch) -> None:
+    # the Hub's address is unreachable, the proxy is the double (it serves what a proxy forwards): every
+    # answer below came through the proxy, and its 503s went to our layer, not to huggingface_hub's backoff
+    proxy_env(monkeypatch, proxy=hub.jobs.url, no_proxy="")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    api = fresh_client(monkeypatch)
+    monkeypatch.setattr(random, "random", lambda: 0.0)  # waits of 0.5 and 1 s
+    hub.jobs.server.inject("GET", LIST, status=503, times=2)
+    started = time.monotonic()
+    listed = hub_module.call_with_retries(lambda: list(api.list_jobs(namespace="alice")), what="list jobs")
+    assert listed == [] and len(hub.jobs.server.received("GET", LIST)) == 3
+    assert time.monotonic() - started < 2.5  # huggingface_hub's backoff: 1 s, then 2 s
+
+
+def test_hosts_the_proxy_must_not_handle_are_reached_directly(hub: FakeHub, monkeypatch) -> None:
+    proxy_env(monkeypatch, proxy="http://127.0.0.1:9", no_proxy="127.0.0.1,localhost")
+    api = fresh_client(monkeypatch)
+    assert list(api.list_jobs(namespace="alice")) == []
+    assert len(hub.jobs.server.received("GET", LIST)) == 1
+
+
 def test_a_download_cut_off_mid_body_is_sent_again_whole(hub: FakeHub, monkeypatch) -> None:
     api = fresh_client(monkeypatch)
     monkeypatch.setattr(random, "random", lambda: 0.0)  # waits of 0.5 and 1 s: no jitter
