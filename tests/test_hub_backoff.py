@@ -239,3 +239,48 @@ def test_a_file_the_hub_says_is_gone_is_not_served_from_the_cache(hub: FakeHub, 
     path = hub_module.download(api, name, "train.jsonl", what="download", repo_type="dataset")
     assert Path(path).read_text() == '{"q": "a"}\n'
     assert len(hub.jobs.server.received(None, resolve)) - before == 3
+
+
+def test_what_cannot_heal_is_raised_with_the_clients_own_cause(hub: FakeHub, monkeypatch) -> None:
+    import httpx2
+
+    api = fresh_client(monkeypatch)
+    hub.jobs.server.inject("GET", LIST, status=404, times=1, body={"error": "Namespace not found"})
+    with pytest.raises(HfHubHTTPError) as raised:
+        hub_module.call_with_retries(lambda: list(api.list_jobs(namespace="alice")), what="list jobs")
+    assert raised.value.response.status_code == 404
+    assert isinstance(raised.value.__cause__, httpx2.HTTPStatusError)  # huggingface_hub's `raise ... from`
+    assert len(hub.jobs.server.received("GET", LIST)) == 1
+
+
+def test_a_wait_past_the_budget_raises_the_failure_as_it_was_raised(hub: FakeHub) -> None:
+    # a timeout of the called code itself (not a Hub answer): no time is left for a retry within the budget
+    def slow() -> None:
+        try:
+            raise ConnectionResetError("reset by peer")
+        except ConnectionResetError as reset:
+            raise TimeoutError("gave up") from reset
+
+    with hub_module.call_budget(0.6), pytest.raises(TimeoutError) as raised:
+        hub_module.call_with_retries(slow, what="slow call")
+    assert isinstance(raised.value.__cause__, ConnectionResetError)
+
+
+def test_inside_the_layer_a_retry_after_of_exactly_the_most_is_waited_for(hub: FakeHub, monkeypatch) -> None:
+    monkeypatch.setattr(hub_module, "MAX_RETRY_WAIT_S", 1.0)  # as above: no 30 s sleep in a test
+    api = fresh_client(monkeypatch)
+    hub.jobs.server.inject("GET", LIST, status=429, times=1, headers={"Retry-After": "1"})
+    listed = hub_module.call_with_retries(lambda: list(api.list_jobs(namespace="alice")), what="list jobs")
+    first, second = hub.jobs.server.received("GET", LIST)
+    assert listed == [] and second.at - first.at >= 0.99
+
+
+def test_each_retry_is_logged_with_what_failed_and_why(hub: FakeHub, monkeypatch, caplog) -> None:
+    api = fresh_client(monkeypatch)
+    monkeypatch.setattr(random, "random", lambda: 0.0)
+    hub.jobs.server.inject("GET", LIST, status=503, times=1, body={"error": "Service busy right now"})
+    with caplog.at_level("WARNING", logger="hf_train_mcp.hub"):
+        hub_module.call_with_retries(lambda: list(api.list_jobs(namespace="alice")), what="list the jobs")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "hf_train_mcp.hub"]
+    assert line.startswith("list the jobs failed (") and "Service busy right now" in line
+    assert line.endswith("), retry 1/2 in 0.5s")
