@@ -392,8 +392,7 @@ def can_heal(exc: BaseException) -> bool:
 
 
 def _is_connect_error(exc: BaseException) -> bool:
-    if type(exc).__name__ == "OfflineModeIsEnabled":
-        return False
+    """A refused or dropped connection (its callers rule out offline mode, a `ConnectionError` too, first)."""
     return "connecterror" in type(exc).__name__.lower() or isinstance(exc, ConnectionError)
 
 

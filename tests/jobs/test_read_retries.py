@@ -141,5 +141,21 @@ async def test_a_refused_connection_is_retried(
     with caplog.at_level("WARNING", logger="hf_train_mcp.hub"):
         reply = await hf_jobs("inspect", {"job_id": job_id})
     assert reply.is_error
+    # what failed and where: the address the agent can check
+    assert "cannot reach the Hub at http://127.0.0.1:9 (" in reply.text
+    assert "Check the network and HF_ENDPOINT." in reply.text
     retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
     assert [m.split("retry ")[1].split(" in")[0] for m in retries] == ["1/3", "2/3", "3/3"]
+
+
+async def test_a_read_that_never_answers_in_time_says_so(
+    hf_jobs, jobs_api: JobsApiState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id, path, before = await inspect_path(hf_jobs, jobs_api)
+    monkeypatch.setenv("HF_TRAIN_MCP_HUB_TIMEOUT", "0.5")  # 4 tries of 0.5 s fit the call's 3.5 s budget
+    jobs_api.server.inject("GET", path, status=None, delay=1.0, times=4)
+    reply = await hf_jobs("inspect", {"job_id": job_id})
+    assert reply.is_error
+    assert f"Could not inspect job {job_id} in alice: the Hub did not answer in time (" in reply.text
+    assert reply.text.rstrip().endswith("Try again.")
+    assert len(jobs_api.server.received("GET", path)) - before == 4

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 from hf_train_mcp.jobs.args import DEFAULT_UV_IMAGE, RunArgs, SubmitArgs, UvArgs
@@ -72,13 +71,15 @@ def _secrets_from_names(names: list[str], token: str | None, *, dry_run: bool) -
                 f"secret {name} was given by name but the server's environment has no {name}; pass "
                 f'{{"{name}": "<value>"}} instead.'
             )
-        register_secret(value)
-        out[name] = value
+        out[name] = value  # registered for masking by `build_submission`, with every secret value
     return _resolve_values(out, token, what="secret", dry_run=dry_run)
 
 
-def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = None) -> JobSubmission:
-    """A `JobSubmission` for run/uv arguments (also their scheduled forms)."""
+def build_submission(args: SubmitArgs, *, token: str | None) -> JobSubmission:
+    """A `JobSubmission` for run/uv arguments (also their scheduled forms).
+
+    Relative paths (the script, file arguments to ship) start at the server's working folder.
+    """
     dry_run = args.dry_run
     if args.attempts and args.attempts > 1 and is_own_machine(args.flavor):
         raise JobsArgumentError(
@@ -112,8 +113,7 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
         image = "" if local_default else args.image
         return JobSubmission(image=image, command=split_command(args.command), **common)
     assert isinstance(args, UvArgs)
-    cwd = cwd or Path.cwd()
-    resolved = resolve_script(args.script, cwd)
+    resolved = resolve_script(args.script)
     uv = UvScript(
         source=resolved.source,
         is_url=resolved.kind == "url",
@@ -133,7 +133,7 @@ def build_submission(args: SubmitArgs, *, token: str | None, cwd: Path | None = 
         ]
         return JobSubmission(image=args.image or DEFAULT_UV_IMAGE, command=command, uv=uv, **common)
     built = build_uv_command(
-        resolved, dependencies=uv.dependencies, python=uv.python, script_args=uv.script_args, cwd=cwd
+        resolved, dependencies=uv.dependencies, python=uv.python, script_args=uv.script_args
     )
     clash = set(built.env) & set(env)
     if clash:
