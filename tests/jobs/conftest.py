@@ -19,6 +19,8 @@ def _fast_and_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     # local jobs of other tests must not show up in ps: a fresh, empty local store per test
     monkeypatch.setenv("HF_TRAIN_MCP_DATA_DIR", str(tmp_path / "local-data"))
     monkeypatch.setattr(backends, "_local_instance", None)
+    # the token's user is cached per (endpoint, token): a double on a port an earlier test used is a new Hub
+    monkeypatch.setattr(hub_backend, "_namespace_cache", {})
     # the flavor catalog caches the live hardware list (and failures) per process: start each test clean
     from hf_train_mcp.hardware import catalog
 
