@@ -95,6 +95,19 @@ def request(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def loaded_script(plan: Any) -> dict[str, Any]:
+    """The namespace of `plan`'s rendered script, loaded (its CONFIG and functions), not run."""
+    assert plan.ok, [c.as_dict() for c in plan.failures]
+    namespace: dict[str, Any] = {"__name__": "rendered_script"}
+    exec(compile(render_script(plan), "train.py", "exec"), namespace)
+    return namespace
+
+
+def plan_checks(plan: Any, name: str) -> list[tuple[str, str, str | None]]:
+    """(status, message, fix) of each of `plan`'s checks called `name`."""
+    return [(c.status, c.message, c.fix) for c in plan.checks if c.name == name]
+
+
 SFT_MAPPING = {"prompt": "question", "completion": "answer"}
 # GRPO on tiny.GRPO_ROWS: two built-in rewards with weights, 2 completions of at most 8 tokens per prompt,
 # one prompt per step (batch 2 x accumulation 1).

@@ -21,10 +21,10 @@ from hf_train_mcp.hardware import api
 from hf_train_mcp.hardware.catalog import unknown_flavor_message
 from hf_train_mcp.training.config import Check, Plan
 from hf_train_mcp.training.hardware_steps import hardware_answer
-from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.requests import hardware_plan, parse_request
 from hf_train_mcp.training.resolve import resolve
-from training.helpers import request
+from training.helpers import loaded_script, plan_checks, request
 
 ROWS = 200_000  # enough rows for an estimate of hours on one GPU
 
@@ -40,14 +40,7 @@ def plan_for(*, dataset_examples: int | None = None, recommendation: Any = None,
 
 def script_config(plan: Plan) -> dict[str, Any]:
     """The CONFIG the rendered script runs with (the script is loaded, not run)."""
-    assert plan.ok, [c.as_dict() for c in plan.failures]
-    namespace: dict[str, Any] = {"__name__": "rendered_script"}
-    exec(compile(render_script(plan), "train.py", "exec"), namespace)
-    return namespace["CONFIG"]
-
-
-def checks(plan: Plan, name: str) -> list[tuple[str, str, str | None]]:
-    return [(c.status, c.message, c.fix) for c in plan.checks if c.name == name]
+    return loaded_script(plan)["CONFIG"]
 
 
 def the_check(plan: Plan, name: str) -> Check:
@@ -88,12 +81,12 @@ def test_weights_dtype_and_mixed_precision_in_the_script(flavor, peft, asked, dt
     plan = plan_for(flavor=flavor, peft=peft, dtype=asked, timeout="100h")
     cfg = script_config(plan)
     assert (cfg["dtype"], cfg["mixed_precision"]) == (dtype, mixed)
-    assert checks(plan, "dtype") == [("pass", f"dtype {dtype} for {flavor}", None)]
+    assert plan_checks(plan, "dtype") == [("pass", f"dtype {dtype} for {flavor}", None)]
 
 
 def test_bf16_weights_on_a_t4_are_refused_with_the_gpu_named():
     plan = plan_for(flavor="t4-small", dtype="bfloat16")
-    assert checks(plan, "dtype") == [
+    assert plan_checks(plan, "dtype") == [
         (
             "fail",
             "t4-small (T4, compute capability 7.5) has no bfloat16",
@@ -107,7 +100,7 @@ def test_bf16_weights_on_a_t4_are_refused_with_the_gpu_named():
 def test_fp16_weights_in_a_full_fine_tune_on_a_gpu_are_refused(flavor):
     """Whatever the GPU: fp16 trainable weights fail at the first optimizer step."""
     plan = plan_for(flavor=flavor, peft="full", dtype="float16")
-    assert checks(plan, "dtype") == [
+    assert plan_checks(plan, "dtype") == [
         (
             "fail",
             "a full fine-tune with weights loaded in float16 fails at the first optimizer step "
@@ -126,12 +119,12 @@ def test_fp16_weights_in_a_full_fine_tune_on_a_gpu_are_refused(flavor):
 def test_attention_implementation_in_the_script(asked, used):
     plan = plan_for(flavor="a10g-large", attn_implementation=asked)
     assert script_config(plan)["attn_implementation"] == used
-    assert checks(plan, "attention") == [("pass", f"attention implementation {used}", None)]
+    assert plan_checks(plan, "attention") == [("pass", f"attention implementation {used}", None)]
 
 
 def test_flash_attention_on_a_t4_names_the_gpu_generation():
     plan = plan_for(flavor="t4-small", attn_implementation="flash_attention_2")
-    assert checks(plan, "attention") == [
+    assert plan_checks(plan, "attention") == [
         (
             "fail",
             "FlashAttention-2 needs an Ampere or newer GPU; t4-small is not",
@@ -143,7 +136,7 @@ def test_flash_attention_on_a_t4_names_the_gpu_generation():
 @pytest.mark.parametrize("flavor", ["a100-large", "local"])
 def test_flash_attention_elsewhere_names_the_missing_package_and_the_pinned_stack(flavor):
     plan = plan_for(flavor=flavor, attn_implementation="flash_attention_2")
-    [(status, message, fix)] = checks(plan, "attention")
+    [(status, message, fix)] = plan_checks(plan, "attention")
     pins = training_pins()
     assert (
         status == "fail"
@@ -161,7 +154,7 @@ def test_flash_attention_elsewhere_names_the_missing_package_and_the_pinned_stac
 
 def test_a_timeout_that_does_not_parse_is_refused_and_the_plan_keeps_two_hours():
     plan = plan_for(flavor="a10g-large", timeout="soon")
-    [(status, message, fix)] = checks(plan, "timeout")
+    [(status, message, fix)] = plan_checks(plan, "timeout")
     assert status == "fail" and "'soon' is not a duration" in message
     assert fix == "pass a duration such as '2h' or '90m'"
     assert (plan.timeout, plan.timeout_seconds) == ("2h", 2 * 3600)
@@ -178,25 +171,29 @@ def test_without_an_estimate_thirty_minutes_or_less_is_short(timeout, short):
             "most fine-tuning runs need more than 30 minutes; pass timeout='2h' or more",
         )
     ]
-    assert checks(plan, "timeout") == (expected if short else [])
+    assert plan_checks(plan, "timeout") == (expected if short else [])
 
 
 def test_no_timeout_and_no_estimate_on_a_job_uses_two_hours_and_says_so(tmp_path: Path):
     unknown = str(tmp_path / "nonexistent" / "model")  # a model the hardware model cannot size
     plan = plan_for(flavor="a10g-large", model=unknown, timeout=None)
     assert (plan.timeout, plan.timeout_seconds) == ("2h", 7200)
-    assert checks(plan, "timeout") == [
+    assert plan_checks(plan, "timeout") == [
         (
             "info",
             "no timeout given and no run estimate available: using 2h",
             "pass timeout= (the Jobs default of 30 minutes kills most training runs)",
         )
     ]
-    [(status, message, fix)] = checks(plan, "estimate")
+    [(status, message, fix)] = plan_checks(plan, "estimate")
     assert (status, fix) == ("info", "pass timeout= explicitly")
     assert message.startswith("no run estimate: ") and unknown in message
     local = plan_for(flavor="local", model=unknown, timeout=None)  # no job: no note, the same guess
-    assert (local.timeout_seconds, checks(local, "timeout"), checks(local, "estimate")) == (7200, [], [])
+    assert (local.timeout_seconds, plan_checks(local, "timeout"), plan_checks(local, "estimate")) == (
+        7200,
+        [],
+        [],
+    )
 
 
 def test_timeout_boundary_is_one_point_three_times_the_estimate_to_the_second():
@@ -204,10 +201,10 @@ def test_timeout_boundary_is_one_point_three_times_the_estimate_to_the_second():
     needed = math.ceil(hours * 3600 * 1.3)
     ok = plan_for(flavor="l4x1", timeout=needed, max_rows=ROWS)
     assert ok.ok and ok.timeout_seconds == needed
-    [(status, message, _)] = checks(ok, "timeout")
+    [(status, message, _)] = plan_checks(ok, "timeout")
     assert status == "pass" and message.endswith(">= 1.3 x estimate")
     short = plan_for(flavor="l4x1", timeout=needed - 1, max_rows=ROWS)
-    [(status, message, fix)] = checks(short, "timeout")
+    [(status, message, fix)] = plan_checks(short, "timeout")
     assert status == "fail" and f"({hours:.2f} h): the job would be killed before it finishes" in message
     assert fix is not None and fix.startswith("pass timeout='") and fix.endswith("' or more")
 
@@ -317,13 +314,15 @@ def test_a_one_gpu_flavor_too_small_keeps_the_hardware_models_full_answer():
 
 def test_an_unknown_flavor_is_refused_with_the_catalogs_list():
     plan = plan_for(flavor="h100")
-    assert checks(plan, "flavor") == [("fail", unknown_flavor_message("h100"), "or 'local' (this machine)")]
+    assert plan_checks(plan, "flavor") == [
+        ("fail", unknown_flavor_message("h100"), "or 'local' (this machine)")
+    ]
     assert plan.gpu_count == 0
 
 
 def test_no_flavor_and_nothing_to_recommend_is_refused(tmp_path: Path):
     plan = plan_for(flavor=None, timeout=None, model=str(tmp_path / "nonexistent" / "model"))
-    [(status, message, fix)] = checks(plan, "flavor")
+    [(status, message, fix)] = plan_checks(plan, "flavor")
     assert status == "fail" and message.startswith("no flavor given and none could be recommended: ")
     assert fix == "pass flavor= (e.g. 'a10g-large') and timeout="
     assert (plan.flavor, plan.gpu_count) == ("", 0)
@@ -335,7 +334,7 @@ def test_a_given_flavor_too_small_warns_with_the_models_reasons():
     notes = api.estimate(hardware_plan(req), "l4x1").notes
     assert len(notes) > 3
     plan = resolve(req, pinned=training_pins())
-    assert checks(plan, "memory") == [
+    assert plan_checks(plan, "memory") == [
         (
             "warn",
             "the run may not fit in l4x1's memory: " + "; ".join(notes[:3]),
@@ -352,7 +351,7 @@ def test_nothing_fits_even_the_largest_gpu_warns_to_pick_a_smaller_model():
     rec = api.recommend(hardware_plan(req))
     assert not rec.fits and len(rec.notes) > 3
     plan = resolve(req, pinned=training_pins())
-    assert checks(plan, "memory") == [
+    assert plan_checks(plan, "memory") == [
         (
             "warn",
             f"the run may not fit even on {rec.flavor}: " + "; ".join(rec.notes[:3]),
@@ -370,19 +369,21 @@ def test_nothing_fits_even_the_largest_gpu_warns_to_pick_a_smaller_model():
 )
 def test_a_cpu_flavor_is_slow_and_cannot_run_qlora(peft, expected):
     plan = plan_for(flavor="cpu-upgrade", peft=peft)
-    assert checks(plan, "flavor") == [(*expected, "pick a GPU flavor such as a10g-large, l4x1 or a100-large")]
+    assert plan_checks(plan, "flavor") == [
+        (*expected, "pick a GPU flavor such as a10g-large, l4x1 or a100-large")
+    ]
 
 
 @pytest.mark.parametrize("flavor", ["a10g-large", "t4-small", "local"])
 def test_a_gpu_flavor_or_local_has_no_flavor_finding(flavor):
-    assert checks(plan_for(flavor=flavor, peft="qlora"), "flavor") == []
+    assert plan_checks(plan_for(flavor=flavor, peft="qlora"), "flavor") == []
 
 
 def test_local_paths_are_refused_on_a_job_with_the_upload_command(tmp_path: Path):
     model, data = str(tmp_path / "nonexistent" / "model"), str(tmp_path / "train.jsonl")
     plan = plan_for(flavor="a10g-large", model=model, dataset=data)
     for what, value in (("model", model), ("dataset", data)):
-        [(status, message, fix)] = checks(plan, f"{what}_location")
+        [(status, message, fix)] = plan_checks(plan, f"{what}_location")
         assert status == "fail"
         assert (
             message
@@ -426,7 +427,7 @@ def test_data_parallel_when_a_replica_fits_says_both_figures():
     assert ddp.fits
     plan = plan_for(model="meta-llama/Llama-3.1-8B", flavor="h200x2", timeout="100h")
     assert script_config(plan)["parallelism"] == "ddp"
-    assert checks(plan, "parallelism") == [
+    assert plan_checks(plan, "parallelism") == [
         (
             "info",
             "2 GPUs, data parallel via torchrun (a full replica per GPU): about "
@@ -443,7 +444,7 @@ def test_sharded_when_a_replica_does_not_fit_says_both_figures():
     assert not ddp.fits and fsdp.fits
     plan = plan_for(model="meta-llama/Llama-3.1-70B", flavor="h200x2", timeout="100h")
     assert script_config(plan)["parallelism"] == "fsdp"
-    assert checks(plan, "parallelism") == [
+    assert plan_checks(plan, "parallelism") == [
         (
             "info",
             "2 GPUs, FSDP2 via accelerate (weights, gradients and optimizer state sharded): about "
@@ -460,7 +461,7 @@ def test_sharded_even_when_that_does_not_fit_either_on_the_given_flavor():
     assert not ddp.fits and not fsdp.fits and fsdp.need_gib < ddp.need_gib
     plan = plan_for(model="meta-llama/Llama-3.1-70B", peft="full", flavor="h200x2", timeout="100h")
     assert plan.config["parallelism"] == "fsdp"
-    [(_, message, _)] = checks(plan, "parallelism")
+    [(_, message, _)] = plan_checks(plan, "parallelism")
     assert message.endswith("; a full replica does not fit one GPU; sharding needs the least memory")
 
 
@@ -470,7 +471,7 @@ def test_qlora_stays_data_parallel_when_a_replica_does_not_fit():
     assert not ddp.fits
     plan = plan_for(model="meta-llama/Llama-3.1-70B", peft="qlora", flavor="l4x4", timeout="100h")
     assert plan.config["parallelism"] == "ddp"
-    [(_, message, _)] = checks(plan, "parallelism")
+    [(_, message, _)] = plan_checks(plan, "parallelism")
     assert message == (
         "4 GPUs, data parallel via torchrun (a full replica per GPU): about "
         f"{ddp.need_gib:.1f} of {ddp.limit_gib:.1f} GiB per GPU (FSDP would need {fsdp.need_gib:.1f} GiB); "
@@ -482,14 +483,14 @@ def test_qlora_stays_data_parallel_when_a_replica_does_not_fit():
 def test_an_asked_layout_is_used_and_said_so(asked):
     plan = plan_for(model="meta-llama/Llama-3.1-8B", flavor="a100x4", parallelism=asked, timeout="100h")
     assert script_config(plan)["parallelism"] == asked
-    [(status, message, fix)] = checks(plan, "parallelism")
+    [(status, message, fix)] = plan_checks(plan, "parallelism")
     assert (status, fix) == ("info", None) and message.startswith("4 GPUs, ")
     assert message.endswith(f"; asked for (parallelism={asked!r})")
 
 
 def test_sharding_qlora_is_refused_with_both_ways_out():
     plan = plan_for(model="meta-llama/Llama-3.1-8B", peft="qlora", flavor="a100x4", parallelism="fsdp")
-    assert checks(plan, "parallelism") == [
+    assert plan_checks(plan, "parallelism") == [
         (
             "fail",
             "FSDP sharding with 4-bit QLoRA is not supported by the generated scripts (bitsandbytes 4-bit "
@@ -502,7 +503,7 @@ def test_sharding_qlora_is_refused_with_both_ways_out():
 def test_a_model_of_unknown_size_runs_data_parallel_and_says_how_to_shard(tmp_path: Path):
     plan = plan_for(model=str(tmp_path / "nonexistent" / "model"), flavor="h200x2", timeout="100h")
     assert plan.config["parallelism"] == "ddp"
-    assert checks(plan, "parallelism") == [
+    assert plan_checks(plan, "parallelism") == [
         (
             "info",
             "2 GPUs, data parallel via torchrun (a full replica per GPU); model size unknown: data parallel "
@@ -523,14 +524,14 @@ def test_a_model_of_unknown_size_runs_data_parallel_and_says_how_to_shard(tmp_pa
 def test_a_layout_asked_for_one_process_has_no_effect(flavor, where):
     plan = plan_for(flavor=flavor, parallelism="ddp", timeout="100h")
     assert plan.config["parallelism"] == "single"
-    assert checks(plan, "parallelism") == [
+    assert plan_checks(plan, "parallelism") == [
         (
             "info",
             f"parallelism='ddp' has no effect on {where}: the script runs one process",
             "pick a multi-GPU flavor (e.g. h200x2, a100x4) to run data parallel or sharded",
         )
     ]
-    assert checks(plan_for(flavor=flavor, timeout="100h"), "parallelism") == []
+    assert plan_checks(plan_for(flavor=flavor, timeout="100h"), "parallelism") == []
 
 
 def test_a_model_the_hub_cannot_size_is_looked_up_no_more_often_on_more_gpus(monkeypatch):
@@ -566,5 +567,5 @@ def test_nothing_fits_on_the_largest_multi_gpu_flavor_is_planned_sharded(monkeyp
     assert not ddp.fits and not fsdp.fits and fsdp.need_gib < ddp.need_gib / 4
     plan = plan_for(model="meta-llama/Llama-3.1-70B", peft="full", flavor=None, timeout=None)
     assert (plan.flavor, plan.config["parallelism"], plan.estimate["layout"]) == ("a100x8", "fsdp", "sharded")
-    [(_, message, _)] = checks(plan, "parallelism")
+    [(_, message, _)] = plan_checks(plan, "parallelism")
     assert message.endswith("; a full replica does not fit one GPU; sharding needs the least memory")

@@ -13,10 +13,10 @@ import types
 from typing import Any
 
 import pytest
-from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
-from training.helpers import request
+from training.helpers import loaded_script, request
 
 GPUS = {"t4": ("Tesla T4", False), "a10g": ("NVIDIA A10G", True), "a100": ("NVIDIA A100-SXM4-80GB", True)}
 
@@ -33,10 +33,7 @@ def fake_torch(gpu: str) -> types.ModuleType:
 
 def rendered(**overrides: Any) -> tuple[Any, dict[str, Any]]:
     plan = resolve(parse_request(request(**overrides)), pinned=training_pins())
-    assert plan.ok, [c.as_dict() for c in plan.failures]
-    namespace: dict[str, Any] = {"__name__": "rendered_script"}
-    exec(compile(render_script(plan), "train.py", "exec"), namespace)
-    return plan, namespace
+    return plan, loaded_script(plan)
 
 
 def trl_settings(gpu: str, monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> tuple[Any, dict[str, Any]]:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from hf_train_mcp import hub
 from hf_train_mcp.training.config import Plan
-from hf_train_mcp.training.render import render_script, training_pins
+from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
-from training.helpers import request
+from training.helpers import loaded_script, plan_checks, request
 
 
 def plan_for(**overrides: Any) -> Plan:
@@ -25,14 +25,7 @@ def plan_for(**overrides: Any) -> Plan:
 
 def script_config(plan: Plan) -> dict[str, Any]:
     """The CONFIG the rendered script runs with (the script is loaded, not run)."""
-    assert plan.ok, [c.as_dict() for c in plan.failures]
-    namespace: dict[str, Any] = {"__name__": "rendered_script"}
-    exec(compile(render_script(plan), "train.py", "exec"), namespace)
-    return namespace["CONFIG"]
-
-
-def checks(plan: Plan, name: str) -> list[tuple[str, str, str | None]]:
-    return [(c.status, c.message, c.fix) for c in plan.checks if c.name == name]
+    return loaded_script(plan)["CONFIG"]
 
 
 # Every data, output and optimizer setting given, none at its default.
@@ -219,13 +212,13 @@ def test_the_learning_rate_defaults_to_the_methods_recipe(method, peft, extra, l
 def test_the_eval_strategy_follows_the_eval_data(eval_data, asked, decided):
     plan = plan_for(eval_strategy=asked, **eval_data)
     assert script_config(plan)["eval_strategy"] == decided
-    assert checks(plan, "eval") == [("pass", f"eval_strategy {decided}", None)]
+    assert plan_checks(plan, "eval") == [("pass", f"eval_strategy {decided}", None)]
 
 
 @pytest.mark.parametrize("asked", ["steps", "epoch"])
 def test_evaluating_without_eval_data_is_refused(asked):
     plan = plan_for(eval_strategy=asked)
-    assert checks(plan, "eval") == [
+    assert plan_checks(plan, "eval") == [
         (
             "fail",
             f"eval_strategy={asked!r} without eval data: the run hangs or fails at start",
@@ -236,7 +229,7 @@ def test_evaluating_without_eval_data_is_refused(asked):
 
 def test_two_sources_of_eval_data_are_refused():
     plan = plan_for(eval_split="test", eval_fraction=0.1)
-    assert checks(plan, "eval") == [
+    assert plan_checks(plan, "eval") == [
         ("fail", "both eval_split and eval_fraction are set", "pass only one of them"),
         ("pass", "eval_strategy steps", None),
     ]
@@ -249,7 +242,7 @@ def test_two_sources_of_eval_data_are_refused():
 
 def test_pushing_needs_a_repo():
     plan = plan_for(hub_model_id=None)
-    assert checks(plan, "push_to_hub") == [
+    assert plan_checks(plan, "push_to_hub") == [
         (
             "fail",
             "push_to_hub needs hub_model_id: the job's disk is discarded when it ends",
@@ -260,7 +253,7 @@ def test_pushing_needs_a_repo():
 
 def test_a_pushed_run_says_where_its_checkpoints_go():
     plan = plan_for(hub_model_id="me/tuned")
-    assert checks(plan, "push_to_hub") == [
+    assert plan_checks(plan, "push_to_hub") == [
         (
             "pass",
             "checkpoints pushed to me/tuned (hub_strategy='checkpoint'); a re-run resumes from its "
@@ -268,19 +261,19 @@ def test_a_pushed_run_says_where_its_checkpoints_go():
             None,
         )
     ]
-    assert checks(plan, "hub_model_id") == []
+    assert plan_checks(plan, "hub_model_id") == []
 
 
 def test_a_repo_without_a_namespace_goes_to_the_token_owner():
     plan = plan_for(hub_model_id="tuned")
-    assert checks(plan, "hub_model_id") == [
+    assert plan_checks(plan, "hub_model_id") == [
         ("info", "'tuned' has no namespace: the script pushes to the token owner's namespace", None)
     ]
 
 
 def test_a_job_that_does_not_push_is_refused_a_local_run_is_not():
     plan = plan_for(flavor="a10g-large", push_to_hub=False, hub_model_id=None)
-    assert checks(plan, "push_to_hub") == [
+    assert plan_checks(plan, "push_to_hub") == [
         (
             "fail",
             "push_to_hub=False on a Hugging Face Jobs flavor: the trained model and every checkpoint are "
@@ -288,7 +281,7 @@ def test_a_job_that_does_not_push_is_refused_a_local_run_is_not():
             "set push_to_hub=True with hub_model_id, or use flavor='local'",
         )
     ]
-    assert checks(plan_for(flavor="local", push_to_hub=False, hub_model_id=None), "push_to_hub") == []
+    assert plan_checks(plan_for(flavor="local", push_to_hub=False, hub_model_id=None), "push_to_hub") == []
 
 
 def test_a_job_pushing_to_a_repo_logs_to_the_owners_trackio_space():
@@ -300,7 +293,7 @@ def test_a_job_pushing_to_a_repo_logs_to_the_owners_trackio_space():
         "me/trackio",
         dashboard,
     )
-    assert checks(plan, "trackio") == [
+    assert plan_checks(plan, "trackio") == [
         (
             "info",
             "live metrics on the trackio Space me/trackio (made on first log; trackio=false opts out): "
@@ -321,6 +314,6 @@ def test_a_local_run_with_trackio_logs_to_the_local_store_named_after_its_folder
     plan = plan_for(flavor="local", push_to_hub=False, hub_model_id="me/tuned", trackio=True)
     cfg = script_config(plan)
     assert (cfg["trackio"], cfg["trackio_space_id"], cfg["trackio_dashboard"]) == (True, None, None)
-    assert checks(plan, "trackio") == [
+    assert plan_checks(plan, "trackio") == [
         ("info", "metrics in trackio's local store: `trackio show --project tuned` opens the dashboard", None)
     ]

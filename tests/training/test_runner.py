@@ -13,7 +13,7 @@ from hf_train_mcp.training.render import render_script, training_pins
 from hf_train_mcp.training.requests import REQUEST_MODELS, parse_request
 from hf_train_mcp.training.resolve import METHOD_RULES, TRL_COLUMNS, resolve
 from hf_train_mcp.training.sharegpt import ConversionError, sharegpt_to_messages
-from training.helpers import request
+from training.helpers import loaded_script, request
 
 CPU = {"dtype": "float32", "bf16": False, "fp16": False, "use_cpu": True, "device": "cpu"}
 
@@ -110,8 +110,7 @@ def test_qlora_refuses_a_cpu_and_full_needs_no_quantization():
 def test_command_line_overrides_are_data():
     """In a rendered script (its CONFIG written by the renderer, not patched in)."""
     plan = resolve(parse_request(request(eval_fraction=0.1)), pinned=training_pins())
-    script: dict = {"__name__": "rendered_script"}
-    exec(compile(render_script(plan), "train.py", "exec"), script)
+    script = loaded_script(plan)
     args = script["parse_args"](["--dry-run", "--dataset", "./rows.jsonl", "--max-steps", "3"])
     cfg = script["resolve_config"](args)
     assert (cfg["max_steps"], cfg["push_to_hub"], cfg["dataset"]["id"]) == (3, False, "./rows.jsonl")
