@@ -7,7 +7,7 @@ from __future__ import annotations
 from hf_train_mcp.training.render import training_pins
 from hf_train_mcp.training.requests import parse_request
 from hf_train_mcp.training.resolve import resolve
-from training.helpers import request
+from training.helpers import plan_checks, request
 
 GRPO = {"method": "grpo", "reward_funcs": ["think_format"], "max_steps": 5}
 
@@ -16,20 +16,15 @@ def plan_for(**overrides):
     return resolve(parse_request(request(**overrides)), pinned=training_pins())
 
 
-def found(plan, name: str) -> list[tuple]:
-    """Every check of that name, as (status, message, fix)."""
-    return [(c.status, c.message, c.fix) for c in plan.checks if c.name == name]
-
-
 # -- SFT ----------------------------------------------------------------------------------------------------
 def test_sft_without_packing_says_so_once_and_trains_unpacked() -> None:
     plan = plan_for(packing=False, completion_only_loss=False, flavor="a10g-large")
-    assert found(plan, "packing") == [
+    assert plan_checks(plan, "packing") == [
         ("info", "packing=False asked: each batch is padded to its longest row", None)
     ]
     assert plan.config["packing"] is False and plan.config["completion_only_loss"] is False
     packed = plan_for(flavor="a10g-large", max_length=1024)
-    assert found(packed, "packing") == [
+    assert plan_checks(packed, "packing") == [
         (
             "pass",
             "packed into rows of 1024 tokens (TRL 'bfd', padding-free; rows kept apart by position_ids): no "
@@ -48,7 +43,7 @@ def test_qlora_trains_the_same_lora_adapter_settings() -> None:
 # -- GRPO rewards -------------------------------------------------------------------------------------------
 def test_grpo_without_any_reward_fails_with_the_ways_to_give_one() -> None:
     plan = plan_for(**{**GRPO, "reward_funcs": []}, flavor="a10g-large")
-    assert found(plan, "rewards") == [
+    assert plan_checks(plan, "rewards") == [
         (
             "fail",
             "GRPO needs at least one reward: reward_funcs is empty and no reward_model is given",
@@ -64,7 +59,7 @@ def test_rewards_that_read_the_solution_pass_when_the_column_is_there() -> None:
         dataset_columns=["prompt", "solution"],
         flavor="a10g-large",
     )
-    assert found(plan, "rewards") == [
+    assert plan_checks(plan, "rewards") == [
         (
             "pass",
             "accuracy, cosine_scaled compare completions with the 'solution' column (math answers, parsed by "
@@ -80,7 +75,7 @@ def test_rewards_that_read_the_solution_fail_without_the_column_and_say_how_to_m
         dataset_columns=["prompt", "answer"],
         flavor="a10g-large",
     )
-    assert found(plan, "rewards") == [
+    assert plan_checks(plan, "rewards") == [
         (
             "fail",
             "reward 'reasoning_accuracy' compares each completion with the row's 'solution', and the "
@@ -112,7 +107,7 @@ def test_a_cpu_flavor_counts_one_device_in_the_generation_batch() -> None:
         gradient_accumulation_steps=2,
         flavor="cpu-upgrade",
     )
-    assert found(plan, "num_generations") == [
+    assert plan_checks(plan, "num_generations") == [
         ("pass", "4 completions per prompt; 2 prompts per generation batch", None)
     ]
 
@@ -126,7 +121,7 @@ def test_the_counts_offered_for_a_large_generation_batch_stop_at_64() -> None:
         gradient_accumulation_steps=10,
         flavor="a10g-large",
     )
-    [(status, message, fix)] = found(plan, "num_generations")
+    [(status, message, fix)] = plan_checks(plan, "num_generations")
     assert status == "fail" and "the generation batch 130 (batch 13 x accumulation 10 x 1 GPU(s))" in message
     assert fix == "use num_generations in [2, 5, 10, 13, 26]"
 
@@ -141,7 +136,7 @@ def test_evaluation_batches_count_every_gpu() -> None:
         eval_fraction=0.1,
         flavor="a10g-largex2",
     )
-    assert found(two, "num_generations") == [
+    assert plan_checks(two, "num_generations") == [
         ("pass", "4 completions per prompt; 1 prompts per generation batch", None)
     ]
     # 3 x 2 = 6, which 4 does not divide (the training batch 3 x 2 x 2 = 12 is fine)
@@ -153,7 +148,7 @@ def test_evaluation_batches_count_every_gpu() -> None:
         eval_fraction=0.1,
         flavor="a10g-largex2",
     )
-    assert found(six, "num_generations")[1] == (
+    assert plan_checks(six, "num_generations")[1] == (
         "fail",
         "evaluation generates for batches of 6 (batch x GPUs), which num_generations=4 does not divide",
         "use per_device_train_batch_size a multiple of 4, or no eval data",
@@ -165,18 +160,29 @@ def test_vllm_is_refused_with_the_pinned_stack_and_the_flavor_without_a_gpu() ->
     pins = training_pins()
     stack = f"torch=={pins['torch']}, transformers=={pins['transformers']}, trl=={pins['trl']}"
     fix = "leave use_vllm=False: completions are generated with transformers (slower, same results)"
-    [(status, message, got_fix)] = found(plan_for(**GRPO, use_vllm=True, flavor="a10g-large"), "use_vllm")
+    [(status, message, got_fix)] = plan_checks(
+        plan_for(**GRPO, use_vllm=True, flavor="a10g-large"), "use_vllm"
+    )
     assert status == "fail" and got_fix == fix
     assert message.startswith(f"vLLM generation is not available: the pinned stack ({stack}, ")
     assert message.endswith(") does not include vllm, which pins its own torch")
-    [(_, on_cpu, _)] = found(plan_for(**GRPO, use_vllm=True, flavor="cpu-upgrade"), "use_vllm")
+    [(_, on_cpu, _)] = plan_checks(plan_for(**GRPO, use_vllm=True, flavor="cpu-upgrade"), "use_vllm")
     assert on_cpu.endswith("which pins its own torch; cpu-upgrade has no GPU for it either")
 
 
 def test_a_reference_copy_only_for_a_full_fine_tune_with_a_kl_term() -> None:
-    assert found(plan_for(**GRPO, peft="full", grpo_beta=0.0, flavor="a100-large"), "reference_model") == []
-    assert found(plan_for(**GRPO, peft="lora", grpo_beta=0.04, flavor="a10g-large"), "reference_model") == []
-    assert found(plan_for(**GRPO, peft="full", grpo_beta=0.04, flavor="a100-large"), "reference_model") != []
+    assert (
+        plan_checks(plan_for(**GRPO, peft="full", grpo_beta=0.0, flavor="a100-large"), "reference_model")
+        == []
+    )
+    assert (
+        plan_checks(plan_for(**GRPO, peft="lora", grpo_beta=0.04, flavor="a10g-large"), "reference_model")
+        == []
+    )
+    assert (
+        plan_checks(plan_for(**GRPO, peft="full", grpo_beta=0.04, flavor="a100-large"), "reference_model")
+        != []
+    )
 
 
 def test_vllm_refused_when_no_flavor_could_be_picked_names_no_empty_flavor(tmp_path, monkeypatch) -> None:
@@ -185,6 +191,6 @@ def test_vllm_refused_when_no_flavor_could_be_picked_names_no_empty_flavor(tmp_p
     req = request(**GRPO, use_vllm=True, model=str(tmp_path / "empty-model"))
     req.pop("flavor")
     plan = resolve(parse_request(req), pinned=training_pins())
-    assert found(plan, "flavor")[0][0] == "fail"
-    [(_, message, _)] = found(plan, "use_vllm")
+    assert plan_checks(plan, "flavor")[0][0] == "fail"
+    [(_, message, _)] = plan_checks(plan, "use_vllm")
     assert message.endswith("which pins its own torch; this flavor has no GPU for it either")
