@@ -20,7 +20,6 @@ import contextlib
 import contextvars
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -43,9 +42,8 @@ class SecretSet:
 
     def __init__(self, limit: int = MAX_SECRETS_PER_SCOPE) -> None:
         self._lock = threading.Lock()
-        self._values: OrderedDict[str, None] = OrderedDict()  # the oldest are dropped first, in O(1)
-        self._pattern: re.Pattern[str] | None = None
-        self._dirty = False
+        self._values: dict[str, None] = {}  # in the order they came: the oldest are dropped first
+        self._pattern: re.Pattern[str] | None = None  # None: rebuilt from `_values` when next asked for
         self.limit = limit
 
     def __len__(self) -> int:
@@ -57,18 +55,17 @@ class SecretSet:
                 return False
             self._values[value] = None
             while len(self._values) > self.limit:  # a long session: the oldest value stops being masked
-                self._values.popitem(last=False)
-            self._dirty = True
+                del self._values[next(iter(self._values))]
+            self._pattern = None
             return True
 
     def pattern(self) -> re.Pattern[str] | None:
         with self._lock:
-            if self._dirty:
-                ordered = sorted(
-                    self._values, key=len, reverse=True
-                )  # longest first: one may contain another
-                self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-                self._dirty = False
+            if self._pattern is None and self._values:
+                # Two values can only both match at one position when one is a prefix of the other; in
+                # reverse text order the longer comes first, so the alternation masks all of it.
+                ordered = sorted(self._values, reverse=True)
+                self._pattern = re.compile("|".join(map(re.escape, ordered)))
             return self._pattern
 
 

@@ -84,17 +84,20 @@ class LoopbackServer:
         method: str,
         path_pattern: str,
         *,
-        status: int | None = 500,
+        status: int | None = -1,
         delay: float = 0.0,
         times: int = 1,
         body: Any = None,
         headers: dict[str, str] | None = None,
         stream: Iterable[bytes] | None = None,
     ) -> None:
-        """The next `times` matching requests are delayed by `delay` s and, if `status`, answered with it.
+        """The next `times` matching requests are delayed by `delay` s and, if `status`, answered with it
+        (500 unless told; `status=None`: only delayed, then served by the route).
 
-        With `stream`, the answer is those bytes and the connection closes: with a Content-Length header
-        larger than them, a body cut off mid-download."""
+        With `stream`, the answer is those bytes with `status` (200 unless told) and the connection closes:
+        with a Content-Length header larger than them, a body cut off mid-download."""
+        if status == -1:
+            status = 200 if stream is not None else 500
         with self._lock:
             self._faults.append(
                 Fault(

@@ -67,3 +67,11 @@ async def test_a_secret_under_another_name_is_another_plan(jobs_api: JobsApiStat
     ]
     answers = await submit_all(jobs_api, calls)
     assert answers[1]["job_id"] != answers[0]["job_id"] and len(jobs_api.specs) == 2
+
+
+async def test_the_twin_is_looked_for_among_unfinished_jobs_only(jobs_api: JobsApiState) -> None:
+    """A user with thousands of finished jobs: the lookup asks the Hub for the running ones, not all."""
+    await submit_all(jobs_api, [PAID, PAID])
+    lookups = jobs_api.server.received("GET", r"^/api/jobs/alice$")
+    assert len(lookups) == 2  # one per submission
+    assert [sorted(lookup.query.get("stage", [])) for lookup in lookups] == [["RUNNING", "SCHEDULING"]] * 2

@@ -23,7 +23,7 @@ def plan_hash(sub: JobSubmission) -> str:
     spec = asdict(sub)
     spec["secrets"] = sorted(sub.secrets)
     spec["labels"] = {k: v for k, v in sub.labels.items() if k != PLAN_LABEL}
-    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def label(sub: JobSubmission) -> str:
