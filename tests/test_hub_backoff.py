@@ -277,3 +277,50 @@ def test_each_retry_is_logged_with_what_failed_and_why(hub: FakeHub, monkeypatch
     [line] = [r.getMessage() for r in caplog.records if r.name == "hf_train_mcp.hub"]
     assert line.startswith("list the jobs failed (") and "Service busy right now" in line
     assert line.endswith("), retry 1/2 in 0.5s")
+
+
+def _error_named(name: str) -> BaseException:
+    import httpx2
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    return {
+        "spent budget": hub_module.HubDeadlineError("no time left"),  # a TimeoutError that must not heal
+        "offline": OfflineModeIsEnabled("HF_HUB_OFFLINE is set"),  # a ConnectionError that must not heal
+        "reset": ConnectionResetError("reset by peer"),
+        "plain timeout": TimeoutError("gave up"),
+        "client timeout": httpx2.ReadTimeout("read timed out"),
+        "refused": httpx2.ConnectError("connection refused"),
+        "bad request": ValueError("not a Hub failure"),
+    }[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "heals"),
+    [
+        ("spent budget", False),
+        ("offline", False),
+        ("reset", True),
+        ("plain timeout", True),
+        ("client timeout", True),
+        ("refused", True),
+        ("bad request", False),
+    ],
+)
+def test_what_may_heal_is_told_from_what_cannot_by_the_error_itself(name: str, heals: bool) -> None:
+    """The rule each caller of `can_heal` relies on, including errors raised by code other than httpx2's
+    (a plain timeout or reset of the called function)."""
+    assert hub_module.can_heal(_error_named(name)) is heals
+
+
+def test_a_client_without_the_transports_the_layer_wraps_is_left_as_it_is_and_said(caplog) -> None:
+    """Should httpx2 reshape its client (no `_transport` / `_mounts`), the client keeps working with
+    huggingface_hub's own retries, and the log says the single retry layer is missing."""
+    import types
+
+    client = types.SimpleNamespace(timeout=None)
+    with caplog.at_level("WARNING", logger="hf_train_mcp.hub"):
+        hub_module._route_through_sole_layer(client)
+    assert vars(client) == {"timeout": None}
+    assert [r.getMessage() for r in caplog.records if r.name == "hf_train_mcp.hub"] == [
+        "could not install the single retry layer on the Hub client"
+    ]

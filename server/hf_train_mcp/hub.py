@@ -213,19 +213,20 @@ def _hub_retried_exceptions() -> tuple[type[BaseException], ...]:
 
 
 def _status_error(response: Any, request: Any) -> BaseException:
-    """The error huggingface_hub raises for this answer (its message carries the Hub's)."""
-    import httpx2
+    """The error huggingface_hub raises for this answer (its message carries the Hub's); only asked of
+    the answers it raises for (429 and 5xx), with httpx's own error behind it should it ever not."""
     from huggingface_hub.utils import hf_raise_for_status
 
     response.request = request
     try:
         response.read()  # an error answer is small; the error and its message need the body
         hf_raise_for_status(response)
+        response.raise_for_status()
     except Exception as exc:
-        return exc
+        error = exc
     finally:
         response.close()
-    return httpx2.HTTPStatusError(f"{response.status_code}", request=request, response=response)
+    return error
 
 
 def _asks_too_long_a_wait(response: Any) -> bool:
@@ -331,14 +332,15 @@ def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 3, ba
     would have raised. Never wrap a submission in this: a POST that timed out may have been
     accepted, and sending it again would start a second job.
     """
-    delay = base_delay
-    for attempt in range(1, attempts + 1):
+    delay, attempt = base_delay, 0
+    while True:  # every turn returns, re-raises, or waits and tries again
+        attempt += 1
         layer = _sole_layer.set(True)
         try:
             return func()
         except Exception as raised:
             exc = raised.original if isinstance(raised, HubTransientError) else raised
-            if not can_heal(exc) or attempt == attempts or offline():
+            if not can_heal(exc) or attempt >= attempts or offline():
                 _reraise(exc, raised)
             retry_after = _retry_after_seconds(exc)
             wait = retry_after if retry_after is not None else delay * (1 + random.random() / 2)
@@ -357,7 +359,6 @@ def call_with_retries(func: Callable[[], T], *, what: str, attempts: int = 3, ba
             _sole_layer.reset(layer)
         time.sleep(wait)
         delay *= 2
-    raise AssertionError("unreachable")
 
 
 def download(api: HfApi, repo_id: str, filename: str, *, what: str, **kwargs: Any) -> str:
@@ -399,8 +400,8 @@ def _is_connect_error(exc: BaseException) -> bool:
 def _retry_after_seconds(exc_or_response: Any) -> float | None:
     """Seconds the Hub's Retry-After header asks for, on an error or on an answer itself."""
     response = getattr(exc_or_response, "response", None) or exc_or_response
-    headers = getattr(response, "headers", None) or {}
-    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    headers = getattr(response, "headers", None) or {}  # an httpx answer's (case-insensitive) or none
+    value = headers.get("retry-after")
     try:
         return float(value) if value is not None else None
     except ValueError:

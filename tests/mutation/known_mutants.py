@@ -107,10 +107,10 @@ MUTANTS: list[tuple[str, str, str, str, list[str]]] = [
         ["tests/hardware/test_reference_model_memory.py"],
     ),
     (
-        "secret masking shortest first",
+        "secret masking in text order (a secret before the longer one it starts)",
         "redact.py",
-        "key=len, reverse=True",
-        "key=len",
+        "sorted(self._values, reverse=True)",
+        "sorted(self._values)",
         ["tests/jobs/test_costly_mistakes.py::test_a_secret_containing_another_is_masked_whole"],
     ),
     (

@@ -15,7 +15,9 @@ staging copy, `.mutation/<module>/`, where the package sits at `src/hf_train_mcp
 Prints every surviving mutant (`cd .mutation/<module> && ../../.venv/bin/mutmut show NAME` gives its diff)
 and each module's score. Survivors that are explained (equivalent: no behaviour can tell them apart;
 wording: only a message's words change) are listed, with the reason, in tests/mutation/equivalent/<module>.md
-(see its README.md); they are printed as such and left out of "unexplained".
+(see its README.md); they are printed as such and left out of "unexplained". Each explanation names the
+mutated code it is about: one whose mutant now changes other code (the module was edited and mutmut's
+per-function numbering moved) is printed STALE and counts as unexplained.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +52,32 @@ def skipped(module: str) -> list[str]:
     return list(config().get("skip", {}).get(module, []))
 
 
-def explained_names() -> dict[str, str]:
-    """Mutant name -> kind ("equivalent" or "wording") for every `- `NAME`: reason` line in equivalent/."""
-    kinds: dict[str, str] = {}
+@dataclass(frozen=True)
+class Explanation:
+    """One `- `NAME` (`CODE`): reason` line of equivalent/: CODE is the mutated code the reason is about."""
+
+    kind: str  # "equivalent" or "wording"
+    code: str
+
+
+ENTRY = re.compile(r"^- `([^`]+)` \(`([^`]*)`\):\s*(\S*)", flags=re.MULTILINE)
+
+
+def explained_names() -> dict[str, Explanation]:
+    """Mutant name -> its explanation, for every entry in equivalent/."""
+    found: dict[str, Explanation] = {}
     for listing in sorted(EXPLAINED.glob("*.md")):
-        for name, reason in re.findall(r"^- `([^`]+)`:\s*(\S*)", listing.read_text(), flags=re.MULTILINE):
-            kinds[name] = "wording" if reason.startswith("wording") else "equivalent"
-    return kinds
+        for name, code, reason in ENTRY.findall(listing.read_text()):
+            found[name] = Explanation("wording" if reason.startswith("wording") else "equivalent", code)
+    return found
+
+
+def mutated_code(where: Path, mutmut: str, name: str) -> str:
+    """The lines `name` puts in place of the original (its diff's `+` lines, stripped, ` // ` between)."""
+    env = {**os.environ, "PYTHONPATH": ""}
+    shown = subprocess.run([mutmut, "show", name], cwd=where, env=env, capture_output=True, text=True).stdout
+    added = [ln[1:].strip() for ln in shown.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    return " // ".join(added)
 
 
 def stage(module: str, tests: list[str]) -> Path:
@@ -89,7 +111,9 @@ def stage(module: str, tests: list[str]) -> Path:
     return where
 
 
-def run_module(mutmut: str, module: str, tests: list[str], children: str) -> tuple[dict[str, int], list[str]]:
+def run_module(
+    mutmut: str, module: str, tests: list[str], children: str
+) -> tuple[Path, dict[str, int], list[str]]:
     where = stage(module, tests)
     env = {**os.environ, "PYTHONPATH": ""}
     run = subprocess.Popen(
@@ -122,7 +146,15 @@ def run_module(mutmut: str, module: str, tests: list[str], children: str) -> tup
         statuses[status] = statuses.get(status, 0) + 1
         if status in ("survived", "no tests", "suspicious"):
             survivors.append(name)
-    return statuses, survivors
+    return where, statuses, survivors
+
+
+def verdict(explanation: Explanation | None, code: str) -> str:
+    """How a survivor counts: its explanation's kind, or SURVIVED (none), or STALE (the explanation is
+    about other code: the module changed since and mutmut's numbering moved)."""
+    if explanation is None:
+        return "SURVIVED"
+    return explanation.kind if explanation.code == code else "STALE"
 
 
 def main(only: list[str]) -> int:
@@ -144,16 +176,23 @@ def main(only: list[str]) -> int:
     unexplained_total = 0
     for module in modules:
         print(f"\n== {module}: {' '.join(table[module])}", flush=True)
-        statuses, survivors = run_module(mutmut, module, table[module], children)
+        where, statuses, survivors = run_module(mutmut, module, table[module], children)
         tested = sum(n for s, n in statuses.items() if s not in NOT_A_VERDICT)
         killed = statuses.get("killed", 0) + statuses.get("timeout", 0) + statuses.get("segfault", 0)
-        unexplained = [s for s in survivors if s not in explained]
-        wording = sum(explained.get(s) == "wording" for s in survivors)
+        verdicts = {}
+        for name in survivors:
+            code = mutated_code(where, mutmut, name)
+            verdicts[name] = verdict(explained.get(name), code)
+            print(f"   {verdicts[name]:11} {name}")
+            if verdicts[name] == "STALE":
+                print(f"               explained for `{explained[name].code}`, now it is `{code}`")
+            if verdicts[name] in ("SURVIVED", "STALE"):  # the entry to write once it is understood
+                print(f"               - `{name}` (`{code}`): ")
+        unexplained = [s for s in survivors if verdicts[s] in ("SURVIVED", "STALE")]
+        wording = sum(v == "wording" for v in verdicts.values())
         if not tested:  # mutmut stops early when no selected test runs the module: every mutant survives
             unexplained = [f"{module}: no selected test runs it ({statuses})"]
         unexplained_total += len(unexplained)
-        for name in survivors:
-            print(f"   {explained.get(name, 'SURVIVED'):11} {name}")
         share = 100 * len(survivors) / tested if tested else 0.0
         scores.append(
             f"{module:28} killed {killed:4} / {tested:4}, surviving {len(survivors):3} ({share:4.1f}%), "

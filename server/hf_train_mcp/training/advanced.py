@@ -140,15 +140,19 @@ class AdvancedSettings:
         if unknown:
             import difflib
 
-            hints = []
+            elsewhere = sorted(set(unknown) & self.parameters)
+            hints, lost = [], False
             for key in unknown[:10]:
                 close = difflib.get_close_matches(key, self.names, n=1)
                 hints.append(f"`{key}`" + (f" (did you mean `{close[0]}`?)" if close else ""))
-            elsewhere = sorted(set(unknown) & self.parameters)
+                lost = lost or not (close or key in elsewhere)
+            # the whole list (dozens of keys) only for a key with no likely meaning
+            keys = f". Its keys: {', '.join(self.names)}" if lost else ""
             raise AdvancedError(
-                f"`advanced` has no setting {', '.join(hints)}. Its keys: {', '.join(self.names)}"
+                f"`advanced` has no setting {', '.join(hints)}{keys}"
                 + (f"; send {', '.join(elsewhere)} at the top level" if elsewhere else "")
-                + '; {"help": true} describes them.'
+                + '; {"help": true} describes '
+                + ("them." if lost else "every key.")
             )
         return {k: v for k, v in advanced.items() if k != HELP_KEY}
 
