@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from doubles.full_hub import QWEN_CONFIG, FakeHub, full_hub
 from hf_train_mcp import hub as hub_module
 from hf_train_mcp.app import build_server
 from hf_train_mcp.hardware import models
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 from mcp import Client
 
 pytestmark = pytest.mark.anyio
@@ -151,8 +152,6 @@ def test_inside_the_layer_huggingface_hub_retries_nothing_itself(hub: FakeHub, m
 def test_inside_the_layer_a_refused_connection_is_retried_and_raised_as_the_client_raises_it(
     hub: FakeHub, monkeypatch
 ) -> None:
-    import httpx2
-
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
     api = fresh_client(monkeypatch)
     monkeypatch.setattr(random, "random", lambda: 0.0)
@@ -235,8 +234,6 @@ def test_a_file_the_hub_says_is_gone_is_not_served_from_the_cache(hub: FakeHub, 
 
 
 def test_what_cannot_heal_is_raised_with_the_clients_own_cause(hub: FakeHub, monkeypatch) -> None:
-    import httpx2
-
     api = fresh_client(monkeypatch)
     hub.jobs.server.inject("GET", LIST, status=404, times=1, body={"error": "Namespace not found"})
     with pytest.raises(HfHubHTTPError) as raised:
@@ -279,37 +276,23 @@ def test_each_retry_is_logged_with_what_failed_and_why(hub: FakeHub, monkeypatch
     assert line.endswith("), retry 1/2 in 0.5s")
 
 
-def _error_named(name: str) -> BaseException:
-    import httpx2
-    from huggingface_hub.errors import OfflineModeIsEnabled
-
-    return {
-        "spent budget": hub_module.HubDeadlineError("no time left"),  # a TimeoutError that must not heal
-        "offline": OfflineModeIsEnabled("HF_HUB_OFFLINE is set"),  # a ConnectionError that must not heal
-        "reset": ConnectionResetError("reset by peer"),
-        "plain timeout": TimeoutError("gave up"),
-        "client timeout": httpx2.ReadTimeout("read timed out"),
-        "refused": httpx2.ConnectError("connection refused"),
-        "bad request": ValueError("not a Hub failure"),
-    }[name]
-
-
 @pytest.mark.parametrize(
-    ("name", "heals"),
+    ("error", "heals"),
     [
-        ("spent budget", False),
-        ("offline", False),
-        ("reset", True),
-        ("plain timeout", True),
-        ("client timeout", True),
-        ("refused", True),
-        ("bad request", False),
+        (hub_module.HubDeadlineError("no time left"), False),  # a TimeoutError that must not heal
+        (OfflineModeIsEnabled("HF_HUB_OFFLINE is set"), False),  # a ConnectionError that must not heal
+        (ConnectionResetError("reset by peer"), True),
+        (TimeoutError("gave up"), True),
+        (httpx2.ReadTimeout("read timed out"), True),
+        (httpx2.ConnectError("connection refused"), True),
+        (ValueError("not a Hub failure"), False),
     ],
+    ids=["spent budget", "offline", "reset", "plain timeout", "client timeout", "refused", "bad request"],
 )
-def test_what_may_heal_is_told_from_what_cannot_by_the_error_itself(name: str, heals: bool) -> None:
+def test_what_may_heal_is_told_apart_by_the_error_itself(error: BaseException, heals: bool) -> None:
     """The rule each caller of `can_heal` relies on, including errors raised by code other than httpx2's
     (a plain timeout or reset of the called function)."""
-    assert hub_module.can_heal(_error_named(name)) is heals
+    assert hub_module.can_heal(error) is heals
 
 
 def test_a_client_without_the_transports_the_layer_wraps_is_left_as_it_is_and_said(caplog) -> None:

@@ -72,16 +72,27 @@ def explained_names() -> dict[str, Explanation]:
     return found
 
 
+def short_name(module: str) -> str:
+    """`hardware/memory.py` -> `hardware_memory`: its staging folder and its listing in equivalent/."""
+    return module.replace("/", "_").removesuffix(".py")
+
+
+def mutmut_env() -> dict[str, str]:
+    """mutmut must import the staged copy's package, not the editable install's."""
+    return {**os.environ, "PYTHONPATH": ""}
+
+
 def mutated_code(where: Path, mutmut: str, name: str) -> str:
     """The lines `name` puts in place of the original (its diff's `+` lines, stripped, ` // ` between)."""
-    env = {**os.environ, "PYTHONPATH": ""}
-    shown = subprocess.run([mutmut, "show", name], cwd=where, env=env, capture_output=True, text=True).stdout
+    shown = subprocess.run(
+        [mutmut, "show", name], cwd=where, env=mutmut_env(), capture_output=True, text=True
+    ).stdout
     added = [ln[1:].strip() for ln in shown.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
     return " // ".join(added)
 
 
 def stage(module: str, tests: list[str]) -> Path:
-    where = STAGES / module.replace("/", "_").removesuffix(".py")
+    where = STAGES / short_name(module)
     if where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True)
@@ -115,7 +126,7 @@ def run_module(
     mutmut: str, module: str, tests: list[str], children: str
 ) -> tuple[Path, dict[str, int], list[str]]:
     where = stage(module, tests)
-    env = {**os.environ, "PYTHONPATH": ""}
+    env = mutmut_env()
     run = subprocess.Popen(
         [mutmut, "run", "--max-children", children],
         cwd=where,
@@ -179,17 +190,17 @@ def main(only: list[str]) -> int:
         where, statuses, survivors = run_module(mutmut, module, table[module], children)
         tested = sum(n for s, n in statuses.items() if s not in NOT_A_VERDICT)
         killed = statuses.get("killed", 0) + statuses.get("timeout", 0) + statuses.get("segfault", 0)
-        verdicts = {}
+        unexplained, wording = [], 0
         for name in survivors:
             code = mutated_code(where, mutmut, name)
-            verdicts[name] = verdict(explained.get(name), code)
-            print(f"   {verdicts[name]:11} {name}")
-            if verdicts[name] == "STALE":
+            counted = verdict(explained.get(name), code)
+            print(f"   {counted:11} {name}")
+            if counted == "STALE":
                 print(f"               explained for `{explained[name].code}`, now it is `{code}`")
-            if verdicts[name] in ("SURVIVED", "STALE"):  # the entry to write once it is understood
-                print(f"               - `{name}` (`{code}`): ")
-        unexplained = [s for s in survivors if verdicts[s] in ("SURVIVED", "STALE")]
-        wording = sum(v == "wording" for v in verdicts.values())
+            if counted in ("SURVIVED", "STALE"):
+                unexplained.append(name)
+                print(f"               - `{name}` (`{code}`): ")  # the entry to write once it is understood
+            wording += counted == "wording"
         if not tested:  # mutmut stops early when no selected test runs the module: every mutant survives
             unexplained = [f"{module}: no selected test runs it ({statuses})"]
         unexplained_total += len(unexplained)

@@ -29,7 +29,7 @@ def test_every_entry_names_its_mutant_and_the_code_it_explains() -> None:
 
 
 def test_each_listing_belongs_to_a_mutated_module_and_lists_its_mutants_only() -> None:
-    listings = {m.replace("/", "_").removesuffix(".py"): m for m in run_mutmut.suites()}
+    listings = {run_mutmut.short_name(m): m for m in run_mutmut.suites()}
     for listing in sorted(run_mutmut.EXPLAINED.glob("*.md")):
         if listing.name == "README.md":
             continue
